@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/* The namespace model: one /etc/vpn-confinement/N.ini file per namespace N,
+ * parsed into typed values and validated. Both binaries render only from
+ * these typed values, never from input text. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "diag.h"
+
+#define NS_NAME_MAX 7 /* "N-br" and "veth-N-br" must fit IFNAMSIZ (16 with NUL) */
+#define INI_FILE_MAX (64 * 1024)
+
+enum proto {
+	PROTO_TCP = 1 << 0,
+	PROTO_UDP = 1 << 1,
+	PROTO_BOTH = PROTO_TCP | PROTO_UDP,
+};
+
+enum wg_impl {
+	WG_IMPL_AUTO,
+	WG_IMPL_KERNEL,
+	WG_IMPL_USERSPACE,
+};
+
+struct port_mapping {
+	uint16_t from; /* port on the host */
+	uint16_t to;   /* port inside the namespace */
+	enum proto proto;
+};
+
+struct open_port {
+	uint16_t port;
+	enum proto proto;
+};
+
+struct ns_config {
+	char name[NS_NAME_MAX + 1];
+	char *source_path; /* the .ini it came from */
+
+	char *wg_config_file; /* absolute path */
+	/* IPv4 pair, always set (defaults 192.168.15.1 / 192.168.15.5, /24). */
+	struct ipnet ns_addr;
+	struct ipnet bridge_addr;
+	/* IPv6 pair, optional (has_ipv6 tells), /64 unless a prefix is given. */
+	bool has_ipv6;
+	struct ipnet ns_addr6;
+	struct ipnet bridge_addr6;
+
+	struct ipnet *accessible_from;
+	size_t n_accessible_from;
+	struct port_mapping *port_mappings;
+	size_t n_port_mappings;
+	struct open_port *open_ports;
+	size_t n_open_ports;
+	enum wg_impl wg_impl;
+
+	char **units; /* validated systemd unit names, in file order */
+	size_t n_units;
+	bool hardening; /* default true */
+
+	/* False when the file had any error. Units that could be read are still
+	 * listed, so the generator can confine (and so fail-close) them. */
+	bool valid;
+};
+
+struct ns_config_set {
+	struct ns_config **items; /* sorted by name */
+	size_t n;
+};
+
+/* Whether name is a valid namespace name: 1..7 of [a-z0-9], first a letter. */
+bool ns_name_valid(const char *name);
+
+/* Whether s is a unit name systemd accepts (unit_name_is_valid() rules:
+ * length, allowed characters, a known suffix, template/instance form). */
+bool unit_name_valid(const char *s);
+
+/* Parse one ini file. The namespace name comes from the file name (N.ini).
+ * On parse or validation errors, appends them to d, returns -EINVAL and still
+ * sets *out (with valid = false) when the name could be derived, so the
+ * generator can fail-close the units it lists. Other errors: negative errno
+ * (the file could not be read), *out NULL. */
+int ns_config_load_file(const char *path, struct ns_config **out, struct diag *d);
+
+/* Parse from memory; path names the source in messages and gives the name. */
+int ns_config_parse(const char *path, const char *text, size_t len, struct ns_config **out,
+		    struct diag *d);
+
+/* Load every *.ini in dir, sorted by name, keep going past bad files, then
+ * check across files (overlapping subnets, host ports mapped twice). A
+ * missing dir is an empty set, not an error. Returns 0 when every file was
+ * valid, -EINVAL when any had errors (the set still holds what was read), or
+ * another negative errno when the directory could not be read. */
+int ns_config_load_dir(const char *dir, struct ns_config_set *out, struct diag *d);
+
+/* Load the one namespace named name from dir (dir/name.ini), with the same
+ * cross-file checks as ns_config_load_dir. */
+int ns_config_load_one(const char *dir, const char *name, struct ns_config **out, struct diag *d);
+
+void ns_config_free(struct ns_config *c);
+void ns_config_set_clear(struct ns_config_set *s);
+DEFINE_PTR_CLEANUP(struct ns_config, ns_config_free)
+
+const char *proto_str(enum proto p);         /* "tcp", "udp", "both" */
+const char *wg_impl_str(enum wg_impl impl);  /* "auto", "kernel", "userspace" */

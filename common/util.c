@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+#include "util.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+void explicit_wipe(void *p, size_t n) {
+	if (!p)
+		return;
+	memset(p, 0, n);
+	/* Keep the compiler from treating the memset as dead. */
+	__asm__ __volatile__("" : : "r"(p) : "memory");
+}
+
+char *strip_ws(char *s) {
+	char *end;
+
+	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' || *s == '\v' || *s == '\f')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' ||
+			   end[-1] == '\n' || end[-1] == '\v' || end[-1] == '\f'))
+		*--end = '\0';
+	return s;
+}
+
+int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out) {
+	uint64_t v = 0;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int array_append(void **array, size_t *n, size_t elem_size, const void *elem) {
+	void *grown;
+
+	if (*n >= SIZE_MAX / elem_size - 1)
+		return -ENOMEM;
+	grown = realloc(*array, (*n + 1) * elem_size);
+	if (!grown)
+		return -ENOMEM;
+	memcpy((char *)grown + *n * elem_size, elem, elem_size);
+	*array = grown;
+	(*n)++;
+	return 0;
+}
+
+/* Files read here may hold key material: wipe the buffer when it is dropped. */
+struct wiped_buf {
+	char *p;
+	size_t size;
+};
+static void wiped_buf_release(struct wiped_buf *b) {
+	if (b->p) {
+		explicit_wipe(b->p, b->size);
+		free(b->p);
+	}
+}
+
+int read_file_capped(const char *path, size_t max, char **out, size_t *len) {
+	_cleanup_close_ int fd = -1;
+	_cleanup_(wiped_buf_release) struct wiped_buf b = { NULL, max + 2 };
+	char *buf;
+	size_t used = 0;
+	struct stat st;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	buf = b.p = malloc(b.size);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t r = read(fd, buf + used, max + 1 - used);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0)
+			break;
+		used += (size_t)r;
+		if (used > max)
+			return -EFBIG;
+	}
+	buf[used] = '\0';
+	*out = TAKE_PTR(b.p);
+	*len = used;
+	return 0;
+}
+
+static const char *env_or(const char *name, const char *fallback) {
+	const char *v = getenv(name);
+	return v && *v ? v : fallback;
+}
+
+const char *confdir(void) { return env_or("VPN_CONFINEMENT_CONFDIR", "/etc/vpn-confinement"); }
+const char *rundir(void) { return env_or("VPN_CONFINEMENT_RUNDIR", "/run/vpn-confinement"); }

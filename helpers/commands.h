@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/* Subcommands of vpn-confinement(8). Each returns the process exit code and
+ * is the boundary that prints diagnostics. */
+#pragma once
+
+/* Exit codes, documented in vpn-confinement(8). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,   /* the operation failed (or check found a difference) */
+	EXIT_USAGE = 2,  /* bad command line */
+	EXIT_CONFIG = 3, /* the ini or the wg config is invalid */
+};
+
+int cmd_strip(int argc, char **argv);
+int cmd_ruleset(int argc, char **argv);

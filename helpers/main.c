@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* vpn-confinement: the helper that the units call and that people use. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "util.h"
+
+#ifndef VERSION
+#define VERSION "0.1"
+#endif
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *synopsis;
+};
+
+static const struct command commands[] = {
+	{ "ruleset", cmd_ruleset, "ruleset N [--base|--full|--host]  print the nftables rulesets of namespace N" },
+	{ "strip", cmd_strip, "strip FILE                        print the wg(8) part of a wg-quick config" },
+};
+
+static void usage(FILE *f) {
+	fprintf(f, "Usage: vpn-confinement COMMAND [ARGS...]\n\n"
+		   "Confine systemd services to a WireGuard network namespace.\n\n"
+		   "Commands:\n");
+	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+		fprintf(f, "  %s\n", commands[i].synopsis);
+	fprintf(f, "\nEnvironment: VPN_CONFINEMENT_CONFDIR (default /etc/vpn-confinement),\n"
+		   "             VPN_CONFINEMENT_RUNDIR (default /run/vpn-confinement).\n"
+		   "See vpn-confinement(8).\n");
+}
+
+int main(int argc, char **argv) {
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (streq(argv[1], "--help") || streq(argv[1], "-h") || streq(argv[1], "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (streq(argv[1], "--version")) {
+		printf("vpn-confinement %s\n", VERSION);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+		if (streq(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "vpn-confinement: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}
