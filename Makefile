@@ -75,6 +75,7 @@ UNITS := $(patsubst units/%.in,$(BUILD)/units/%,$(UNIT_TEMPLATES))
 .PHONY: all check check-unit check-fuzz check-scripts test test-root test-kernel \
 	install fuzz fuzzers bench demo clean
 .DEFAULT_GOAL := all
+.SECONDARY:
 
 all: $(HELPER_BIN) $(if $(wildcard generator/main.c),$(GENERATOR_BIN)) $(UNITS)
 
