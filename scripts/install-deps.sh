@@ -14,4 +14,5 @@ apt-get install -y --no-install-recommends \
     python3 \
     nix-bin \
     man-db groff-base \
-    hyperfine
+    hyperfine \
+    qemu-system-x86 busybox-static cpio
