@@ -29,11 +29,13 @@ struct port_mapping {
 	uint16_t from; /* port on the host */
 	uint16_t to;   /* port inside the namespace */
 	enum proto proto;
+	unsigned line; /* where it was given, for messages */
 };
 
 struct open_port {
 	uint16_t port;
 	enum proto proto;
+	unsigned line;
 };
 
 struct ns_config {
@@ -48,6 +50,9 @@ struct ns_config {
 	bool has_ipv6;
 	struct ipnet ns_addr6;
 	struct ipnet bridge_addr6;
+	/* Lines of NamespaceAddress= / NamespaceAddressIPv6= (0: default or
+	 * not given), for cross-file messages. */
+	unsigned ns_addr_line, ns_addr6_line;
 
 	struct ipnet *accessible_from;
 	size_t n_accessible_from;
@@ -58,6 +63,7 @@ struct ns_config {
 	enum wg_impl wg_impl;
 
 	char **units; /* validated systemd unit names, in file order */
+	unsigned *unit_lines; /* the line each unit was given on */
 	size_t n_units;
 	bool hardening; /* default true */
 

@@ -1,0 +1,1033 @@
+/* SPDX-License-Identifier: MIT */
+/* The namespace model: N.ini -> struct ns_config, validated. The byte-level
+ * and line-level rules live in ini.c; this file gives the keys meaning.
+ *
+ * Nothing read here is ever pasted into a unit file or ruleset as text:
+ * addresses, ports and enums become typed values, and the two string values
+ * (WireGuardConfigFile= and Unit=) are restricted to characters that need no
+ * escaping in either place (see path_value_check() and unit_name_check()). */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ini.h"
+#include "util.h"
+
+#define DEFAULT_NS_ADDR "192.168.15.1"
+#define DEFAULT_BRIDGE_ADDR "192.168.15.5"
+#define DEFAULT_PREFIX4 24
+#define DEFAULT_PREFIX6 64
+/* Smallest allowed subnets: a wider one would route large parts of the
+ * address space (up to a default route for /0) into the bridge. */
+#define MIN_PREFIX4 8
+#define MIN_PREFIX6 16
+
+#define UNIT_NAME_MAX 256 /* systemd's limit, including the NUL */
+
+bool ns_name_valid(const char *name) {
+	size_t n;
+
+	if (!name)
+		return false;
+	n = strlen(name);
+	if (n < 1 || n > NS_NAME_MAX)
+		return false;
+	if (name[0] < 'a' || name[0] > 'z')
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9')))
+			return false;
+	return true;
+}
+
+static const char *const unit_types[] = {
+	"service", "mount", "swap", "socket", "target", "device",
+	"automount", "timer", "path", "slice", "scope",
+};
+
+static bool unit_char_valid(char c) {
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == ':' || c == '-' || c == '_' || c == '.' || c == '\\' || c == '@';
+}
+
+/* systemd's unit_name_is_valid(n, UNIT_NAME_ANY): plain, template or
+ * instance; characters [a-zA-Z0-9:_.\-@\\]; a known type suffix; below
+ * UNIT_NAME_MAX; a non-empty prefix before '@' and before the suffix. */
+bool unit_name_valid(const char *s) {
+	const char *dot, *at = NULL;
+	bool known = false;
+
+	if (!s || !*s || strlen(s) >= UNIT_NAME_MAX)
+		return false;
+	dot = strrchr(s, '.');
+	if (!dot || dot == s)
+		return false;
+	for (size_t i = 0; i < ELEMENTSOF(unit_types); i++)
+		if (streq(dot + 1, unit_types[i]))
+			known = true;
+	if (!known)
+		return false;
+	for (const char *p = s; p < dot; p++) {
+		if (*p == '@' && !at)
+			at = p;
+		if (!unit_char_valid(*p))
+			return false;
+	}
+	if (at == s)
+		return false;
+	return true;
+}
+
+const char *proto_str(enum proto p) {
+	switch (p) {
+	case PROTO_TCP:
+		return "tcp";
+	case PROTO_UDP:
+		return "udp";
+	case PROTO_BOTH:
+		return "both";
+	}
+	return "?";
+}
+
+const char *wg_impl_str(enum wg_impl impl) {
+	switch (impl) {
+	case WG_IMPL_AUTO:
+		return "auto";
+	case WG_IMPL_KERNEL:
+		return "kernel";
+	case WG_IMPL_USERSPACE:
+		return "userspace";
+	}
+	return "?";
+}
+
+void ns_config_free(struct ns_config *c) {
+	if (!c)
+		return;
+	free(c->source_path);
+	free(c->wg_config_file);
+	free(c->accessible_from);
+	free(c->port_mappings);
+	free(c->open_ports);
+	for (size_t i = 0; i < c->n_units; i++)
+		free(c->units[i]);
+	free(c->units);
+	free(c->unit_lines);
+	free(c);
+}
+
+void ns_config_set_clear(struct ns_config_set *s) {
+	for (size_t i = 0; i < s->n; i++)
+		ns_config_free(s->items[i]);
+	free(s->items);
+	*s = (struct ns_config_set){ 0 };
+}
+
+/* ---- parsing ---------------------------------------------------------- */
+
+enum section { SECTION_NONE, SECTION_NAMESPACE, SECTION_CONFINEMENT };
+
+/* Singleton keys: the line each was first given on (0 = not given). */
+enum singleton {
+	S_WG_CONFIG_FILE,
+	S_NS_ADDR,
+	S_BRIDGE_ADDR,
+	S_NS_ADDR6,
+	S_BRIDGE_ADDR6,
+	S_WG_IMPL,
+	S_HARDENING,
+	_S_MAX,
+};
+
+struct parse_state {
+	const char *path;
+	struct ns_config *c;
+	struct diag *d;
+	enum section section;
+	bool seen_namespace, seen_confinement;
+	unsigned seen[_S_MAX];
+	/* Whether a given address value parsed, so the pair checks run only
+	 * on good values. */
+	bool bad_v4, bad_v6;
+	bool have_ns6, have_br6;
+	unsigned *af_lines; /* line of each accessible_from entry */
+	size_t n_af_lines;
+};
+
+static int on_section(void *userdata, const char *name, unsigned line) {
+	struct parse_state *st = userdata;
+	bool *seen;
+
+	if (streq(name, "Namespace")) {
+		st->section = SECTION_NAMESPACE;
+		seen = &st->seen_namespace;
+	} else if (streq(name, "Confinement")) {
+		st->section = SECTION_CONFINEMENT;
+		seen = &st->seen_confinement;
+	} else {
+		st->section = SECTION_NONE;
+		return diag_error(st->d, st->path, line, "unknown section [%s]", name);
+	}
+	if (*seen) {
+		st->section = SECTION_NONE;
+		return diag_error(st->d, st->path, line, "section [%s] given twice", name);
+	}
+	*seen = true;
+	return 0;
+}
+
+static int err(struct parse_state *st, unsigned line, const char *fmt, ...) _printf_(3, 4);
+static int err(struct parse_state *st, unsigned line, const char *fmt, ...) {
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	return diag_error(st->d, st->path, line, "%s", msg);
+}
+
+/* WireGuardConfigFile=: absolute, normalized, printable ASCII without
+ * space, '%', quotes or backslashes, so it needs no quoting or escaping in
+ * a unit file (specifiers, C escapes, word splitting) nor anywhere else. */
+static int path_value_check(struct parse_state *st, unsigned line, const char *key, const char *v) {
+	const char *p;
+
+	if (v[0] != '/')
+		return err(st, line, "%s: path '%s' is not absolute", key, v);
+	for (p = v; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (ch == ' ')
+			return err(st, line, "%s: a space is not allowed in the path", key);
+		if (ch < 0x20 || ch >= 0x7f)
+			return err(st, line, "%s: byte 0x%02x is not allowed in the path", key, ch);
+		if (strchr("%'\"`\\", ch))
+			return err(st, line, "%s: character '%c' is not allowed in the path", key, ch);
+	}
+	if (strstr(v, "//"))
+		return err(st, line, "%s: path '%s' is not normalized (contains \"//\")", key, v);
+	if (p - v > 1 && p[-1] == '/')
+		return err(st, line, "%s: path '%s' is not normalized (trailing \"/\")", key, v);
+	/* "." and ".." components, anywhere. */
+	for (p = v; *p; p++) {
+		if (p[0] != '/' || p[1] != '.')
+			continue;
+		if (p[2] == '\0' || p[2] == '/' || (p[2] == '.' && (p[3] == '\0' || p[3] == '/')))
+			return err(st, line, "%s: path '%s' is not normalized (\".\" or \"..\" component)",
+				   key, v);
+	}
+	if (streq(v, "/"))
+		return err(st, line, "%s: path '/' is not a file", key);
+	return 0;
+}
+
+static bool ipaddr_is_unusable(const struct ipaddr *a) {
+	if (a->family == AF_INET) {
+		uint32_t x = ntohl(a->v4.s_addr);
+		return (x >> 24) == 0 || (x >> 24) == 127 || (x >> 28) == 0xe || (x >> 28) == 0xf ||
+		       (x >> 16) == 0xa9fe; /* 0/8, loopback, multicast, reserved, link-local */
+	}
+	return IN6_IS_ADDR_UNSPECIFIED(&a->v6) || IN6_IS_ADDR_LOOPBACK(&a->v6) ||
+	       IN6_IS_ADDR_MULTICAST(&a->v6) || IN6_IS_ADDR_LINKLOCAL(&a->v6) ||
+	       IN6_IS_ADDR_V4MAPPED(&a->v6);
+}
+
+/* NamespaceAddress= and friends: a host address in a subnet, "/len"
+ * optional. */
+static int host_addr_parse(struct parse_state *st, unsigned line, const char *key, const char *v,
+			   int family, struct ipnet *out) {
+	char buf[IPNET_STRLEN];
+	struct ipnet n;
+	unsigned min = family == AF_INET ? MIN_PREFIX4 : MIN_PREFIX6;
+	unsigned max = family == AF_INET ? 31 : 127;
+	bool has_prefix = strchr(v, '/') != NULL;
+
+	if (ipnet_parse(v, true, &n) < 0 || n.addr.family != family)
+		return err(st, line, "%s: '%s' is not an %s address", key, v,
+			   family == AF_INET ? "IPv4" : "IPv6");
+	if (!has_prefix)
+		n.prefix = family == AF_INET ? DEFAULT_PREFIX4 : DEFAULT_PREFIX6;
+	if (n.prefix < min || n.prefix > max)
+		return err(st, line, "%s: prefix length /%u out of range %u-%u", key, n.prefix, min, max);
+	if (ipaddr_is_unusable(&n.addr))
+		return err(st, line, "%s: %s is not a usable unicast address", key,
+			   ipaddr_str(&n.addr, buf));
+	/* Network (and, for IPv4, broadcast) addresses cannot be a host's. */
+	if (n.prefix < max && ipnet_is_network(&n))
+		return err(st, line, "%s: %s is the network address of its subnet", key,
+			   ipnet_str(&n, buf));
+	if (family == AF_INET && n.prefix < 31) {
+		uint32_t x = ntohl(n.addr.v4.s_addr), hostmask = (UINT32_C(1) << (32 - n.prefix)) - 1;
+		if ((x & hostmask) == hostmask)
+			return err(st, line, "%s: %s is the broadcast address of its subnet", key,
+				   ipnet_str(&n, buf));
+	}
+	*out = n;
+	return 0;
+}
+
+static int parse_proto(const char *s, enum proto *out) {
+	if (streq(s, "tcp"))
+		*out = PROTO_TCP;
+	else if (streq(s, "udp"))
+		*out = PROTO_UDP;
+	else if (streq(s, "both"))
+		*out = PROTO_BOTH;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_port(struct parse_state *st, unsigned line, const char *key, const char *s,
+		      uint16_t *out) {
+	uint64_t v;
+	int r = parse_uint(s, 1, 65535, &v);
+
+	if (r == -ERANGE)
+		return err(st, line, "%s: port '%s' out of range 1-65535", key, s);
+	if (r < 0)
+		return err(st, line, "%s: invalid port '%s'", key, s);
+	*out = (uint16_t)v;
+	return 0;
+}
+
+/* Splits "a:b:c" into at most max fields (in place). Returns the count, or
+ * max + 1 when there were more. */
+static size_t split_colon(char *s, char **fields, size_t max) {
+	size_t n = 0;
+
+	for (;;) {
+		char *c = strchr(s, ':');
+		if (n == max)
+			return max + 1;
+		fields[n++] = s;
+		if (!c)
+			return n;
+		*c = '\0';
+		s = c + 1;
+	}
+}
+
+static int on_port_mapping(struct parse_state *st, unsigned line, const char *v) {
+	_cleanup_free_ char *copy = strdup(v);
+	struct port_mapping pm = { .proto = PROTO_TCP, .line = line };
+	char *f[3];
+	size_t n;
+	int r;
+
+	if (!copy)
+		return -ENOMEM;
+	n = split_colon(copy, f, 3);
+	if (n < 2 || n > 3)
+		return err(st, line, "PortMapping: expected 'from:to[:tcp|udp|both]', got '%s'", v);
+	r = parse_port(st, line, "PortMapping", f[0], &pm.from);
+	if (r < 0)
+		return r;
+	r = parse_port(st, line, "PortMapping", f[1], &pm.to);
+	if (r < 0)
+		return r;
+	if (n == 3 && parse_proto(f[2], &pm.proto) < 0)
+		return err(st, line, "PortMapping: unknown protocol '%s' (expected tcp, udp or both)", f[2]);
+	for (size_t i = 0; i < st->c->n_port_mappings; i++) {
+		const struct port_mapping *o = &st->c->port_mappings[i];
+		if (o->from == pm.from && (o->proto & pm.proto))
+			return err(st, line, "PortMapping: host port %u/%s is already mapped on line %u",
+				   pm.from, proto_str(o->proto & pm.proto), o->line);
+	}
+	return ARRAY_APPEND(st->c->port_mappings, st->c->n_port_mappings, pm);
+}
+
+static int on_open_port(struct parse_state *st, unsigned line, const char *v) {
+	_cleanup_free_ char *copy = strdup(v);
+	struct open_port op = { .proto = PROTO_TCP, .line = line };
+	char *f[2];
+	size_t n;
+	int r;
+
+	if (!copy)
+		return -ENOMEM;
+	n = split_colon(copy, f, 2);
+	if (n < 1 || n > 2)
+		return err(st, line, "OpenVPNPort: expected 'port[:tcp|udp|both]', got '%s'", v);
+	r = parse_port(st, line, "OpenVPNPort", f[0], &op.port);
+	if (r < 0)
+		return r;
+	if (n == 2 && parse_proto(f[1], &op.proto) < 0)
+		return err(st, line, "OpenVPNPort: unknown protocol '%s' (expected tcp, udp or both)", f[1]);
+	for (size_t i = 0; i < st->c->n_open_ports; i++) {
+		const struct open_port *o = &st->c->open_ports[i];
+		if (o->port == op.port && (o->proto & op.proto))
+			return err(st, line, "OpenVPNPort: port %u/%s is already open on line %u", op.port,
+				   proto_str(o->proto & op.proto), o->line);
+	}
+	return ARRAY_APPEND(st->c->open_ports, st->c->n_open_ports, op);
+}
+
+static int on_accessible_from(struct parse_state *st, unsigned line, const char *v) {
+	char buf[IPNET_STRLEN], buf2[IPNET_STRLEN];
+	struct ipnet n, net;
+	int r;
+
+	if (ipnet_parse(v, true, &n) < 0)
+		return err(st, line, "AccessibleFrom: '%s' is not an IP address or prefix", v);
+	net = ipnet_network(&n);
+	if (!ipaddr_equal(&net.addr, &n.addr))
+		return err(st, line, "AccessibleFrom: '%s' has host bits set (the prefix is %s)", v,
+			   ipnet_str(&net, buf));
+	/* Overlapping entries would be conflicting intervals in an nft set. */
+	for (size_t i = 0; i < st->c->n_accessible_from; i++)
+		if (ipnet_overlaps(&st->c->accessible_from[i], &n))
+			return err(st, line, "AccessibleFrom: %s overlaps %s given on line %u",
+				   ipnet_str(&n, buf), ipnet_str(&st->c->accessible_from[i], buf2),
+				   st->af_lines[i]);
+	r = ARRAY_APPEND(st->af_lines, st->n_af_lines, line);
+	if (r < 0)
+		return r;
+	return ARRAY_APPEND(st->c->accessible_from, st->c->n_accessible_from, n);
+}
+
+/* Unit=: systemd's rules, plus what confinement needs: a .service, and a
+ * backslash only in a \xHH escape (as systemd-escape writes it), so the
+ * name is the same text in a unit file's dependency list, a drop-in
+ * directory name and systemctl's argv; no leading '-' (an option to
+ * systemctl). */
+static int unit_name_check(struct parse_state *st, unsigned line, const char *u) {
+	const char *dot = strrchr(u, '.');
+
+	if (!dot || dot == u)
+		return err(st, line, "Unit: '%s' has no unit type suffix (like '%s.service')", u, u);
+	if (strlen(u) >= UNIT_NAME_MAX)
+		return err(st, line, "Unit: name longer than %d characters", UNIT_NAME_MAX - 1);
+	if (!unit_name_valid(u))
+		return err(st, line, "Unit: '%s' is not a valid unit name", u);
+	if (!streq(dot, ".service"))
+		return err(st, line, "Unit: '%s' is not a service: only .service units can be confined", u);
+	if (u[0] == '-')
+		return err(st, line, "Unit: '%s' must not start with '-'", u);
+	for (const char *p = u; *p; p++) {
+		if (*p != '\\')
+			continue;
+		if (p[1] != 'x' || !strchr("0123456789abcdef", p[2]) || !p[2] ||
+		    !strchr("0123456789abcdef", p[3]) || !p[3])
+			return err(st, line,
+				   "Unit: '%s': a backslash is only allowed in a \\xhh escape (lowercase hex)",
+				   u);
+	}
+	return 0;
+}
+
+static int on_units(struct parse_state *st, unsigned line, const char *v) {
+	_cleanup_free_ char *copy = strdup(v);
+	char *save = NULL;
+	bool failed = false;
+	int r;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *u = strtok_r(copy, " \t", &save); u; u = strtok_r(NULL, " \t", &save)) {
+		bool dup = false;
+		size_t n_lines;
+		char *s;
+
+		r = unit_name_check(st, line, u);
+		if (r == -EINVAL) {
+			failed = true;
+			continue;
+		}
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < st->c->n_units; i++)
+			if (streq(st->c->units[i], u))
+				dup = true;
+		if (dup) {
+			r = diag_warning(st->d, st->path, line, "Unit: '%s' listed twice", u);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		s = strdup(u);
+		if (!s)
+			return -ENOMEM;
+		n_lines = st->c->n_units; /* the two arrays grow together */
+		r = ARRAY_APPEND(st->c->unit_lines, n_lines, line);
+		if (r < 0) {
+			free(s);
+			return r;
+		}
+		r = ARRAY_APPEND(st->c->units, st->c->n_units, s);
+		if (r < 0) {
+			free(s);
+			return r;
+		}
+	}
+	return failed ? -EINVAL : 0;
+}
+
+static int parse_bool(const char *s, bool *out) {
+	static const char *const yes[] = { "yes", "true", "1", "on" };
+	static const char *const no[] = { "no", "false", "0", "off" };
+
+	for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+		if (streq(s, yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (streq(s, no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int once(struct parse_state *st, enum singleton s, const char *key, unsigned line) {
+	if (st->seen[s])
+		return err(st, line, "%s= given twice", key);
+	st->seen[s] = line;
+	return 0;
+}
+
+static int on_key(void *userdata, const char *section, const char *key, const char *value,
+		  unsigned line) {
+	struct parse_state *st = userdata;
+	struct ns_config *c = st->c;
+	int r;
+
+	if (st->section == SECTION_NAMESPACE) {
+		static const char *const keys[] = {
+			"WireGuardConfigFile", "NamespaceAddress", "BridgeAddress",
+			"NamespaceAddressIPv6", "BridgeAddressIPv6", "AccessibleFrom",
+			"PortMapping", "OpenVPNPort", "WireGuardImplementation",
+		};
+		bool known = false;
+		for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+			if (streq(key, keys[i]))
+				known = true;
+		if (!known)
+			return err(st, line, "unknown key '%s' in section [%s]", key, section);
+	} else if (st->section == SECTION_CONFINEMENT) {
+		if (!streq(key, "Unit") && !streq(key, "Hardening"))
+			return err(st, line, "unknown key '%s' in section [%s]", key, section);
+	} else {
+		return 0; /* not reached: ini.c skips keys of rejected sections */
+	}
+
+	if (*value == '\0') {
+		/* A singleton given empty still counts as given. */
+		if (streq(key, "WireGuardConfigFile"))
+			st->seen[S_WG_CONFIG_FILE] = st->seen[S_WG_CONFIG_FILE] ?: line;
+		return err(st, line, "%s: empty value", key);
+	}
+
+	if (streq(key, "WireGuardConfigFile")) {
+		r = once(st, S_WG_CONFIG_FILE, key, line);
+		if (r < 0)
+			return r;
+		r = path_value_check(st, line, key, value);
+		if (r < 0)
+			return r;
+		c->wg_config_file = strdup(value);
+		return c->wg_config_file ? 0 : -ENOMEM;
+	}
+	if (streq(key, "NamespaceAddress") || streq(key, "BridgeAddress")) {
+		bool ns = streq(key, "NamespaceAddress");
+		r = once(st, ns ? S_NS_ADDR : S_BRIDGE_ADDR, key, line);
+		if (r < 0)
+			return r;
+		r = host_addr_parse(st, line, key, value, AF_INET, ns ? &c->ns_addr : &c->bridge_addr);
+		if (r < 0)
+			st->bad_v4 = true;
+		else if (ns)
+			c->ns_addr_line = line;
+		return r;
+	}
+	if (streq(key, "NamespaceAddressIPv6") || streq(key, "BridgeAddressIPv6")) {
+		bool ns = streq(key, "NamespaceAddressIPv6");
+		r = once(st, ns ? S_NS_ADDR6 : S_BRIDGE_ADDR6, key, line);
+		if (r < 0)
+			return r;
+		r = host_addr_parse(st, line, key, value, AF_INET6, ns ? &c->ns_addr6 : &c->bridge_addr6);
+		if (r < 0)
+			st->bad_v6 = true;
+		else if (ns) {
+			c->ns_addr6_line = line;
+			st->have_ns6 = true;
+		} else
+			st->have_br6 = true;
+		return r;
+	}
+	if (streq(key, "AccessibleFrom"))
+		return on_accessible_from(st, line, value);
+	if (streq(key, "PortMapping"))
+		return on_port_mapping(st, line, value);
+	if (streq(key, "OpenVPNPort"))
+		return on_open_port(st, line, value);
+	if (streq(key, "WireGuardImplementation")) {
+		r = once(st, S_WG_IMPL, key, line);
+		if (r < 0)
+			return r;
+		if (streq(value, "auto"))
+			c->wg_impl = WG_IMPL_AUTO;
+		else if (streq(value, "kernel"))
+			c->wg_impl = WG_IMPL_KERNEL;
+		else if (streq(value, "userspace"))
+			c->wg_impl = WG_IMPL_USERSPACE;
+		else
+			return err(st, line,
+				   "WireGuardImplementation: unknown value '%s' (expected auto, kernel or userspace)",
+				   value);
+		return 0;
+	}
+	if (streq(key, "Unit"))
+		return on_units(st, line, value);
+	/* Hardening */
+	r = once(st, S_HARDENING, key, line);
+	if (r < 0)
+		return r;
+	if (parse_bool(value, &c->hardening) < 0)
+		return err(st, line, "Hardening: invalid boolean '%s' (expected yes or no)", value);
+	return 0;
+}
+
+/* Checks that need the whole file. */
+static int validate_file(struct parse_state *st) {
+	struct ns_config *c = st->c;
+	char a[IPNET_STRLEN], b[IPNET_STRLEN];
+	bool failed = false;
+	int r;
+
+	if (!st->seen[S_WG_CONFIG_FILE]) {
+		r = err(st, 0, "missing WireGuardConfigFile= in [Namespace]");
+		if (r != -EINVAL)
+			return r;
+		failed = true;
+	}
+
+	if (st->bad_v4) {
+		/* Unknown addresses: keep the defaults out of the checks across
+		 * files and out of any renderer's reach. */
+		c->ns_addr = c->bridge_addr = (struct ipnet){ 0 };
+	} else {
+		unsigned line = st->seen[S_BRIDGE_ADDR] ?: st->seen[S_NS_ADDR];
+		struct ipnet net = ipnet_network(&c->ns_addr);
+
+		r = 0;
+		if (c->ns_addr.prefix != c->bridge_addr.prefix)
+			r = err(st, line, "BridgeAddress: prefix /%u differs from NamespaceAddress prefix /%u",
+				c->bridge_addr.prefix, c->ns_addr.prefix);
+		else if (!ipnet_contains(&c->ns_addr, &c->bridge_addr.addr))
+			r = err(st, line, "BridgeAddress: %s is not in the subnet %s of NamespaceAddress",
+				ipaddr_str(&c->bridge_addr.addr, a), ipnet_str(&net, b));
+		else if (ipaddr_equal(&c->ns_addr.addr, &c->bridge_addr.addr))
+			r = err(st, line, "BridgeAddress: same address as NamespaceAddress (%s)",
+				ipaddr_str(&c->ns_addr.addr, a));
+		if (r == -EINVAL)
+			failed = true;
+		else if (r < 0)
+			return r;
+	}
+
+	if (st->seen[S_NS_ADDR6] && !st->seen[S_BRIDGE_ADDR6])
+		r = err(st, st->seen[S_NS_ADDR6], "NamespaceAddressIPv6= given without BridgeAddressIPv6=");
+	else if (!st->seen[S_NS_ADDR6] && st->seen[S_BRIDGE_ADDR6])
+		r = err(st, st->seen[S_BRIDGE_ADDR6], "BridgeAddressIPv6= given without NamespaceAddressIPv6=");
+	else if (st->have_ns6 && st->have_br6 && !st->bad_v6) {
+		unsigned line = st->seen[S_BRIDGE_ADDR6];
+		struct ipnet net = ipnet_network(&c->ns_addr6);
+
+		r = 0;
+		if (c->ns_addr6.prefix != c->bridge_addr6.prefix)
+			r = err(st, line,
+				"BridgeAddressIPv6: prefix /%u differs from NamespaceAddressIPv6 prefix /%u",
+				c->bridge_addr6.prefix, c->ns_addr6.prefix);
+		else if (!ipnet_contains(&c->ns_addr6, &c->bridge_addr6.addr))
+			r = err(st, line, "BridgeAddressIPv6: %s is not in the subnet %s of NamespaceAddressIPv6",
+				ipaddr_str(&c->bridge_addr6.addr, a), ipnet_str(&net, b));
+		else if (ipaddr_equal(&c->ns_addr6.addr, &c->bridge_addr6.addr))
+			r = err(st, line, "BridgeAddressIPv6: same address as NamespaceAddressIPv6 (%s)",
+				ipaddr_str(&c->ns_addr6.addr, a));
+		else
+			c->has_ipv6 = true;
+	} else
+		r = 0;
+	if (r == -EINVAL)
+		failed = true;
+	else if (r < 0)
+		return r;
+
+	return failed ? -EINVAL : 0;
+}
+
+/* The namespace name of a path: its file name without ".ini". */
+static int name_from_path(const char *path, char *name, size_t size, const char **stem_out,
+			  size_t *stem_len) {
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	base = base ? base + 1 : path;
+	n = strlen(base);
+	*stem_out = base;
+	*stem_len = n;
+	if (n < 4 || !streq(base + n - 4, ".ini"))
+		return -EINVAL;
+	n -= 4;
+	*stem_len = n;
+	if (n >= size)
+		return -EINVAL;
+	memcpy(name, base, n);
+	name[n] = '\0';
+	return ns_name_valid(name) ? 0 : -EINVAL;
+}
+
+static int ns_config_new(const char *path, const char *name, struct ns_config **out) {
+	_cleanup_(ns_config_freep) struct ns_config *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->source_path = strdup(path);
+	if (!c->source_path)
+		return -ENOMEM;
+	r = ipnet_parse(DEFAULT_NS_ADDR, true, &c->ns_addr);
+	if (r < 0)
+		return r;
+	r = ipnet_parse(DEFAULT_BRIDGE_ADDR, true, &c->bridge_addr);
+	if (r < 0)
+		return r;
+	c->ns_addr.prefix = c->bridge_addr.prefix = DEFAULT_PREFIX4;
+	c->wg_impl = WG_IMPL_AUTO;
+	c->hardening = true;
+	*out = TAKE_PTR(c);
+	return 0;
+}
+
+int ns_config_parse(const char *path, const char *text, size_t len, struct ns_config **out,
+		    struct diag *d) {
+	static const struct ini_handler handler = { .section = on_section, .key_value = on_key };
+	_cleanup_(ns_config_freep) struct ns_config *c = NULL;
+	_cleanup_free_ unsigned *af_lines = NULL;
+	char name[NS_NAME_MAX + 2] = "";
+	const char *stem;
+	size_t stem_len;
+	bool name_ok;
+	struct parse_state st = { .path = path, .d = d };
+	int r, r2;
+
+	*out = NULL;
+	name_ok = name_from_path(path, name, sizeof(name), &stem, &stem_len) == 0;
+	r = ns_config_new(path, name_ok ? name : "", &c);
+	if (r < 0)
+		return r;
+	if (!name_ok) {
+		r = diag_error(d, path, 0,
+			       "invalid namespace name '%.*s' (from the file name N.ini): 1 to %d characters a-z and 0-9, starting with a letter",
+			       (int)stem_len, stem, NS_NAME_MAX);
+		if (r != -EINVAL)
+			return r;
+	}
+	st.c = c;
+	r = ini_parse(path, text, len, INI_FILE_MAX, &handler, &st, d);
+	af_lines = st.af_lines;
+	if (r < 0 && r != -EINVAL)
+		return r;
+	if (len > INI_FILE_MAX) {
+		/* Nothing was read: no file-level checks to add. */
+	} else {
+		r2 = validate_file(&st);
+		if (r2 < 0 && r2 != -EINVAL)
+			return r2;
+		if (r2 < 0)
+			r = r2;
+	}
+	if (!name_ok)
+		return -EINVAL;
+	c->valid = r == 0;
+	*out = TAKE_PTR(c);
+	return r;
+}
+
+int ns_config_load_file(const char *path, struct ns_config **out, struct diag *d) {
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	*out = NULL;
+	r = read_file_capped(path, INI_FILE_MAX, &text, &len);
+	if (r == -EFBIG)
+		/* Too large: report it like an over-large text (same message),
+		 * without reading it. */
+		return ns_config_parse(path, "", INI_FILE_MAX + 1, out, d);
+	if (r < 0)
+		return r;
+	return ns_config_parse(path, text, len, out, d);
+}
+
+/* ---- across files ----------------------------------------------------- */
+
+/* "foo@.service" for "foo@bar.service" or "foo@.service"; NULL for a plain
+ * name. The caller frees. */
+static char *unit_template_of(const char *u) {
+	const char *at = strchr(u, '@'), *dot = strrchr(u, '.');
+	char *t;
+
+	if (!at || !dot || dot < at)
+		return NULL;
+	if (asprintf(&t, "%.*s%s", (int)(at - u + 1), u, dot) < 0)
+		return NULL;
+	return t;
+}
+
+/* Whether confining a and b in two namespaces would conflict: the same
+ * unit, or a template and one of its instances (the template's drop-in
+ * applies to every instance). */
+static bool units_conflict(const char *a, const char *b) {
+	_cleanup_free_ char *ta = NULL, *tb = NULL;
+
+	if (streq(a, b))
+		return true;
+	ta = unit_template_of(a);
+	tb = unit_template_of(b);
+	return (ta && streq(ta, b)) || (tb && streq(tb, a));
+}
+
+static void unit_remove(struct ns_config *c, size_t i) {
+	free(c->units[i]);
+	memmove(c->units + i, c->units + i + 1, (c->n_units - i - 1) * sizeof(*c->units));
+	memmove(c->unit_lines + i, c->unit_lines + i + 1, (c->n_units - i - 1) * sizeof(*c->unit_lines));
+	c->n_units--;
+}
+
+/* Checks the later namespace b against the earlier a (sorted by name); the
+ * error and the invalidity go to b, so adding a file never breaks a
+ * namespace that already worked. A unit claimed by a is dropped from b's
+ * list, so b's fail-closed confinement cannot fight a's. */
+static int check_pair(const struct ns_config *a, struct ns_config *b, struct diag *d) {
+	char x[IPNET_STRLEN], y[IPNET_STRLEN];
+	bool failed = false;
+	int r;
+
+#define FAIL(line, ...)                                                        \
+	do {                                                                   \
+		r = diag_error(d, b->source_path, (line), __VA_ARGS__);        \
+		if (r != -EINVAL)                                              \
+			return r;                                              \
+		failed = true;                                                 \
+	} while (0)
+
+	if (a->ns_addr.addr.family == AF_INET && b->ns_addr.addr.family == AF_INET) {
+		struct ipnet na = ipnet_network(&a->ns_addr), nb = ipnet_network(&b->ns_addr);
+		if (ipnet_overlaps(&na, &nb))
+			FAIL(b->ns_addr_line,
+			     "NamespaceAddress: subnet %s overlaps subnet %s of namespace '%s' (%s)",
+			     ipnet_str(&nb, x), ipnet_str(&na, y), a->name, a->source_path);
+	}
+	if (a->has_ipv6 && b->has_ipv6) {
+		struct ipnet na = ipnet_network(&a->ns_addr6), nb = ipnet_network(&b->ns_addr6);
+		if (ipnet_overlaps(&na, &nb))
+			FAIL(b->ns_addr6_line,
+			     "NamespaceAddressIPv6: subnet %s overlaps subnet %s of namespace '%s' (%s)",
+			     ipnet_str(&nb, x), ipnet_str(&na, y), a->name, a->source_path);
+	}
+	for (size_t j = 0; j < b->n_port_mappings; j++)
+		for (size_t i = 0; i < a->n_port_mappings; i++) {
+			const struct port_mapping *pa = &a->port_mappings[i], *pb = &b->port_mappings[j];
+			if (pa->from == pb->from && (pa->proto & pb->proto)) {
+				FAIL(pb->line,
+				     "PortMapping: host port %u/%s is already mapped by namespace '%s' (%s:%u)",
+				     pb->from, proto_str(pa->proto & pb->proto), a->name, a->source_path,
+				     pa->line);
+				break;
+			}
+		}
+	for (size_t j = 0; j < b->n_units;) {
+		bool removed = false;
+		for (size_t i = 0; i < a->n_units; i++) {
+			if (!units_conflict(a->units[i], b->units[j]))
+				continue;
+			if (streq(a->units[i], b->units[j]))
+				FAIL(b->unit_lines[j],
+				     "Unit: '%s' is already confined by namespace '%s' (%s:%u)",
+				     b->units[j], a->name, a->source_path, a->unit_lines[i]);
+			else
+				FAIL(b->unit_lines[j],
+				     "Unit: '%s' conflicts with '%s', confined by namespace '%s' (%s:%u)",
+				     b->units[j], a->units[i], a->name, a->source_path, a->unit_lines[i]);
+			unit_remove(b, j);
+			removed = true;
+			break;
+		}
+		if (!removed)
+			j++;
+	}
+#undef FAIL
+	if (failed)
+		b->valid = false;
+	return failed ? -EINVAL : 0;
+}
+
+static int check_across(struct ns_config_set *s, struct diag *d) {
+	bool failed = false;
+
+	for (size_t j = 1; j < s->n; j++)
+		for (size_t i = 0; i < j; i++) {
+			int r = check_pair(s->items[i], s->items[j], d);
+			if (r == -EINVAL)
+				failed = true;
+			else if (r < 0)
+				return r;
+		}
+	return failed ? -EINVAL : 0;
+}
+
+static int cmp_str(const void *a, const void *b) {
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct name_list {
+	char **v;
+	size_t n;
+};
+static void name_list_clear(struct name_list *l) {
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+static char *path_join(const char *dir, const char *name) {
+	size_t n = strlen(dir);
+	char *p;
+
+	if (asprintf(&p, "%s%s%s", dir, n > 0 && dir[n - 1] == '/' ? "" : "/", name) < 0)
+		return NULL;
+	return p;
+}
+
+int ns_config_load_dir(const char *dir, struct ns_config_set *out, struct diag *d) {
+	_cleanup_(name_list_clear) struct name_list names = { 0 };
+	DIR *dh;
+	struct dirent *de;
+	bool failed = false;
+	int r;
+
+	*out = (struct ns_config_set){ 0 };
+	dh = opendir(dir);
+	if (!dh)
+		return errno == ENOENT ? 0 : -errno;
+	errno = 0;
+	while ((de = readdir(dh))) {
+		size_t n = strlen(de->d_name);
+		char *s;
+
+		if (n < 4 || !streq(de->d_name + n - 4, ".ini"))
+			continue;
+		s = strdup(de->d_name);
+		if (!s || ARRAY_APPEND(names.v, names.n, s) < 0) {
+			free(s);
+			closedir(dh);
+			return -ENOMEM;
+		}
+		errno = 0;
+	}
+	r = errno ? -errno : 0;
+	closedir(dh);
+	if (r < 0)
+		return r;
+	if (names.n > 0)
+		qsort(names.v, names.n, sizeof(*names.v), cmp_str);
+
+	for (size_t i = 0; i < names.n; i++) {
+		_cleanup_free_ char *path = path_join(dir, names.v[i]);
+		struct ns_config *c = NULL;
+
+		if (!path)
+			goto nomem;
+		r = ns_config_load_file(path, &c, d);
+		if (r == -ENOMEM)
+			goto nomem;
+		if (r < 0)
+			failed = true;
+		if (!c && r != -EINVAL) {
+			r = diag_error(d, path, 0, "cannot read file: %s", strerror(-r));
+			if (r != -EINVAL)
+				goto nomem;
+		}
+		if (c && ARRAY_APPEND(out->items, out->n, c) < 0) {
+			ns_config_free(c);
+			goto nomem;
+		}
+	}
+	r = check_across(out, d);
+	if (r == -EINVAL)
+		failed = true;
+	else if (r < 0)
+		goto nomem;
+	return failed ? -EINVAL : 0;
+nomem:
+	ns_config_set_clear(out);
+	return -ENOMEM;
+}
+
+int ns_config_load_one(const char *dir, const char *name, struct ns_config **out, struct diag *d) {
+	_cleanup_(ns_config_set_clear) struct ns_config_set set = { 0 };
+	_cleanup_(diag_clear) struct diag all = { 0 };
+	_cleanup_free_ char *file = NULL, *path = NULL;
+	struct ns_config *probe = NULL;
+	bool failed = false;
+	int r;
+
+	*out = NULL;
+	if (!ns_name_valid(name))
+		return diag_error(d, NULL, 0,
+				  "invalid namespace name '%s': 1 to %d characters a-z and 0-9, starting with a letter",
+				  name, NS_NAME_MAX);
+	if (asprintf(&file, "%s.ini", name) < 0)
+		return -ENOMEM;
+	path = path_join(dir, file);
+	if (!path)
+		return -ENOMEM;
+	/* An unreadable file is the caller's to report, with its errno. */
+	r = ns_config_load_file(path, &probe, &all);
+	ns_config_free(probe);
+	if (r < 0 && r != -EINVAL)
+		return r;
+	diag_clear(&all);
+
+	/* The same view as the generator's: the whole directory, with the
+	 * checks across files; keep the messages about this file. */
+	r = ns_config_load_dir(dir, &set, &all);
+	if (r < 0 && r != -EINVAL)
+		return r;
+	for (size_t i = 0; i < all.n; i++) {
+		struct diag_entry *e = &all.entries[i];
+		if (!e->file || !streq(e->file, path))
+			continue;
+		if (ARRAY_APPEND(d->entries, d->n, *e) < 0)
+			return -ENOMEM;
+		if (e->level == DIAG_ERROR) {
+			d->n_errors++;
+			failed = true;
+		}
+		*e = (struct diag_entry){ 0 };
+	}
+	for (size_t i = 0; i < set.n; i++)
+		if (streq(set.items[i]->name, name)) {
+			*out = TAKE_PTR(set.items[i]);
+			break;
+		}
+	if (!*out)
+		/* Vanished between the two reads. */
+		return -ENOENT;
+	if (!(*out)->valid || failed)
+		return -EINVAL;
+	return 0;
+}
