@@ -402,12 +402,26 @@ static int on_accessible_from(struct parse_state *st, unsigned line, const char 
  * systemctl). */
 static int unit_name_check(struct parse_state *st, unsigned line, const char *u) {
 	const char *dot = strrchr(u, '.');
+	bool known = false;
 
-	if (!dot || dot == u)
-		return err(st, line, "Unit: '%s' has no unit type suffix (like '%s.service')", u, u);
 	if (strlen(u) >= UNIT_NAME_MAX)
 		return err(st, line, "Unit: name longer than %d characters", UNIT_NAME_MAX - 1);
-	if (!unit_name_valid(u))
+	if (!dot)
+		return err(st, line, "Unit: '%s' has no unit type suffix (like '%s.service')", u, u);
+	for (size_t i = 0; i < ELEMENTSOF(unit_types); i++)
+		if (streq(dot + 1, unit_types[i]))
+			known = true;
+	if (!known)
+		return err(st, line, "Unit: '%s' has an unknown unit type suffix '%s'", u, dot);
+	for (const char *p = u; p < dot; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (unit_char_valid(*p))
+			continue;
+		if (ch > 0x20 && ch < 0x7f)
+			return err(st, line, "Unit: character '%c' is not allowed in a unit name", ch);
+		return err(st, line, "Unit: byte 0x%02x is not allowed in a unit name", ch);
+	}
+	if (!unit_name_valid(u)) /* an empty name before '@' or the suffix */
 		return err(st, line, "Unit: '%s' is not a valid unit name", u);
 	if (!streq(dot, ".service"))
 		return err(st, line, "Unit: '%s' is not a service: only .service units can be confined", u);
@@ -416,8 +430,8 @@ static int unit_name_check(struct parse_state *st, unsigned line, const char *u)
 	for (const char *p = u; *p; p++) {
 		if (*p != '\\')
 			continue;
-		if (p[1] != 'x' || !strchr("0123456789abcdef", p[2]) || !p[2] ||
-		    !strchr("0123456789abcdef", p[3]) || !p[3])
+		if (p[1] != 'x' || !p[2] || !strchr("0123456789abcdef", p[2]) || !p[3] ||
+		    !strchr("0123456789abcdef", p[3]))
 			return err(st, line,
 				   "Unit: '%s': a backslash is only allowed in a \\xhh escape (lowercase hex)",
 				   u);
@@ -711,8 +725,9 @@ static int ns_config_new(const char *path, const char *name, struct ns_config **
 	return 0;
 }
 
-int ns_config_parse(const char *path, const char *text, size_t len, struct ns_config **out,
-		    struct diag *d) {
+/* too_large: the file was over INI_FILE_MAX and text was not read. */
+static int parse_text(const char *path, const char *text, size_t len, bool too_large,
+		      struct ns_config **out, struct diag *d) {
 	static const struct ini_handler handler = { .section = on_section, .key_value = on_key };
 	_cleanup_(ns_config_freep) struct ns_config *c = NULL;
 	_cleanup_free_ unsigned *af_lines = NULL;
@@ -721,7 +736,7 @@ int ns_config_parse(const char *path, const char *text, size_t len, struct ns_co
 	size_t stem_len;
 	bool name_ok;
 	struct parse_state st = { .path = path, .d = d };
-	int r, r2;
+	int r;
 
 	*out = NULL;
 	name_ok = name_from_path(path, name, sizeof(name), &stem, &stem_len) == 0;
@@ -735,14 +750,20 @@ int ns_config_parse(const char *path, const char *text, size_t len, struct ns_co
 		if (r != -EINVAL)
 			return r;
 	}
-	st.c = c;
-	r = ini_parse(path, text, len, INI_FILE_MAX, &handler, &st, d);
-	af_lines = st.af_lines;
-	if (r < 0 && r != -EINVAL)
-		return r;
-	if (len > INI_FILE_MAX) {
-		/* Nothing was read: no file-level checks to add. */
+	if (too_large) {
+		r = diag_error(d, path, 0, "file is larger than %d bytes", INI_FILE_MAX);
+		if (r != -EINVAL)
+			return r;
+		/* Nothing known: no addresses to take part in checks across files. */
+		c->ns_addr = c->bridge_addr = (struct ipnet){ 0 };
 	} else {
+		int r2;
+
+		st.c = c;
+		r = ini_parse(path, text, len, INI_FILE_MAX, &handler, &st, d);
+		af_lines = st.af_lines;
+		if (r < 0 && r != -EINVAL)
+			return r;
 		r2 = validate_file(&st);
 		if (r2 < 0 && r2 != -EINVAL)
 			return r2;
@@ -756,6 +777,11 @@ int ns_config_parse(const char *path, const char *text, size_t len, struct ns_co
 	return r;
 }
 
+int ns_config_parse(const char *path, const char *text, size_t len, struct ns_config **out,
+		    struct diag *d) {
+	return parse_text(path, text, len, len > INI_FILE_MAX, out, d);
+}
+
 int ns_config_load_file(const char *path, struct ns_config **out, struct diag *d) {
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
@@ -764,12 +790,10 @@ int ns_config_load_file(const char *path, struct ns_config **out, struct diag *d
 	*out = NULL;
 	r = read_file_capped(path, INI_FILE_MAX, &text, &len);
 	if (r == -EFBIG)
-		/* Too large: report it like an over-large text (same message),
-		 * without reading it. */
-		return ns_config_parse(path, "", INI_FILE_MAX + 1, out, d);
+		return parse_text(path, NULL, 0, true, out, d);
 	if (r < 0)
 		return r;
-	return ns_config_parse(path, text, len, out, d);
+	return parse_text(path, text, len, false, out, d);
 }
 
 /* ---- across files ----------------------------------------------------- */
