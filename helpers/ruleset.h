@@ -4,16 +4,29 @@
  * Namespace table "inet vpn-confinement" (inside netns N):
  *   base form: policy drop on input, output, forward; lo only. Loaded before
  *              any interface other than lo exists.
- *   full form: output only via N0 (plus lo), DNS (udp/53, tcp/53, tcp/853)
- *              only to the wg config's DNS servers via N0, established/related
- *              only on the interface it belongs to, mapped ports in from the
- *              veth, open VPN ports in on N0.
+ *   full form: output only via N0 (plus lo), DNS (udp/53, tcp/53, udp/853,
+ *              tcp/853) only to the wg config's DNS servers via N0,
+ *              established/related only on the interface the flow belongs to,
+ *              mapped ports in from the veth, open VPN ports in on N0.
  * Host table "inet vpn-confinement-N": DNAT for port mappings and a guard that
  * forwards and accepts nothing new from the bridge.
  *
  * Each render function returns a complete transaction that replaces the table
  * atomically ("add table; delete table; table ... { }"), so it can be applied
- * in one libnftables run whether or not the table already exists. */
+ * in one libnftables run whether or not the table already exists. It never
+ * touches any other table.
+ *
+ * Stable names that tests and the runtime may rely on (documented in
+ * vpn-confinement(8)):
+ *   namespace table: sets dns4, dns6 (only when the tunnel has that family),
+ *     accessible4, accessible6 (only with IPv6 bridge addresses), mapped_tcp,
+ *     mapped_udp ("to" ports), open_tcp, open_udp; chains input, output,
+ *     forward, dns-restrict; named counters input_drop, output_drop, dns_drop,
+ *     ra_drop (packets dropped by the final rules / DNS / router advertisements).
+ *   host table: sets accessible4, accessible6 (IPv6 bridge only), mapped_tcp,
+ *     mapped_udp; maps dnat_tcp, dnat_udp (from port : to port); chains
+ *     prerouting, output, postrouting (nat), forward, input (filter); named
+ *     counters guard_forward_drop, guard_input_drop. */
 #pragma once
 
 #include <stdio.h>
@@ -24,6 +37,28 @@
 #define NS_TABLE_NAME "vpn-confinement"
 #define HOST_TABLE_PREFIX "vpn-confinement-"
 
+/* Conntrack marks the namespace ruleset sets on a flow when it accepts the
+ * flow's first packet; established/related packets are accepted only on the
+ * interface matching their mark. Conntrack is per network namespace, so these
+ * never meet the host's own marks. */
+#define RULESET_CT_MARK_TUNNEL 0x1 /* flows via N0 (out, or in on an open port) */
+#define RULESET_CT_MARK_VETH 0x2   /* flows that came in on veth-N (mapped ports) */
+
+/* Each returns 0, -EINVAL when the model is inconsistent (invalid name, port
+ * 0, one host port mapped to two different ports, a wg config without any
+ * address), or -EIO when writing to f failed. */
 int ruleset_render_ns_base(const struct ns_config *ns, FILE *f);
 int ruleset_render_ns_full(const struct ns_config *ns, const struct wg_config *wg, FILE *f);
 int ruleset_render_host(const struct ns_config *ns, FILE *f);
+
+/* The same into a new NUL-terminated string (for nft_apply()); the caller
+ * frees *out. */
+int ruleset_ns_base_text(const struct ns_config *ns, char **out);
+int ruleset_ns_full_text(const struct ns_config *ns, const struct wg_config *wg, char **out);
+int ruleset_host_text(const struct ns_config *ns, char **out);
+
+/* A transaction that deletes the host table of namespace ns_name if it exists
+ * and succeeds if it does not ("add table; delete table"). */
+int ruleset_host_delete_text(const char *ns_name, char **out);
+/* Same for the namespace table (run inside the namespace). */
+int ruleset_ns_delete_text(char **out);

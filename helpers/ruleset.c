@@ -1,0 +1,581 @@
+/* SPDX-License-Identifier: MIT */
+/* The nftables renderer. Everything written here comes from typed values:
+ * interface and table names from names.c (which validates the namespace
+ * name), addresses through ipaddr_str/ipnet_str, ports as numbers. No input
+ * text is ever copied into a ruleset. The rules and their reasons are
+ * explained where they are written; see ruleset.h for the stable names. */
+#include "ruleset.h"
+
+#include <sys/socket.h>
+
+#include "names.h"
+#include "util.h"
+
+struct ifnames {
+	char wg[NS_IFNAME_SIZE];     /* N0, inside */
+	char veth[NS_IFNAME_SIZE];   /* veth-N, inside */
+	char bridge[NS_IFNAME_SIZE]; /* N-br, host */
+	char host_table[NS_PATH_SIZE];
+};
+
+static int ifnames_init(const char *ns_name, struct ifnames *n) {
+	if (ns_wg_ifname(ns_name, n->wg) < 0 || ns_veth_ns_ifname(ns_name, n->veth) < 0 ||
+	    ns_bridge_ifname(ns_name, n->bridge) < 0 || ns_host_table_name(ns_name, n->host_table) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+/* A set of ports, one bit each: deduplicates and sorts for free. */
+struct port_bits {
+	uint8_t bits[65536 / 8];
+	size_t count;
+};
+
+static void port_bits_add(struct port_bits *b, uint16_t port) {
+	if (!(b->bits[port / 8] & (1u << (port % 8)))) {
+		b->bits[port / 8] |= (uint8_t)(1u << (port % 8));
+		b->count++;
+	}
+}
+
+static bool port_bits_has(const struct port_bits *b, unsigned port) {
+	return b->bits[port / 8] & (1u << (port % 8));
+}
+
+/* The "to" ports of the mappings (tcp_or_udp: PROTO_TCP or PROTO_UDP). */
+static int mapped_to_ports(const struct ns_config *ns, enum proto which, struct port_bits *out) {
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < ns->n_port_mappings; i++) {
+		const struct port_mapping *m = &ns->port_mappings[i];
+		if (m->from == 0 || m->to == 0 || (m->proto & ~PROTO_BOTH) || !(m->proto & PROTO_BOTH))
+			return -EINVAL;
+		if (m->proto & which)
+			port_bits_add(out, m->to);
+	}
+	return 0;
+}
+
+static int open_ports(const struct ns_config *ns, enum proto which, struct port_bits *out) {
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < ns->n_open_ports; i++) {
+		const struct open_port *p = &ns->open_ports[i];
+		if (p->port == 0 || (p->proto & ~PROTO_BOTH) || !(p->proto & PROTO_BOTH))
+			return -EINVAL;
+		if (p->proto & which)
+			port_bits_add(out, p->port);
+	}
+	return 0;
+}
+
+/* "elements = { 1, 2 }" or nothing for an empty set. */
+static void write_port_elements(FILE *f, const struct port_bits *b) {
+	const char *sep = "";
+
+	if (b->count == 0)
+		return;
+	fputs("\t\telements = { ", f);
+	for (unsigned p = 1; p < 65536; p++)
+		if (port_bits_has(b, p)) {
+			fprintf(f, "%s%u", sep, p);
+			sep = ", ";
+		}
+	fputs(" }\n", f);
+}
+
+static void write_port_set(FILE *f, const char *name, const struct port_bits *b) {
+	fprintf(f, "\tset %s {\n\t\ttype inet_service\n", name);
+	write_port_elements(f, b);
+	fputs("\t}\n\n", f);
+}
+
+/* Host port -> namespace port for one protocol, sorted by host port. Two
+ * mappings of one host port to different ports cannot both hold (the config
+ * loader rejects them; this is the renderer's own guard). */
+static int write_dnat_map(FILE *f, const struct ns_config *ns, enum proto which, const char *name) {
+	_cleanup_free_ uint16_t *to_of = calloc(65536, sizeof(uint16_t));
+	const char *sep = "";
+
+	if (!to_of)
+		return -ENOMEM;
+	for (size_t i = 0; i < ns->n_port_mappings; i++) {
+		const struct port_mapping *m = &ns->port_mappings[i];
+		if (!(m->proto & which))
+			continue;
+		if (to_of[m->from] && to_of[m->from] != m->to)
+			return -EINVAL;
+		to_of[m->from] = m->to;
+	}
+	fprintf(f, "\tmap %s {\n\t\ttype inet_service : inet_service\n", name);
+	for (unsigned p = 1; p < 65536; p++)
+		if (to_of[p]) {
+			if (!*sep)
+				fputs("\t\telements = { ", f);
+			fprintf(f, "%s%u : %u", sep, p, to_of[p]);
+			sep = ", ";
+		}
+	if (*sep)
+		fputs(" }\n", f);
+	fputs("\t}\n\n", f);
+	return 0;
+}
+
+/* An interval set of prefixes of one family: the network of each given
+ * prefix, so an address with host bits (the bridge's) yields its subnet.
+ * auto-merge lets overlapping entries (a LAN range that contains the bridge
+ * subnet) coexist. */
+static void write_net_set(FILE *f, const char *name, int family, const struct ipnet *extra,
+			  const struct ipnet *nets, size_t n_nets) {
+	char buf[IPNET_STRLEN];
+	const char *sep = "";
+
+	fprintf(f, "\tset %s {\n\t\ttype %s\n\t\tflags interval\n\t\tauto-merge\n", name,
+		family == AF_INET ? "ipv4_addr" : "ipv6_addr");
+	for (size_t i = 0; i <= n_nets; i++) {
+		const struct ipnet *src = i == 0 ? extra : &nets[i - 1];
+		struct ipnet net;
+		if (!src || src->addr.family != family)
+			continue;
+		net = ipnet_network(src);
+		fprintf(f, "%s%s", *sep ? sep : "\t\telements = { ", ipnet_str(&net, buf));
+		sep = ", ";
+	}
+	if (*sep)
+		fputs(" }\n", f);
+	fputs("\t}\n\n", f);
+}
+
+/* The address part of a wg config's DNS list for one family. */
+static void write_dns_set(FILE *f, const char *name, int family, const struct wg_config *wg) {
+	char buf[IPNET_STRLEN];
+	const char *sep = "";
+
+	fprintf(f, "\tset %s {\n\t\ttype %s\n", name, family == AF_INET ? "ipv4_addr" : "ipv6_addr");
+	for (size_t i = 0; i < wg->n_dns; i++) {
+		bool dup = false;
+		if (wg->dns[i].family != family)
+			continue;
+		for (size_t j = 0; j < i; j++)
+			dup = dup || ipaddr_equal(&wg->dns[i], &wg->dns[j]);
+		if (dup)
+			continue;
+		fprintf(f, "%s%s", *sep ? sep : "\t\telements = { ", ipaddr_str(&wg->dns[i], buf));
+		sep = ", ";
+	}
+	if (*sep)
+		fputs(" }\n", f);
+	fputs("\t}\n\n", f);
+}
+
+/* "table X { }" creates the table if missing (and is a no-op otherwise), so
+ * the delete that follows always succeeds; all in one transaction. */
+static void write_replace_header(FILE *f, const char *table) {
+	fprintf(f, "table inet %s {\n}\ndelete table inet %s\n", table, table);
+}
+
+static int finish(FILE *f) {
+	if (fflush(f) != 0 || ferror(f))
+		return -EIO;
+	return 0;
+}
+
+static bool wg_has_family(const struct wg_config *wg, int family) {
+	for (size_t i = 0; i < wg->n_addresses; i++)
+		if (wg->addresses[i].addr.family == family)
+			return true;
+	return false;
+}
+
+static bool ns_valid_for_render(const struct ns_config *ns) {
+	return ns->ns_addr.addr.family == AF_INET && ns->bridge_addr.addr.family == AF_INET &&
+	       (!ns->has_ipv6 ||
+		(ns->ns_addr6.addr.family == AF_INET6 && ns->bridge_addr6.addr.family == AF_INET6));
+}
+
+int ruleset_render_ns_base(const struct ns_config *ns, FILE *f) {
+	struct ifnames n;
+
+	if (ifnames_init(ns->name, &n) < 0)
+		return -EINVAL;
+	fprintf(f, "# vpn-confinement: namespace %s, base form (kill switch before any interface).\n",
+		ns->name);
+	write_replace_header(f, NS_TABLE_NAME);
+	fprintf(f,
+		"table inet %s {\n"
+		"\tcounter input_drop {\n\t}\n\n"
+		"\tcounter output_drop {\n\t}\n\n"
+		"\tchain input {\n"
+		"\t\ttype filter hook input priority filter; policy drop;\n"
+		"\t\tiifname \"lo\" accept\n"
+		"\t\tcounter name \"input_drop\" drop\n"
+		"\t}\n\n"
+		"\tchain output {\n"
+		"\t\ttype filter hook output priority filter; policy drop;\n"
+		"\t\toifname \"lo\" accept\n"
+		"\t\tcounter name \"output_drop\" drop\n"
+		"\t}\n\n"
+		"\tchain forward {\n"
+		"\t\ttype filter hook forward priority filter; policy drop;\n"
+		"\t}\n"
+		"}\n",
+		NS_TABLE_NAME);
+	return finish(f);
+}
+
+int ruleset_render_ns_full(const struct ns_config *ns, const struct wg_config *wg, FILE *f) {
+	_cleanup_free_ struct port_bits *ports = calloc(4, sizeof(struct port_bits));
+	struct port_bits *mapped_tcp, *mapped_udp, *open_tcp, *open_udp;
+	char ns4[IPNET_STRLEN], ns6[IPNET_STRLEN];
+	struct ifnames n;
+	bool tun4, tun6;
+	const char *tun_family; /* restricts what enters/leaves N0 when the tunnel is single-stack */
+	int r;
+
+	if (!ports)
+		return -ENOMEM;
+	if (ifnames_init(ns->name, &n) < 0 || !ns_valid_for_render(ns))
+		return -EINVAL;
+	tun4 = wg_has_family(wg, AF_INET);
+	tun6 = wg_has_family(wg, AF_INET6);
+	if (!tun4 && !tun6)
+		return -EINVAL;
+	tun_family = tun4 && tun6 ? "" : tun4 ? "meta nfproto ipv4 " : "meta nfproto ipv6 ";
+
+	mapped_tcp = &ports[0], mapped_udp = &ports[1], open_tcp = &ports[2], open_udp = &ports[3];
+	if ((r = mapped_to_ports(ns, PROTO_TCP, mapped_tcp)) < 0 ||
+	    (r = mapped_to_ports(ns, PROTO_UDP, mapped_udp)) < 0 ||
+	    (r = open_ports(ns, PROTO_TCP, open_tcp)) < 0 || (r = open_ports(ns, PROTO_UDP, open_udp)) < 0)
+		return r;
+	ipaddr_str(&ns->ns_addr.addr, ns4);
+	if (ns->has_ipv6)
+		ipaddr_str(&ns->ns_addr6.addr, ns6);
+
+	fprintf(f, "# vpn-confinement: namespace %s, full form.\n", ns->name);
+	write_replace_header(f, NS_TABLE_NAME);
+	fprintf(f, "table inet %s {\n", NS_TABLE_NAME);
+	fputs("\t# Packets dropped by the final rules, by dns-restrict and as router\n"
+	      "\t# advertisements or redirects (nft list counters).\n"
+	      "\tcounter input_drop {\n\t}\n\n"
+	      "\tcounter output_drop {\n\t}\n\n"
+	      "\tcounter dns_drop {\n\t}\n\n"
+	      "\tcounter ra_drop {\n\t}\n\n",
+	      f);
+
+	/* Named sets: a later change of DNS servers, ranges or ports is an
+	 * element update, not a reload of the chains. */
+	fputs("\t# The VPN's DNS servers (wg config DNS=), per tunnel family.\n", f);
+	if (tun4)
+		write_dns_set(f, "dns4", AF_INET, wg);
+	if (tun6)
+		write_dns_set(f, "dns6", AF_INET6, wg);
+	fputs("\t# Who may reach the mapped ports through the veth: the bridge subnet\n"
+	      "\t# (the host itself) and AccessibleFrom.\n",
+	      f);
+	write_net_set(f, "accessible4", AF_INET, &ns->bridge_addr, ns->accessible_from,
+		      ns->n_accessible_from);
+	if (ns->has_ipv6)
+		write_net_set(f, "accessible6", AF_INET6, &ns->bridge_addr6, ns->accessible_from,
+			      ns->n_accessible_from);
+	fputs("\t# Ports served inside the namespace for port mappings (their \"to\").\n", f);
+	write_port_set(f, "mapped_tcp", mapped_tcp);
+	write_port_set(f, "mapped_udp", mapped_udp);
+	fputs("\t# OpenVPNPort=: reachable through the tunnel.\n", f);
+	write_port_set(f, "open_tcp", open_tcp);
+	write_port_set(f, "open_udp", open_udp);
+
+	/* input */
+	fputs("\tchain input {\n"
+	      "\t\ttype filter hook input priority filter; policy drop;\n"
+	      "\t\t# Router advertisements and redirects would change addresses or\n"
+	      "\t\t# routes: never accepted, on any interface.\n"
+	      "\t\ticmpv6 type { nd-router-advert, nd-redirect } counter name \"ra_drop\" drop\n"
+	      "\t\ticmp type redirect counter name \"ra_drop\" drop\n"
+	      "\t\tiifname \"lo\" accept\n"
+	      "\t\tct state invalid drop\n"
+	      "\t\t# Established/related only on the interface the flow belongs to: its\n"
+	      "\t\t# ct mark was set when its first packet was accepted (0x1 tunnel,\n"
+	      "\t\t# 0x2 veth). Related covers ICMP errors such as PMTU (fragmentation\n"
+	      "\t\t# needed, packet too big) for those flows.\n",
+	      f);
+	fprintf(f, "\t\tiifname \"%s\" ct mark 0x%x ct state established,related accept\n", n.wg,
+		RULESET_CT_MARK_TUNNEL);
+	fprintf(f,
+		"\t\tiifname \"%s\" ct mark 0x%x ct direction original ct state established,related accept\n",
+		n.veth, RULESET_CT_MARK_VETH);
+	if (ns->has_ipv6)
+		fprintf(f,
+			"\t\t# Neighbour discovery with the bridge (IPv6 bridge addresses);\n"
+			"\t\t# hop limit 255 proves it is from the link itself.\n"
+			"\t\tiifname \"%s\" icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept\n",
+			n.veth);
+	fprintf(f, "\t\t# Mapped ports, from the veth, to NamespaceAddress, from accessible sources.\n");
+	fprintf(f,
+		"\t\tiifname \"%s\" ct state new ip saddr @accessible4 ip daddr %s tcp dport @mapped_tcp ct mark set 0x%x accept\n"
+		"\t\tiifname \"%s\" ct state new ip saddr @accessible4 ip daddr %s udp dport @mapped_udp ct mark set 0x%x accept\n",
+		n.veth, ns4, RULESET_CT_MARK_VETH, n.veth, ns4, RULESET_CT_MARK_VETH);
+	if (ns->has_ipv6)
+		fprintf(f,
+			"\t\tiifname \"%s\" ct state new ip6 saddr @accessible6 ip6 daddr %s tcp dport @mapped_tcp ct mark set 0x%x accept\n"
+			"\t\tiifname \"%s\" ct state new ip6 saddr @accessible6 ip6 daddr %s udp dport @mapped_udp ct mark set 0x%x accept\n",
+			n.veth, ns6, RULESET_CT_MARK_VETH, n.veth, ns6, RULESET_CT_MARK_VETH);
+	fprintf(f,
+		"\t\t# Open VPN ports, from the tunnel only.\n"
+		"\t\tiifname \"%s\" ct state new %stcp dport @open_tcp ct mark set 0x%x accept\n"
+		"\t\tiifname \"%s\" ct state new %sudp dport @open_udp ct mark set 0x%x accept\n",
+		n.wg, tun_family, RULESET_CT_MARK_TUNNEL, n.wg, tun_family, RULESET_CT_MARK_TUNNEL);
+	fputs("\t\tcounter name \"input_drop\" drop\n\t}\n\n", f);
+
+	/* output */
+	fprintf(f,
+		"\tchain output {\n"
+		"\t\ttype filter hook output priority filter; policy drop;\n"
+		"\t\toifname \"lo\" accept\n"
+		"\t\tct state invalid drop\n"
+		"\t\t# Every DNS packet we originate (udp/tcp 53, DoT tcp/853, DoQ\n"
+		"\t\t# udp/853), new or established, is checked; replies we send as a\n"
+		"\t\t# server (reply direction) are not DNS queries.\n"
+		"\t\tmeta l4proto { tcp, udp } th dport { 53, 853 } ct direction original jump dns-restrict\n"
+		"\t\toifname \"%s\" ct mark 0x%x ct state established,related accept\n"
+		"\t\toifname \"%s\" ct mark 0x%x ct direction reply ct state established,related accept\n",
+		n.wg, RULESET_CT_MARK_TUNNEL, n.veth, RULESET_CT_MARK_VETH);
+	if (ns->has_ipv6)
+		fprintf(f,
+			"\t\toifname \"%s\" icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept\n",
+			n.veth);
+	fprintf(f,
+		"\t\t# New connections only through the tunnel, and only in the families\n"
+		"\t\t# it has addresses of (no IPv6 without an IPv6 Address=).\n"
+		"\t\toifname \"%s\" ct state new %sct mark set 0x%x accept\n"
+		"\t\tcounter name \"output_drop\" drop\n"
+		"\t}\n\n",
+		n.wg, tun_family, RULESET_CT_MARK_TUNNEL);
+
+	/* dns-restrict */
+	fputs("\t# DNS only to the VPN's servers and only via the tunnel, even when a\n"
+	      "\t# server address lies in an AccessibleFrom range routed to the veth.\n"
+	      "\tchain dns-restrict {\n",
+	      f);
+	if (tun4)
+		fprintf(f, "\t\toifname \"%s\" ip daddr @dns4 ct mark set 0x%x accept\n", n.wg,
+			RULESET_CT_MARK_TUNNEL);
+	if (tun6)
+		fprintf(f, "\t\toifname \"%s\" ip6 daddr @dns6 ct mark set 0x%x accept\n", n.wg,
+			RULESET_CT_MARK_TUNNEL);
+	fputs("\t\tcounter name \"dns_drop\" drop\n\t}\n\n", f);
+
+	/* forward */
+	fputs("\tchain forward {\n"
+	      "\t\ttype filter hook forward priority filter; policy drop;\n"
+	      "\t}\n"
+	      "}\n",
+	      f);
+	return finish(f);
+}
+
+/* One family's DNAT rules and guard accepts for the host table. */
+struct host_family {
+	const char *l3;     /* "ip" or "ip6" */
+	const char *nfproto; /* "ipv4" or "ipv6" */
+	const char *set;    /* accessible4 / accessible6 */
+	char ns_addr[IPNET_STRLEN];
+	char ns_addr_nat[IPNET_STRLEN + 2]; /* "[addr]" for IPv6 in dnat */
+	char bridge_addr[IPNET_STRLEN];
+	const char *loopback; /* excluded from the output DNAT, see below */
+};
+
+static void host_family_init(struct host_family *h, const struct ipnet *ns_addr,
+			     const struct ipnet *bridge_addr) {
+	bool v4 = ns_addr->addr.family == AF_INET;
+
+	h->l3 = v4 ? "ip" : "ip6";
+	h->nfproto = v4 ? "ipv4" : "ipv6";
+	h->set = v4 ? "accessible4" : "accessible6";
+	ipaddr_str(&ns_addr->addr, h->ns_addr);
+	snprintf(h->ns_addr_nat, sizeof(h->ns_addr_nat), v4 ? "%s" : "[%s]", h->ns_addr);
+	ipaddr_str(&bridge_addr->addr, h->bridge_addr);
+	h->loopback = v4 ? NULL : "::1";
+}
+
+int ruleset_render_host(const struct ns_config *ns, FILE *f) {
+	_cleanup_free_ struct port_bits *ports = calloc(2, sizeof(struct port_bits));
+	struct host_family fam[2];
+	size_t n_fam = 1;
+	struct ifnames n;
+	int r;
+
+	if (!ports)
+		return -ENOMEM;
+	if (ifnames_init(ns->name, &n) < 0 || !ns_valid_for_render(ns))
+		return -EINVAL;
+	if ((r = mapped_to_ports(ns, PROTO_TCP, &ports[0])) < 0 ||
+	    (r = mapped_to_ports(ns, PROTO_UDP, &ports[1])) < 0)
+		return r;
+	host_family_init(&fam[0], &ns->ns_addr, &ns->bridge_addr);
+	if (ns->has_ipv6)
+		host_family_init(&fam[n_fam++], &ns->ns_addr6, &ns->bridge_addr6);
+
+	fprintf(f, "# vpn-confinement: host table of namespace %s (port mappings, guard).\n",
+		ns->name);
+	write_replace_header(f, n.host_table);
+	fprintf(f, "table inet %s {\n", n.host_table);
+	fputs("\tcounter guard_forward_drop {\n\t}\n\n"
+	      "\tcounter guard_input_drop {\n\t}\n\n",
+	      f);
+	fputs("\t# AccessibleFrom: who may use the port mappings.\n", f);
+	write_net_set(f, "accessible4", AF_INET, NULL, ns->accessible_from, ns->n_accessible_from);
+	if (ns->has_ipv6)
+		write_net_set(f, "accessible6", AF_INET6, NULL, ns->accessible_from,
+			      ns->n_accessible_from);
+	fputs("\t# Port mappings: host port : namespace port.\n", f);
+	if ((r = write_dnat_map(f, ns, PROTO_TCP, "dnat_tcp")) < 0 ||
+	    (r = write_dnat_map(f, ns, PROTO_UDP, "dnat_udp")) < 0)
+		return r;
+	fputs("\t# The namespace ports the mappings lead to.\n", f);
+	write_port_set(f, "mapped_tcp", &ports[0]);
+	write_port_set(f, "mapped_udp", &ports[1]);
+
+	/* prerouting: traffic from outside to one of the host's own addresses. */
+	fprintf(f, "\tchain prerouting {\n"
+		   "\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
+		   "\t\t# From AccessibleFrom to any of the host's addresses (not traffic\n"
+		   "\t\t# the host routes elsewhere, not the namespace itself).\n");
+	for (size_t i = 0; i < n_fam; i++)
+		for (int p = 0; p < 2; p++)
+			fprintf(f,
+				"\t\tiifname != \"%s\" fib daddr type local %s saddr @%s meta l4proto %s dnat %s to %s : %s dport map @dnat_%s\n",
+				n.bridge, fam[i].l3, fam[i].set, p ? "udp" : "tcp", fam[i].l3,
+				fam[i].ns_addr_nat, p ? "udp" : "tcp", p ? "udp" : "tcp");
+	fputs("\t}\n\n", f);
+
+	/* output: the host's own connections to its own addresses. */
+	fputs("\tchain output {\n"
+	      "\t\ttype nat hook output priority -100; policy accept;\n"
+	      "\t\t# The host's own connections to its own addresses. IPv4 loopback\n"
+	      "\t\t# works only where route_localnet is set on the bridge; ::1 can\n"
+	      "\t\t# never be routed, so it is left alone.\n",
+	      f);
+	for (size_t i = 0; i < n_fam; i++)
+		for (int p = 0; p < 2; p++) {
+			char excl[64] = "";
+			if (fam[i].loopback)
+				snprintf(excl, sizeof(excl), "%s daddr != %s ", fam[i].l3, fam[i].loopback);
+			fprintf(f,
+				"\t\tmeta nfproto %s fib daddr type local %smeta l4proto %s dnat %s to %s : %s dport map @dnat_%s\n",
+				fam[i].nfproto, excl, p ? "udp" : "tcp", fam[i].l3, fam[i].ns_addr_nat,
+				p ? "udp" : "tcp", p ? "udp" : "tcp");
+		}
+	fputs("\t}\n\n", f);
+
+	/* postrouting: source of the host's own DNATed connections. */
+	fputs("\tchain postrouting {\n"
+	      "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+	      "\t\t# The host's own connections that the output chain DNATed keep a\n"
+	      "\t\t# source address chosen for the original destination; give them\n"
+	      "\t\t# the bridge address, which the namespace accepts and answers on\n"
+	      "\t\t# the link. Clients from AccessibleFrom keep their address.\n",
+	      f);
+	for (size_t i = 0; i < n_fam; i++)
+		fprintf(f,
+			"\t\toifname \"%s\" %s daddr %s ct status dnat fib saddr type local snat %s to %s\n",
+			n.bridge, fam[i].l3, fam[i].ns_addr, fam[i].l3, fam[i].bridge_addr);
+	fputs("\t}\n\n", f);
+
+	/* forward guard */
+	fprintf(f,
+		"\t# The guard holds even when the namespace ruleset is gone. Policy\n"
+		"\t# accept: this is the host's table space; only our bridge is acted on.\n"
+		"\tchain forward {\n"
+		"\t\ttype filter hook forward priority filter; policy accept;\n"
+		"\t\t# From the bridge: only replies of flows that started outside it.\n"
+		"\t\tiifname \"%s\" ct direction reply ct state established,related accept\n"
+		"\t\tiifname \"%s\" counter name \"guard_forward_drop\" drop\n"
+		"\t\t# Into the bridge: flows to the mapped ports of NamespaceAddress from\n"
+		"\t\t# AccessibleFrom (DNATed or routed directly), and nothing else.\n"
+		"\t\toifname \"%s\" ct direction original ct state established,related accept\n",
+		n.bridge, n.bridge, n.bridge);
+	for (size_t i = 0; i < n_fam; i++)
+		for (int p = 0; p < 2; p++)
+			fprintf(f,
+				"\t\toifname \"%s\" ct state new %s saddr @%s %s daddr %s %s dport @mapped_%s accept\n",
+				n.bridge, fam[i].l3, fam[i].set, fam[i].l3, fam[i].ns_addr,
+				p ? "udp" : "tcp", p ? "udp" : "tcp");
+	fprintf(f,
+		"\t\toifname \"%s\" counter name \"guard_forward_drop\" drop\n"
+		"\t}\n\n",
+		n.bridge);
+
+	/* input guard */
+	fprintf(f,
+		"\tchain input {\n"
+		"\t\ttype filter hook input priority filter; policy accept;\n"
+		"\t\t# Nothing new from the namespace to the host (its resolvers, its\n"
+		"\t\t# services); replies to the host's own connections pass.\n"
+		"\t\tiifname \"%s\" ct direction reply ct state established,related accept\n",
+		n.bridge);
+	if (ns->has_ipv6)
+		fprintf(f,
+			"\t\tiifname \"%s\" icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept\n",
+			n.bridge);
+	fprintf(f,
+		"\t\tiifname \"%s\" counter name \"guard_input_drop\" drop\n"
+		"\t}\n"
+		"}\n",
+		n.bridge);
+	return finish(f);
+}
+
+typedef int (*render_fn)(const struct ns_config *ns, const struct wg_config *wg, FILE *f);
+
+static int render_text(render_fn fn, const struct ns_config *ns, const struct wg_config *wg,
+		       char **out) {
+	_cleanup_free_ char *buf = NULL;
+	size_t size = 0;
+	FILE *f;
+	int r;
+
+	f = open_memstream(&buf, &size);
+	if (!f)
+		return -errno;
+	r = fn(ns, wg, f);
+	if (fclose(f) != 0 && r == 0)
+		r = -EIO;
+	if (r < 0)
+		return r;
+	*out = TAKE_PTR(buf);
+	return 0;
+}
+
+static int base_fn(const struct ns_config *ns, const struct wg_config *wg, FILE *f) {
+	return ruleset_render_ns_base(ns, f);
+}
+static int host_fn(const struct ns_config *ns, const struct wg_config *wg, FILE *f) {
+	return ruleset_render_host(ns, f);
+}
+
+int ruleset_ns_base_text(const struct ns_config *ns, char **out) {
+	return render_text(base_fn, ns, NULL, out);
+}
+int ruleset_ns_full_text(const struct ns_config *ns, const struct wg_config *wg, char **out) {
+	return render_text(ruleset_render_ns_full, ns, wg, out);
+}
+int ruleset_host_text(const struct ns_config *ns, char **out) {
+	return render_text(host_fn, ns, NULL, out);
+}
+
+static int delete_text(const char *table, char **out) {
+	char *s;
+
+	if (asprintf(&s, "table inet %s {\n}\ndelete table inet %s\n", table, table) < 0)
+		return -ENOMEM;
+	*out = s;
+	return 0;
+}
+
+int ruleset_host_delete_text(const char *ns_name, char **out) {
+	char table[NS_PATH_SIZE];
+
+	if (ns_host_table_name(ns_name, table) < 0)
+		return -EINVAL;
+	return delete_text(table, out);
+}
+
+int ruleset_ns_delete_text(char **out) { return delete_text(NS_TABLE_NAME, out); }
