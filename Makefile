@@ -29,7 +29,7 @@ PROJECT_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter -Wformat=2 -Wvla \
 	-D_GNU_SOURCE -Icommon -Ihelpers -Igenerator \
 	-DIP_PATH='"$(IP)"' -DWG_PATH='"$(WG)"' -DWIREGUARD_GO_PATH='"$(WIREGUARD_GO)"' \
-	-DHELPER_PATH='"$(HELPER_PATH)"'
+	-DHELPER_PATH='"$(HELPER_PATH)"' -DSYSTEMDUNITDIR='"$(SYSTEMDUNITDIR)"'
 ifneq ($(WERROR),)
 PROJECT_CFLAGS += -Werror
 endif
