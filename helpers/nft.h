@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* Apply and list nftables rulesets in-process through libnftables: no nft
+ * process, one transaction per call. Everything acts in the network
+ * namespace of the calling thread at the time of the call (a fresh
+ * libnftables context, and so a fresh netlink socket, is made per call), so a
+ * caller setns()es first. */
+#pragma once
+
+#include <stdbool.h>
+
+/* Apply ruleset_text (nft -f syntax) as one atomic transaction. Returns 0, or
+ * a negative errno (-EPERM without CAP_NET_ADMIN, -EINVAL when nft rejected
+ * the text, -EIO otherwise) and, when err_out is not NULL, libnftables'
+ * error text in *err_out (the caller frees; may be NULL if there was none). */
+int nft_apply(const char *ruleset_text, char **err_out);
+
+/* Like nft_apply, but only check: the kernel validates the transaction and
+ * rolls it back (nft -c). */
+int nft_check(const char *ruleset_text, char **err_out);
+
+/* "list table FAMILY_TABLE" (e.g. "inet vpn-confinement"), stateless (no
+ * counter values), into a new string *out. Returns -ENOENT when the table
+ * does not exist, -EINVAL for a malformed family_table, other errors as
+ * nft_apply (the error text is dropped). */
+int nft_list_table(const char *family_table, char **out);
