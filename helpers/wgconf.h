@@ -13,6 +13,7 @@
 #include "diag.h"
 
 #define WG_KEY_LEN 32
+#define WG_KEY_B64_LEN 44 /* base64 text of a key, without the NUL */
 #define WGCONF_FILE_MAX (1024 * 1024)
 #define WGCONF_LINE_MAX 4096
 
@@ -25,6 +26,8 @@ struct wg_peer {
 	bool has_endpoint;
 	char *endpoint_host; /* literal IP (no brackets) or a DNS name */
 	uint16_t endpoint_port;
+	bool endpoint_is_ip; /* then endpoint_ip holds it, typed */
+	struct ipaddr endpoint_ip;
 	bool has_keepalive;
 	uint16_t persistent_keepalive; /* seconds, 0 = off */
 	unsigned line;                 /* line of its [Peer] header */
@@ -74,6 +77,12 @@ DEFINE_PTR_CLEANUP(struct wg_config, wg_config_free)
 
 /* Whether any address of the config has this family. */
 bool wg_config_has_family(const struct wg_config *c, int family);
+
+/* Strict base64 (44 characters, '=' last, zero padding bits) to a 32-byte
+ * key, and back (out gets WG_KEY_B64_LEN characters and a NUL). The decoder
+ * has no branches on the key's data; it returns 0 or -EINVAL. */
+int wg_key_from_base64(uint8_t key[WG_KEY_LEN], const char *s);
+void wg_key_to_base64(char out[WG_KEY_B64_LEN + 1], const uint8_t key[WG_KEY_LEN]);
 
 /* Write the wg(8)-native part ("wg setconf" input, as "wg-quick strip"
  * prints) to f. Contains the private key: f must be a pipe or a private fd. */

@@ -1,0 +1,48 @@
+#!/bin/bash
+# `vpn-confinement strip` agrees with the real `wg-quick strip` (wireguard-
+# tools) on every valid config of the corpus: both outputs, reduced to their
+# set of settings with wg(8)'s reading rules, must be equal.
+# wg-quick needs root (it re-execs itself with sudo otherwise) and a file
+# named IFACE.conf, so each config is copied into a private temp dir.
+set -u
+. "$(dirname "$0")/../lib.sh"
+here=$T_TOP/tests/wgconf
+t_require_root
+command -v wg-quick >/dev/null || { t_fail "wg-quick (wireguard-tools) is not installed"; t_done; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+chmod 700 "$tmp"
+
+for conf in "$here"/valid/*.conf; do
+	name=${conf##*/}; name=${name%.conf}
+	# wg-quick takes the interface name from the file name: [a-zA-Z0-9_=+.-]{1,15}.
+	iface=vc$(printf '%s' "$name" | md5sum | cut -c1-8)
+	install -m 600 "$conf" "$tmp/$iface.conf"
+	# wg-quick does not know the UTF-8 byte order mark (wg would reject the
+	# "[Interface]" line behind it); we accept it, so give wg-quick the same
+	# file without it.
+	sed -i '1s/^\xef\xbb\xbf//' "$tmp/$iface.conf"
+	if ! wg-quick strip "$tmp/$iface.conf" >"$tmp/theirs" 2>"$tmp/theirs.err"; then
+		t_fail "$name: wg-quick strip failed: $(cat "$tmp/theirs.err")"
+		continue
+	fi
+	if ! "$BUILD/vpn-confinement" strip "$conf" >"$tmp/ours" 2>"$tmp/ours.err"; then
+		t_fail "$name: vpn-confinement strip failed: $(cat "$tmp/ours.err")"
+		continue
+	fi
+	python3 "$here/normalize-setconf.py" "$tmp/theirs" >"$tmp/theirs.norm" &&
+		python3 "$here/normalize-setconf.py" "$tmp/ours" >"$tmp/ours.norm" ||
+		{ t_fail "$name: normalising failed"; continue; }
+	if [ ! -s "$tmp/ours.norm" ] || ! grep -q '^privatekey=' "$tmp/ours.norm"; then
+		t_fail "$name: normalised output is empty"
+		continue
+	fi
+	if diff -u "$tmp/theirs.norm" "$tmp/ours.norm" >"$tmp/diff"; then
+		t_pass "$name: same settings as wg-quick strip"
+	else
+		cat "$tmp/diff"
+		t_fail "$name: settings differ from wg-quick strip"
+	fi
+done
+t_done
