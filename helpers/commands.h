@@ -13,3 +13,9 @@ enum {
 
 int cmd_strip(int argc, char **argv);
 int cmd_ruleset(int argc, char **argv);
+int cmd_netns_up(int argc, char **argv);
+int cmd_netns_down(int argc, char **argv);
+int cmd_wg_up(int argc, char **argv);
+int cmd_wg_down(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_check(int argc, char **argv);

@@ -17,6 +17,12 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "netns-up", cmd_netns_up, "netns-up N                        create namespace N, its kill switch, bridge and veth" },
+	{ "netns-down", cmd_netns_down, "netns-down N                      remove what netns-up made, restore host settings" },
+	{ "wg-up", cmd_wg_up, "wg-up N                           bring the tunnel N0 up inside N" },
+	{ "wg-down", cmd_wg_down, "wg-down N                         take the tunnel down, keep the kill switch" },
+	{ "status", cmd_status, "status [N] [--json]               show namespaces, links, rulesets, tunnel, DNS" },
+	{ "check", cmd_check, "check N [--max-handshake-age S]   exit 1 with the reason when N is not as it should be" },
 	{ "ruleset", cmd_ruleset, "ruleset N [--base|--full|--host]  print the nftables rulesets of namespace N" },
 	{ "strip", cmd_strip, "strip FILE                        print the wg(8) part of a wg-quick config" },
 };

@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: MIT */
+/* vpn-confinement netns-up N / netns-down N: the namespace, its kill switch,
+ * the bridge and veth pair, the host table and the host's forwarding.
+ *
+ * netns-up converges: what exists already (from an earlier run, or left by a
+ * crash: $RUNDIR/N/netns marks it ours) is kept and brought to the wanted
+ * state; `ip` commands are idempotent forms (addr/route replace), and each
+ * nft transaction replaces its table whole. What does not exist is created,
+ * and on a failure exactly what this run created is removed again. */
+#include <net/if.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "commands.h"
+#include "netns.h"
+#include "nl.h"
+#include "proc.h"
+#include "ruleset.h"
+#include "runtime.h"
+#include "util.h"
+
+/* A growing text buffer for `ip -batch -` input. */
+struct batch {
+	char *buf;
+	size_t len;
+	FILE *f;
+};
+
+static int batch_open(struct batch *b) {
+	*b = (struct batch){ 0 };
+	b->f = open_memstream(&b->buf, &b->len);
+	return b->f ? 0 : -ENOMEM;
+}
+
+static void batch_release(struct batch *b) {
+	if (b->f)
+		fclose(b->f);
+	free(b->buf);
+	*b = (struct batch){ 0 };
+}
+
+static int batch_run(struct batch *b, const char *step, int netns_fd) {
+	char *argv[] = { IP_PATH, "-batch", "-", NULL };
+	struct proc_opts o = PROC_OPTS_INIT;
+
+	if (fflush(b->f) != 0)
+		return -ENOMEM;
+	if (b->len == 0)
+		return 0;
+	o.netns_fd = netns_fd;
+	o.stdin_buf = b->buf;
+	o.stdin_len = b->len;
+	return proc_run_step(step, argv, &o);
+}
+
+static bool link_exists(const char *name) { return if_nametoindex(name) != 0; }
+
+/* What this run did, to undo exactly that when a later step fails. */
+struct up_undo {
+	bool marker, netns, bridge, veth, host_table, sysctls;
+};
+
+static void undo_up(const struct ns_names *n, const struct up_undo *u) {
+	int r;
+
+	fprintf(stderr, "vpn-confinement: %s: undoing what this run did\n", n->ns);
+	if (u->sysctls && (r = host_sysctl_release(n->ns)) < 0)
+		step_fail(n, "undo: restoring host sysctls", r);
+	if (u->host_table) {
+		_cleanup_free_ char *text = NULL;
+		if (ruleset_host_delete_text(n->ns, &text) == 0)
+			runtime_nft_apply("undo: deleting the host table", text);
+	}
+	if (u->veth && link_exists(n->veth_host) &&
+	    (r = nl_link_del((int)if_nametoindex(n->veth_host))) < 0)
+		step_fail(n, "undo: deleting the veth pair", r);
+	if (u->bridge && link_exists(n->bridge) && (r = nl_link_del((int)if_nametoindex(n->bridge))) < 0)
+		step_fail(n, "undo: deleting the bridge", r);
+	if (u->netns && (r = netns_remove(n->ns)) < 0)
+		step_fail(n, "undo: removing the namespace", r);
+	if (u->marker) {
+		state_remove(n->ns, STATE_NETNS);
+		state_rmdir(n->ns);
+	}
+}
+
+/* Inside N, before any interface but lo exists (or, on a re-run, before the
+ * veth's addresses change): no router advertisements, no redirects, ARP
+ * answered only for the address of the asking interface, and new interfaces
+ * start without IPv6 until enabled one by one. */
+static int ns_sysctls_early(void) {
+	static const char *const settings[][2] = {
+		{ "net/ipv6/conf/all/accept_ra", "0" },
+		{ "net/ipv6/conf/default/accept_ra", "0" },
+		{ "net/ipv6/conf/all/accept_redirects", "0" },
+		{ "net/ipv6/conf/default/accept_redirects", "0" },
+		{ "net/ipv6/conf/default/disable_ipv6", "1" },
+		{ "net/ipv4/conf/all/accept_redirects", "0" },
+		{ "net/ipv4/conf/default/accept_redirects", "0" },
+		{ "net/ipv4/conf/all/arp_ignore", "1" },
+		{ "net/ipv4/conf/default/arp_ignore", "1" },
+		{ "net/ipv4/conf/all/arp_announce", "2" },
+		{ "net/ipv4/conf/default/arp_announce", "2" },
+	};
+	for (size_t i = 0; i < ELEMENTSOF(settings); i++) {
+		int r = sysctl_write(settings[i][0], settings[i][1]);
+		if (r < 0) {
+			fprintf(stderr, "vpn-confinement: setting %s: %s\n", settings[i][0], strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int ns_sysctls_veth(const struct ns_names *n, const struct ns_config *ns) {
+	char key[128];
+	int r;
+
+	snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", n->veth_ns);
+	r = sysctl_write(key, ns->has_ipv6 ? "0" : "1");
+	if (r >= 0 && ns->has_ipv6) {
+		snprintf(key, sizeof(key), "net/ipv6/conf/%s/accept_ra", n->veth_ns);
+		r = sysctl_write(key, "0");
+	}
+	if (r < 0)
+		fprintf(stderr, "vpn-confinement: setting %s: %s\n", key, strerror(-r));
+	return r;
+}
+
+/* Our own bridge and veth end on the host: no IPv6 there unless configured
+ * (no link-local address, no router solicitations). They go away with
+ * netns-down, so nothing is recorded for restoring. */
+static int host_sysctls_own_links(const struct ns_names *n, const struct ns_config *ns) {
+	const char *links[] = { n->bridge, n->veth_host };
+	char key[128];
+	int r;
+
+	for (size_t i = 0; i < ELEMENTSOF(links); i++) {
+		snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", links[i]);
+		r = sysctl_write(key, ns->has_ipv6 && i == 0 ? "0" : "1");
+		if (r < 0) {
+			fprintf(stderr, "vpn-confinement: setting %s: %s\n", key, strerror(-r));
+			return r;
+		}
+		if (ns->has_ipv6 && i == 0) {
+			snprintf(key, sizeof(key), "net/ipv6/conf/%s/accept_ra", links[i]);
+			if ((r = sysctl_write(key, "0")) < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* Forwarding for the port mappings, per interface: packets DNATed towards
+ * the namespace arrive on the interfaces the AccessibleFrom ranges route
+ * through and leave on the bridge; replies arrive on the bridge. IPv4 has a
+ * per-interface forwarding switch, so net.ipv4.ip_forward is left alone.
+ * IPv6 has one (force_forwarding) only since Linux 6.17; without it IPv6
+ * port mappings from other hosts need net.ipv6.conf.all.forwarding, which is
+ * not changed here (it turns the host into an IPv6 router everywhere). */
+static int host_forwarding(const struct ns_names *n, const struct ns_config *ns, bool *claimed) {
+	bool want[2] = { false, false }; /* IPv4, IPv6 */
+	char key[128];
+	int r;
+
+	if (ns->n_port_mappings == 0)
+		return 0;
+	for (size_t i = 0; i < ns->n_accessible_from; i++) {
+		const struct ipnet *a = &ns->accessible_from[i];
+		struct ipnet net = ipnet_network(a);
+		int fam = a->addr.family == AF_INET ? 0 : 1;
+		char ifname[IF_NAMESIZE], buf[IPNET_STRLEN], path[192];
+		int oif;
+
+		if (fam == 1 && !ns->has_ipv6)
+			continue; /* no IPv6 into the namespace at all */
+		r = nl_route_get(&net.addr, &oif);
+		if (r < 0 || !if_indextoname((unsigned)oif, ifname)) {
+			fprintf(stderr,
+				"vpn-confinement: %s: warning: no route to AccessibleFrom %s yet; port mappings from there need forwarding on its interface (run netns-up again once it is up)\n",
+				n->ns, ipnet_str(a, buf));
+			continue;
+		}
+		if (streq(ifname, n->bridge) || streq(ifname, "lo"))
+			continue;
+		if (fam == 0)
+			snprintf(key, sizeof(key), "net/ipv4/conf/%s/forwarding", ifname);
+		else
+			snprintf(key, sizeof(key), "net/ipv6/conf/%s/force_forwarding", ifname);
+		snprintf(path, sizeof(path), "/proc/sys/%s", key);
+		if (fam == 1 && access(path, F_OK) < 0) {
+			fprintf(stderr,
+				"vpn-confinement: %s: warning: this kernel has no per-interface IPv6 forwarding (%s); IPv6 port mappings from %s need net.ipv6.conf.all.forwarding=1, which vpn-confinement does not change\n",
+				n->ns, key, ipnet_str(a, buf));
+			continue;
+		}
+		want[fam] = true;
+		*claimed = true;
+		r = host_sysctl_claim(n->ns, key, "1");
+		if (r < 0) {
+			fprintf(stderr, "vpn-confinement: setting %s: %s\n", key, strerror(-r));
+			return r;
+		}
+	}
+	for (int fam = 0; fam < 2; fam++) {
+		if (!want[fam])
+			continue;
+		if (fam == 0)
+			snprintf(key, sizeof(key), "net/ipv4/conf/%s/forwarding", n->bridge);
+		else
+			snprintf(key, sizeof(key), "net/ipv6/conf/%s/force_forwarding", n->bridge);
+		r = sysctl_write(key, "1");
+		if (r < 0) {
+			fprintf(stderr, "vpn-confinement: setting %s: %s\n", key, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int netns_up(const struct ns_names *n, const struct ns_config *ns, struct up_undo *u) {
+	_cleanup_free_ char *base = NULL, *host = NULL;
+	_cleanup_close_ int nsfd = -1;
+	_cleanup_(batch_release) struct batch hb = { 0 }, nb = { 0 };
+	char buf[IPNET_STRLEN], buf2[IPNET_STRLEN];
+	bool ours = state_exists(n->ns, STATE_NETNS);
+	bool wg_up = state_exists(n->ns, STATE_WG);
+	int r;
+
+	/* Render everything first: a model the renderer refuses changes nothing. */
+	if ((r = ruleset_ns_base_text(ns, &base)) < 0 || (r = ruleset_host_text(ns, &host)) < 0)
+		return step_fail(n, "rendering the rulesets", r);
+
+	if (!ours) {
+		struct stat st;
+		const char *clash = NULL;
+
+		if (lstat(n->netns_path, &st) == 0)
+			clash = n->netns_path;
+		else if (link_exists(n->bridge))
+			clash = n->bridge;
+		else if (link_exists(n->veth_host))
+			clash = n->veth_host;
+		if (clash) {
+			fprintf(stderr,
+				"vpn-confinement: %s: %s already exists and was not made by vpn-confinement (no %s/%s/%s); not touching it\n",
+				n->ns, clash, rundir(), n->ns, STATE_NETNS);
+			return -EEXIST;
+		}
+		r = state_write(n->ns, STATE_NETNS, "");
+		if (r < 0)
+			return step_fail(n, "writing the run directory", r);
+		u->marker = true;
+	}
+
+	/* 1. The namespace. */
+	nsfd = netns_open(n->ns);
+	if (nsfd == -ENOTTY) { /* an empty file left by a crash */
+		if ((r = netns_remove(n->ns)) < 0)
+			return step_fail(n, "removing a stale namespace file", r);
+		nsfd = -ENOENT;
+	}
+	if (nsfd == -ENOENT) {
+		r = netns_create(n->ns);
+		if (r < 0)
+			return step_fail(n, "creating the namespace", r);
+		u->netns = true;
+		nsfd = netns_open(n->ns);
+	}
+	if (nsfd < 0)
+		return step_fail(n, "opening the namespace", nsfd);
+
+	/* 2. Inside: the kill switch first, then sysctls. */
+	{
+		_cleanup_netns_leave_ int saved = -1;
+
+		r = netns_enter(nsfd, &saved);
+		if (r < 0)
+			return step_fail(n, "entering the namespace", r);
+		if (wg_up)
+			/* wg-up owns the namespace ruleset now (the full one);
+			 * going back to the base one would cut the tunnel. */
+			fprintf(stderr, "vpn-confinement: %s: tunnel is up; keeping its ruleset\n", n->ns);
+		else if ((r = runtime_nft_apply("loading the namespace base ruleset", base)) < 0)
+			return r;
+		r = ns_sysctls_early();
+		if (r < 0)
+			return step_fail(n, "setting the namespace sysctls", r);
+	}
+
+	/* 3. Host side links: bridge, veth pair (inner end created in N). */
+	if ((r = batch_open(&hb)) < 0 || (r = batch_open(&nb)) < 0)
+		return r;
+	if (!link_exists(n->bridge)) {
+		fprintf(hb.f, "link add name %s type bridge\n", n->bridge);
+		u->bridge = true;
+	}
+	if (!link_exists(n->veth_host)) {
+		fprintf(hb.f, "link add name %s type veth peer name %s netns %s\n", n->veth_host, n->veth_ns,
+			n->ns);
+		u->veth = true;
+	}
+	r = batch_run(&hb, "creating the bridge and veth pair", -1);
+	if (r < 0)
+		return r;
+	r = host_sysctls_own_links(n, ns);
+	if (r < 0)
+		return step_fail(n, "setting sysctls of the bridge", r);
+	fclose(hb.f);
+	free(hb.buf);
+	if ((r = batch_open(&hb)) < 0)
+		return r;
+	fprintf(hb.f, "addr replace %s dev %s\n", ipnet_str(&ns->bridge_addr, buf), n->bridge);
+	if (ns->has_ipv6)
+		fprintf(hb.f, "addr replace %s dev %s nodad\n", ipnet_str(&ns->bridge_addr6, buf), n->bridge);
+	fprintf(hb.f, "link set dev %s master %s\n", n->veth_host, n->bridge);
+	fprintf(hb.f, "link set dev %s up\n", n->bridge);
+	fprintf(hb.f, "link set dev %s up\n", n->veth_host);
+	r = batch_run(&hb, "configuring the bridge", -1);
+	if (r < 0)
+		return r;
+
+	/* 4. Inside: veth sysctls, then addresses and routes. */
+	{
+		_cleanup_netns_leave_ int saved = -1;
+
+		r = netns_enter(nsfd, &saved);
+		if (r < 0)
+			return step_fail(n, "entering the namespace", r);
+		r = ns_sysctls_veth(n, ns);
+		if (r < 0)
+			return step_fail(n, "setting sysctls of the veth", r);
+	}
+	fprintf(nb.f, "link set dev lo up\n");
+	fprintf(nb.f, "addr replace %s dev %s\n", ipnet_str(&ns->ns_addr, buf), n->veth_ns);
+	if (ns->has_ipv6)
+		fprintf(nb.f, "addr replace %s dev %s nodad\n", ipnet_str(&ns->ns_addr6, buf), n->veth_ns);
+	fprintf(nb.f, "link set dev %s up\n", n->veth_ns);
+	for (size_t i = 0; i < ns->n_accessible_from; i++) {
+		const struct ipnet *a = &ns->accessible_from[i];
+		struct ipnet net = ipnet_network(a);
+
+		if (a->addr.family == AF_INET)
+			fprintf(nb.f, "route replace %s via %s dev %s\n", ipnet_str(&net, buf),
+				ipaddr_str(&ns->bridge_addr.addr, buf2), n->veth_ns);
+		else if (ns->has_ipv6)
+			fprintf(nb.f, "-6 route replace %s via %s dev %s\n", ipnet_str(&net, buf),
+				ipaddr_str(&ns->bridge_addr6.addr, buf2), n->veth_ns);
+	}
+	r = batch_run(&nb, "configuring the namespace's addresses and routes", nsfd);
+	if (r < 0)
+		return r;
+
+	/* 5. Host table: DNAT and the guard. Table existence before is not
+	 * tracked: on a re-run it was ours already. */
+	u->host_table = u->marker;
+	r = runtime_nft_apply("loading the host table", host);
+	if (r < 0)
+		return r;
+
+	/* 6. Forwarding for the port mappings. */
+	r = host_forwarding(n, ns, &u->sysctls);
+	if (!u->marker)
+		u->sysctls = false; /* a re-run keeps the claims of the run before */
+	if (r < 0)
+		return step_fail(n, "enabling forwarding", r);
+	return 0;
+}
+
+int cmd_netns_up(int argc, char **argv) {
+	_cleanup_(ns_config_freep) struct ns_config *ns = NULL;
+	struct ns_names n;
+	struct up_undo u = { 0 };
+	const char *name;
+	int r;
+
+	r = parse_ns_arg(argc, argv, "netns-up N", &name);
+	if (r >= 0)
+		return r;
+	if (ns_names_init(&n, name) < 0)
+		return EXIT_USAGE;
+	r = runtime_load_config(name, &ns);
+	if (r != 0)
+		return r;
+	r = netns_up(&n, ns, &u);
+	if (r < 0) {
+		undo_up(&n, &u);
+		fprintf(stderr, "vpn-confinement: %s: netns-up failed\n", n.ns);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+int cmd_netns_down(int argc, char **argv) {
+	_cleanup_free_ char *del = NULL;
+	struct ns_names n;
+	const char *name;
+	int r, failed = 0;
+
+	r = parse_ns_arg(argc, argv, "netns-down N", &name);
+	if (r >= 0)
+		return r;
+	if (ns_names_init(&n, name) < 0)
+		return EXIT_USAGE;
+
+	/* The host table is ours by its name, whatever else happened. */
+	r = ruleset_host_delete_text(n.ns, &del);
+	if (r < 0 || runtime_nft_apply("deleting the host table", del) < 0)
+		failed++;
+
+	if (!state_exists(n.ns, STATE_NETNS)) {
+		fprintf(stderr, "vpn-confinement: %s: no %s/%s/%s: nothing else of ours to remove\n", n.ns,
+			rundir(), n.ns, STATE_NETNS);
+		return failed ? EXIT_FAIL : EXIT_OK;
+	}
+
+	if (state_exists(n.ns, STATE_WG) && wg_teardown(&n, NULL, false) < 0)
+		failed++;
+
+	/* Deleting one end of the veth pair deletes both. */
+	if (link_exists(n.veth_host) && (r = nl_link_del((int)if_nametoindex(n.veth_host))) < 0) {
+		step_fail(&n, "deleting the veth pair", r);
+		failed++;
+	}
+	if (link_exists(n.bridge) && (r = nl_link_del((int)if_nametoindex(n.bridge))) < 0) {
+		step_fail(&n, "deleting the bridge", r);
+		failed++;
+	}
+	if ((r = host_sysctl_release(n.ns)) < 0) {
+		step_fail(&n, "restoring host sysctls", r);
+		failed++;
+	}
+	if ((r = netns_remove(n.ns)) < 0) {
+		step_fail(&n, "removing the namespace", r);
+		failed++;
+	}
+	if (failed) {
+		/* Keep the marker: a second netns-down finishes the job. */
+		fprintf(stderr, "vpn-confinement: %s: netns-down: %d step(s) failed\n", n.ns, failed);
+		return EXIT_FAIL;
+	}
+	if ((r = state_remove(n.ns, STATE_NETNS)) < 0 || (r = state_rmdir(n.ns)) < 0) {
+		step_fail(&n, "removing the run directory", r);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}

@@ -1,0 +1,677 @@
+/* SPDX-License-Identifier: MIT */
+/* vpn-confinement wg-up N / wg-down N: the WireGuard interface N0 inside N.
+ *
+ * The interface is created in the host namespace under a temporary unique
+ * name "vc-N-XXXX", so its UDP socket lives (and stays) on the host side,
+ * configured there with `wg setconf NAME /dev/stdin` (the key goes through a
+ * pipe), then moved into N and renamed to N0.
+ *
+ * wireguard-go (the userspace implementation) names its control socket
+ * /var/run/wireguard/NAME.sock after the name at creation; that directory is
+ * shared by all namespaces. The socket keeps the temporary name: renaming it
+ * to N0.sock could collide with a host interface of that name (a host "wg0"
+ * of its own), and `wg` finds the device by the socket name from anywhere.
+ * The name and wireguard-go's pid are recorded in $RUNDIR/N/wg, and status,
+ * check and wg-down use them. */
+#include <fcntl.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "commands.h"
+#include "netns.h"
+#include "nl.h"
+#include "proc.h"
+#include "ruleset.h"
+#include "runtime.h"
+#include "util.h"
+#include "wgrt.h"
+
+static void sleep_ms(long ms) {
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+bool wgo_pid_alive(pid_t pid, const char *sockname) {
+	char path[64];
+	_cleanup_free_ char *cmdline = NULL;
+	size_t len;
+	bool is_wgo = false, has_name = false;
+
+	if (pid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	if (read_file_capped(path, 65536, &cmdline, &len) < 0 || len == 0)
+		return false; /* gone, or a zombie */
+	for (size_t off = 0; off < len; off += strlen(cmdline + off) + 1) {
+		const char *arg = cmdline + off;
+		const char *base = strrchr(arg, '/');
+		if (off == 0)
+			is_wgo = streq(base ? base + 1 : arg, "wireguard-go");
+		else if (streq(arg, sockname))
+			has_name = true;
+	}
+	return is_wgo && has_name;
+}
+
+int wg_state_load(const char *ns, struct wg_state *st) {
+	_cleanup_free_ char *text = NULL, *pid = NULL;
+	uint64_t v;
+	int r;
+
+	*st = (struct wg_state){ 0 };
+	r = state_read(ns, STATE_WG, &text);
+	if (r < 0)
+		return r;
+	st->implementation = state_get(text, "implementation");
+	st->socket = state_get(text, "socket");
+	st->tmpname = state_get(text, "tmpname");
+	pid = state_get(text, "pid");
+	if (pid && parse_uint(pid, 1, INT32_MAX, &v) == 0)
+		st->pid = (pid_t)v;
+	/* Names from the file go into paths and netlink requests: only the
+	 * shape we write is accepted. */
+	if ((st->socket && !wg_tmpname_valid(st->socket)) || (st->tmpname && !wg_tmpname_valid(st->tmpname))) {
+		wg_state_clear(st);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+void wg_state_clear(struct wg_state *st) {
+	free(st->implementation);
+	free(st->socket);
+	free(st->tmpname);
+	*st = (struct wg_state){ 0 };
+}
+
+bool wg_tmpname_valid(const char *s) {
+	size_t len = strlen(s);
+
+	if (len < 5 || len >= IF_NAMESIZE || strncmp(s, "vc-", 3) != 0)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+			return false;
+	return true;
+}
+
+static int tmpname_pick(const char *ns, char out[IF_NAMESIZE]) {
+	for (int attempt = 0; attempt < 32; attempt++) {
+		uint16_t rnd;
+		char sock[128];
+
+		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+			return -errno;
+		snprintf(out, IF_NAMESIZE, "vc-%s-%04x", ns, rnd);
+		snprintf(sock, sizeof(sock), WG_SOCKET_DIR "/%s.sock", out);
+		if (if_nametoindex(out) == 0 && access(sock, F_OK) < 0)
+			return 0;
+	}
+	return -EEXIST;
+}
+
+/* Resolve DNS-name endpoints in the host namespace (where the UDP socket is),
+ * with bounded retries, and put the literal address into the config. */
+static int resolve_endpoints(const struct ns_names *n, struct wg_config *wg) {
+	const char *env = getenv("VPN_CONFINEMENT_RESOLVE_ATTEMPTS");
+	uint64_t attempts = 6;
+
+	if (env && parse_uint(env, 1, 100, &attempts) < 0)
+		attempts = 6;
+	for (size_t i = 0; i < wg->n_peers; i++) {
+		struct wg_peer *p = &wg->peers[i];
+		struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM };
+		struct addrinfo *res = NULL;
+		long delay = 500;
+		int g = 0;
+
+		if (!p->has_endpoint || p->endpoint_is_ip)
+			continue;
+		for (uint64_t a = 0; a < attempts; a++) {
+			if (a > 0) {
+				sleep_ms(delay);
+				delay = delay * 2 > 8000 ? 8000 : delay * 2;
+			}
+			g = getaddrinfo(p->endpoint_host, NULL, &hints, &res);
+			if (g == 0)
+				break;
+			fprintf(stderr, "vpn-confinement: %s: resolving endpoint %s (attempt %llu of %llu): %s\n",
+				n->ns, p->endpoint_host, (unsigned long long)a + 1, (unsigned long long)attempts,
+				g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g));
+		}
+		if (g != 0) {
+			fprintf(stderr, "vpn-confinement: %s: %s:%u: cannot resolve endpoint %s, giving up\n", n->ns,
+				wg->path, p->line, p->endpoint_host);
+			return -EHOSTUNREACH;
+		}
+		{
+			struct ipaddr a = { .family = res->ai_family };
+			char buf[IPNET_STRLEN];
+			char *lit;
+
+			if (res->ai_family == AF_INET)
+				a.v4 = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
+			else
+				a.v6 = ((struct sockaddr_in6 *)res->ai_addr)->sin6_addr;
+			freeaddrinfo(res);
+			lit = strdup(ipaddr_str(&a, buf));
+			if (!lit)
+				return -ENOMEM;
+			free(p->endpoint_host);
+			p->endpoint_host = lit;
+			p->endpoint_is_ip = true;
+			p->endpoint_ip = a;
+		}
+	}
+	return 0;
+}
+
+static int render_resolv_conf(const struct wg_config *wg, char **out) {
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	char a[IPNET_STRLEN];
+
+	if (!f)
+		return -ENOMEM;
+	fputs(RESOLV_HEADER, f);
+	for (size_t i = 0; i < wg->n_dns; i++)
+		fprintf(f, "nameserver %s\n", ipaddr_str(&wg->dns[i], a));
+	if (wg->n_dns_search > 0) {
+		fputs("search", f);
+		for (size_t i = 0; i < wg->n_dns_search; i++)
+			fprintf(f, " %s", wg->dns_search[i]);
+		fputs("\n", f);
+	}
+	if (fclose(f) != 0)
+		return -ENOMEM;
+	*out = TAKE_PTR(buf);
+	return 0;
+}
+
+int resolv_etc_path(const char *ns, char **dir, char **file) {
+	if (asprintf(dir, "%s/%s", netns_etcdir(), ns) < 0)
+		return -ENOMEM;
+	if (asprintf(file, "%s/resolv.conf", *dir) < 0) {
+		free(*dir);
+		*dir = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int write_resolv_conf(const struct ns_names *n, const char *text) {
+	_cleanup_free_ char *dir = NULL, *file = NULL, *tmp = NULL;
+	_cleanup_close_ int fd = -1;
+	size_t len = strlen(text);
+	int r;
+
+	r = state_write(n->ns, STATE_RESOLV, text);
+	if (r < 0)
+		return r;
+	r = resolv_etc_path(n->ns, &dir, &file);
+	if (r < 0)
+		return r;
+	if (mkdir(netns_etcdir(), 0755) < 0 && errno != EEXIST)
+		return -errno;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	if (asprintf(&tmp, "%s.vpn-confinement.tmp", file) < 0)
+		return -ENOMEM;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len || rename(tmp, file) < 0) {
+		r = errno ? -errno : -EIO;
+		unlink(tmp);
+		return r;
+	}
+	return 0;
+}
+
+static int remove_resolv_conf(const struct ns_names *n) {
+	_cleanup_free_ char *dir = NULL, *file = NULL, *text = NULL;
+	size_t len;
+	int r, first = 0;
+
+	r = state_remove(n->ns, STATE_RESOLV);
+	if (r < 0) {
+		step_fail(n, "removing the run directory's resolv.conf", r);
+		first = r;
+	}
+	r = resolv_etc_path(n->ns, &dir, &file);
+	if (r < 0)
+		return r;
+	r = read_file_capped(file, 65536, &text, &len);
+	if (r == -ENOENT)
+		return first;
+	/* Someone else's file there is left alone. */
+	if (r < 0 || strncmp(text, RESOLV_HEADER, strlen(RESOLV_HEADER)) != 0)
+		return first;
+	if (unlink(file) < 0) {
+		r = -errno;
+		fprintf(stderr, "vpn-confinement: %s: removing %s: %s\n", n->ns, file, strerror(-r));
+		return first ? first : r;
+	}
+	if (rmdir(dir) < 0 && errno != ENOTEMPTY && errno != EEXIST && errno != ENOENT) {
+		r = -errno;
+		fprintf(stderr, "vpn-confinement: %s: removing %s: %s\n", n->ns, dir, strerror(-r));
+		return first ? first : r;
+	}
+	return first;
+}
+
+/* Stop a wireguard-go that is ours: it exits by itself once its interface is
+ * deleted; otherwise SIGTERM, then SIGKILL. Reaps it when it is our child. */
+static int wgo_stop(pid_t pid, const char *sockname) {
+	for (int i = 0; i < 300; i++) {
+		if (!wgo_pid_alive(pid, sockname))
+			goto gone;
+		if (i == 100)
+			kill(pid, SIGTERM);
+		if (i == 250)
+			kill(pid, SIGKILL);
+		waitpid(pid, NULL, WNOHANG);
+		sleep_ms(10);
+	}
+	return -ETIMEDOUT;
+gone:
+	waitpid(pid, NULL, WNOHANG);
+	{
+		char sock[128];
+		snprintf(sock, sizeof(sock), WG_SOCKET_DIR "/%s.sock", sockname);
+		/* wireguard-go removes its socket on a clean exit, not when killed. */
+		if (unlink(sock) < 0 && errno != ENOENT)
+			return -errno;
+	}
+	return 0;
+}
+
+static int del_link_named(const char *name) {
+	unsigned idx = if_nametoindex(name);
+	return idx ? nl_link_del((int)idx) : 0;
+}
+
+int wg_teardown(const struct ns_names *n, const struct ns_config *ns, bool restore_base) {
+	_cleanup_(wg_state_clear) struct wg_state st = { 0 };
+	_cleanup_close_ int nsfd = -1;
+	int r, first = 0;
+
+#define FAIL(step, err)                                                        \
+	do {                                                                   \
+		step_fail(n, step, err);                                       \
+		if (!first)                                                    \
+			first = err;                                           \
+	} while (0)
+
+	r = wg_state_load(n->ns, &st);
+	if (r < 0 && r != -ENOENT)
+		FAIL("reading the wg run file", r);
+
+	nsfd = netns_open(n->ns);
+	if (nsfd >= 0) {
+		_cleanup_netns_leave_ int saved = -1;
+
+		r = netns_enter(nsfd, &saved);
+		if (r < 0)
+			FAIL("entering the namespace", r);
+		else {
+			if (restore_base && ns) {
+				_cleanup_free_ char *base = NULL;
+				r = ruleset_ns_base_text(ns, &base);
+				if (r < 0)
+					FAIL("rendering the base ruleset", r);
+				else if ((r = runtime_nft_apply("restoring the base ruleset", base)) < 0)
+					first = first ? first : r;
+			}
+			if ((r = del_link_named(n->wg)) < 0)
+				FAIL("deleting the WireGuard interface", r);
+			if (st.tmpname && (r = del_link_named(st.tmpname)) < 0)
+				FAIL("deleting the WireGuard interface (temporary name)", r);
+			/* No established flow may survive onto another path. */
+			if ((r = nl_conntrack_flush(AF_INET)) < 0 || (r = nl_conntrack_flush(AF_INET6)) < 0)
+				FAIL("flushing the namespace's conntrack table", r);
+		}
+	} else if (nsfd != -ENOENT)
+		FAIL("opening the namespace", nsfd);
+
+	/* Left on the host by a crash between creation and the move. */
+	if (st.tmpname && (r = del_link_named(st.tmpname)) < 0)
+		FAIL("deleting the WireGuard interface on the host", r);
+	if (st.socket && st.pid > 0 && (r = wgo_stop(st.pid, st.socket)) < 0)
+		FAIL("stopping wireguard-go", r);
+
+	if ((r = remove_resolv_conf(n)) < 0 && !first)
+		first = r;
+	if ((r = state_remove(n->ns, STATE_WG_LOG)) < 0)
+		FAIL("removing wireguard-go's log", r);
+	if ((r = state_remove(n->ns, STATE_WG)) < 0)
+		FAIL("removing the wg run file", r);
+#undef FAIL
+	return first;
+}
+
+static int wg_state_write(const char *ns, const char *impl, const char *tmpname, const char *socket,
+			  pid_t pid) {
+	_cleanup_free_ char *text = NULL;
+
+	if (asprintf(&text, "implementation=%s\ntmpname=%s\n%s%s%s", impl, tmpname, socket ? "socket=" : "",
+		     socket ? socket : "", socket ? "\n" : "") < 0)
+		return -ENOMEM;
+	if (pid > 0) {
+		char *t2;
+		if (asprintf(&t2, "%spid=%d\n", text, (int)pid) < 0)
+			return -ENOMEM;
+		free(text);
+		text = t2;
+	}
+	return state_write(ns, STATE_WG, text);
+}
+
+static int start_wireguard_go(const struct ns_names *n, const char *tmpname, pid_t *pid) {
+	char *argv[] = { WIREGUARD_GO_PATH, "-f", (char *)tmpname, NULL };
+	char log_level[64];
+	const char *ll = getenv("LOG_LEVEL");
+	char *envp[] = { "WG_PROCESS_FOREGROUND=1", log_level,
+			 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	_cleanup_close_ int log_fd = -1;
+	char sock[128];
+	int r, status;
+
+	snprintf(log_level, sizeof(log_level), "LOG_LEVEL=%s",
+		 ll && (streq(ll, "verbose") || streq(ll, "debug") || streq(ll, "silent")) ? ll : "error");
+	if (access(WIREGUARD_GO_PATH, X_OK) < 0) {
+		r = -errno;
+		fprintf(stderr, "vpn-confinement: %s: cannot run %s: %s\n", n->ns, WIREGUARD_GO_PATH, strerror(-r));
+		return r;
+	}
+	if (!stderr_is_journal()) {
+		_cleanup_free_ char *path = NULL;
+		if ((r = state_path(n->ns, STATE_WG_LOG, &path)) < 0)
+			return r;
+		log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (log_fd < 0)
+			return -errno;
+	}
+	r = proc_spawn_daemon(argv, envp, log_fd, pid);
+	if (r < 0)
+		return r;
+	snprintf(sock, sizeof(sock), WG_SOCKET_DIR "/%s.sock", tmpname);
+	for (int i = 0; i < 1000; i++) { /* up to 10 s */
+		if (waitpid(*pid, &status, WNOHANG) == *pid) {
+			fprintf(stderr, "vpn-confinement: %s: wireguard-go exited at start with status %d%s%s\n",
+				n->ns, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+				log_fd >= 0 ? "; see " : "", log_fd >= 0 ? STATE_WG_LOG " in the run directory" : "");
+			*pid = 0;
+			return -ECHILD;
+		}
+		if (access(sock, F_OK) == 0 && if_nametoindex(tmpname) != 0)
+			return 0;
+		sleep_ms(10);
+	}
+	fprintf(stderr, "vpn-confinement: %s: wireguard-go did not create %s in time\n", n->ns, sock);
+	return -ETIMEDOUT;
+}
+
+static int wg_setconf(const char *ifname, const struct wg_config *wg) {
+	char *argv[] = { WG_PATH, "setconf", (char *)ifname, "/dev/stdin", NULL };
+	struct proc_opts o = PROC_OPTS_INIT;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int r;
+
+	if (!f)
+		return -ENOMEM;
+	r = wgconf_write_setconf(wg, f);
+	if (fclose(f) != 0 && r == 0)
+		r = -ENOMEM;
+	if (r == 0) {
+		o.stdin_buf = buf;
+		o.stdin_len = len;
+		r = proc_run_step("configuring the WireGuard interface (wg setconf)", argv, &o);
+	}
+	if (buf) {
+		explicit_wipe(buf, len);
+		free(buf);
+	}
+	return r;
+}
+
+struct wg_up_undo {
+	bool created, state, resolv, full;
+	bool userspace;
+	pid_t pid;
+	char tmpname[IF_NAMESIZE];
+};
+
+static int wg_up(const struct ns_names *n, const struct ns_config *ns, struct wg_config *wg,
+		 struct wg_up_undo *u) {
+	_cleanup_free_ char *full = NULL, *resolv = NULL;
+	_cleanup_close_ int nsfd = -1;
+	char buf[IPNET_STRLEN];
+	const char *impl;
+	unsigned idx;
+	int r;
+
+	if ((r = ruleset_ns_full_text(ns, wg, &full)) < 0)
+		return step_fail(n, "rendering the namespace ruleset", r);
+	if ((r = render_resolv_conf(wg, &resolv)) < 0)
+		return r;
+	if (wg->n_dns == 0)
+		fprintf(stderr, "vpn-confinement: %s: warning: %s has no DNS server; the namespace has no DNS\n",
+			n->ns, wg->path);
+
+	nsfd = netns_open(n->ns);
+	if (nsfd < 0 || !state_exists(n->ns, STATE_NETNS)) {
+		fprintf(stderr, "vpn-confinement: %s: the namespace is not up (run netns-up %s first)\n", n->ns,
+			n->ns);
+		return -ENOENT;
+	}
+
+	/* Before anything changes: a failure here leaves a running tunnel be. */
+	r = resolve_endpoints(n, wg);
+	if (r < 0)
+		return r;
+
+	/* Up while up: replace the tunnel. The base ruleset holds meanwhile. */
+	if (state_exists(n->ns, STATE_WG)) {
+		fprintf(stderr, "vpn-confinement: %s: replacing the running tunnel\n", n->ns);
+		if ((r = wg_teardown(n, ns, true)) < 0)
+			return r;
+	} else {
+		_cleanup_netns_leave_ int saved = -1;
+		if ((r = netns_enter(nsfd, &saved)) < 0)
+			return step_fail(n, "entering the namespace", r);
+		if ((r = del_link_named(n->wg)) < 0)
+			return step_fail(n, "deleting a stale WireGuard interface", r);
+	}
+
+	/* 1. Create it on the host under a temporary name. */
+	if ((r = tmpname_pick(n->ns, u->tmpname)) < 0)
+		return step_fail(n, "choosing a temporary interface name", r);
+	if ((r = wg_state_write(n->ns, "pending", u->tmpname, NULL, 0)) < 0)
+		return step_fail(n, "writing the wg run file", r);
+	u->state = true;
+	impl = "kernel";
+	if (ns->wg_impl != WG_IMPL_USERSPACE) {
+		r = nl_link_add(u->tmpname, "wireguard");
+		if (r < 0 && ns->wg_impl == WG_IMPL_KERNEL)
+			return step_fail(n, "creating the kernel WireGuard interface", r);
+		if (r < 0) {
+			fprintf(stderr, "vpn-confinement: %s: kernel WireGuard not available (%s); using %s\n", n->ns,
+				strerror(-r), WIREGUARD_GO_PATH);
+			impl = "userspace";
+		}
+	} else
+		impl = "userspace";
+	if (streq(impl, "userspace")) {
+		u->userspace = true;
+		r = start_wireguard_go(n, u->tmpname, &u->pid);
+		if (u->pid > 0)
+			u->created = true;
+		if (r < 0)
+			return step_fail(n, "starting wireguard-go", r);
+	}
+	u->created = true;
+	if ((r = wg_state_write(n->ns, impl, u->tmpname, u->userspace ? u->tmpname : NULL, u->pid)) < 0)
+		return step_fail(n, "writing the wg run file", r);
+
+	/* 2. Configure it (in the host namespace; endpoints are literal now). */
+	if ((r = wg_setconf(u->tmpname, wg)) < 0)
+		return r;
+
+	/* 3. Move it into N; rename, sysctls. */
+	idx = if_nametoindex(u->tmpname);
+	if (idx == 0)
+		return step_fail(n, "finding the new interface", errno);
+	if ((r = nl_link_set_netns((int)idx, nsfd)) < 0)
+		return step_fail(n, "moving the interface into the namespace", r);
+	{
+		_cleanup_netns_leave_ int saved = -1;
+		bool v6 = wg_config_has_family(wg, AF_INET6);
+		char key[128];
+
+		if ((r = netns_enter(nsfd, &saved)) < 0)
+			return step_fail(n, "entering the namespace", r);
+		idx = if_nametoindex(u->tmpname);
+		if (idx == 0)
+			return step_fail(n, "finding the moved interface", errno);
+		if ((r = nl_link_rename((int)idx, n->wg)) < 0)
+			return step_fail(n, "renaming the interface", r);
+		snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", n->wg);
+		if ((r = sysctl_write(key, v6 ? "0" : "1")) < 0)
+			return step_fail(n, "setting disable_ipv6 on the interface", r);
+		snprintf(key, sizeof(key), "net/ipv6/conf/%s/accept_ra", n->wg);
+		if (v6 && (r = sysctl_write(key, "0")) < 0)
+			return step_fail(n, "setting accept_ra on the interface", r);
+	}
+
+	/* 4. MTU, addresses, routes: one `ip -batch` inside N. */
+	{
+		char *argv[] = { IP_PATH, "-batch", "-", NULL };
+		struct proc_opts o = PROC_OPTS_INIT;
+		_cleanup_free_ char *b = NULL;
+		size_t blen = 0;
+		FILE *f = open_memstream(&b, &blen);
+		bool v6 = wg_config_has_family(wg, AF_INET6);
+
+		if (!f)
+			return -ENOMEM;
+		fprintf(f, "link set dev %s mtu %u\n", n->wg, wg->has_mtu ? wg->mtu : 1420u);
+		for (size_t i = 0; i < wg->n_addresses; i++)
+			fprintf(f, "addr replace %s dev %s%s\n", ipnet_str(&wg->addresses[i], buf), n->wg,
+				wg->addresses[i].addr.family == AF_INET6 ? " nodad" : "");
+		fprintf(f, "link set dev %s up\n", n->wg);
+		fprintf(f, "route replace default dev %s\n", n->wg);
+		if (v6)
+			fprintf(f, "-6 route replace default dev %s\n", n->wg);
+		/* Host routes for the DNS servers: through the tunnel even when an
+		 * AccessibleFrom range (routed via the bridge) contains them. */
+		for (size_t i = 0; i < wg->n_dns; i++) {
+			if (wg->dns[i].family == AF_INET)
+				fprintf(f, "route replace %s/32 dev %s\n", ipaddr_str(&wg->dns[i], buf), n->wg);
+			else if (v6)
+				fprintf(f, "-6 route replace %s/128 dev %s\n", ipaddr_str(&wg->dns[i], buf), n->wg);
+		}
+		if (fclose(f) != 0)
+			return -ENOMEM;
+		o.netns_fd = nsfd;
+		o.stdin_buf = b;
+		o.stdin_len = blen;
+		if ((r = proc_run_step("configuring the tunnel's addresses and routes", argv, &o)) < 0)
+			return r;
+	}
+
+	/* 5. DNS. */
+	u->resolv = true;
+	if ((r = write_resolv_conf(n, resolv)) < 0)
+		return step_fail(n, "writing resolv.conf", r);
+
+	/* 6. The full ruleset, in one transaction. */
+	{
+		_cleanup_netns_leave_ int saved = -1;
+		if ((r = netns_enter(nsfd, &saved)) < 0)
+			return step_fail(n, "entering the namespace", r);
+		u->full = true;
+		if ((r = runtime_nft_apply("loading the namespace ruleset", full)) < 0)
+			return r;
+	}
+
+	if (u->userspace)
+		printf("%s: tunnel up: %s, wireguard-go pid %d, control socket " WG_SOCKET_DIR "/%s.sock\n", n->ns,
+		       n->wg, (int)u->pid, u->tmpname);
+	else
+		printf("%s: tunnel up: %s, kernel WireGuard\n", n->ns, n->wg);
+	return 0;
+}
+
+static void undo_wg_up(const struct ns_names *n, const struct ns_config *ns, const struct wg_up_undo *u) {
+	fprintf(stderr, "vpn-confinement: %s: undoing what this run did\n", n->ns);
+	if (!u->state)
+		return;
+	/* The teardown finds the interface under either name, on either side,
+	 * stops wireguard-go, restores the base ruleset. */
+	wg_teardown(n, ns, true);
+	/* A wireguard-go that never got recorded (it failed to start). */
+	if (u->userspace && u->pid > 0 && waitpid(u->pid, NULL, WNOHANG) == 0) {
+		kill(u->pid, SIGKILL);
+		waitpid(u->pid, NULL, 0);
+	}
+}
+
+int cmd_wg_up(int argc, char **argv) {
+	_cleanup_(ns_config_freep) struct ns_config *ns = NULL;
+	_cleanup_(wg_config_freep) struct wg_config *wg = NULL;
+	struct wg_up_undo u = { 0 };
+	struct ns_names n;
+	const char *name;
+	int r;
+
+	r = parse_ns_arg(argc, argv, "wg-up N", &name);
+	if (r >= 0)
+		return r;
+	if (ns_names_init(&n, name) < 0)
+		return EXIT_USAGE;
+	if ((r = runtime_load_config(name, &ns)) != 0)
+		return r;
+	if ((r = runtime_load_wg(ns, &wg)) != 0)
+		return r;
+	fflush(stdout);
+	r = wg_up(&n, ns, wg, &u);
+	if (r < 0) {
+		undo_wg_up(&n, ns, &u);
+		fprintf(stderr, "vpn-confinement: %s: wg-up failed\n", n.ns);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+int cmd_wg_down(int argc, char **argv) {
+	struct ns_config name_only = { 0 };
+	struct ns_names n;
+	const char *name;
+	int r;
+
+	r = parse_ns_arg(argc, argv, "wg-down N", &name);
+	if (r >= 0)
+		return r;
+	if (ns_names_init(&n, name) < 0)
+		return EXIT_USAGE;
+	/* The base ruleset depends on the name only: tear down even when the
+	 * ini is gone or broken by now. */
+	snprintf(name_only.name, sizeof(name_only.name), "%s", n.ns);
+	r = wg_teardown(&n, &name_only, true);
+	if (r < 0) {
+		fprintf(stderr, "vpn-confinement: %s: wg-down failed\n", n.ns);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}

@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: MIT */
+#include "proc.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "util.h"
+
+#define PROC_OUTPUT_MAX (16u * 1024 * 1024)
+
+static char *const default_env[] = {
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	"LC_ALL=C",
+	NULL,
+};
+
+void proc_output_release(struct proc_output *o) {
+	if (o && o->data) {
+		explicit_wipe(o->data, o->len);
+		free(o->data);
+		o->data = NULL;
+		o->len = 0;
+	}
+}
+
+static void close_pair(int p[2]) {
+	for (int i = 0; i < 2; i++)
+		if (p[i] >= 0) {
+			close(p[i]);
+			p[i] = -1;
+		}
+}
+
+/* In the child: from here on only async-signal-safe calls, then execve or
+ * _exit(127). */
+static _Noreturn void child_exec(char *const argv[], char *const envp[], int netns_fd, int in_fd,
+				 int out_fd, int err_fd) {
+	sigset_t none;
+
+	signal(SIGPIPE, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) < 0)
+		_exit(127);
+	if (in_fd >= 0 && dup2(in_fd, 0) < 0)
+		_exit(127);
+	if (out_fd >= 0 && dup2(out_fd, 1) < 0)
+		_exit(127);
+	if (err_fd >= 0 && dup2(err_fd, 2) < 0)
+		_exit(127);
+	/* Nothing else of ours (netns fds, nft sockets, state files) leaks into
+	 * the tool. */
+	syscall(SYS_close_range, 3u, ~0u, 0u);
+	execve(argv[0], argv, envp ? envp : default_env);
+	_exit(127);
+}
+
+static int append_read(int fd, struct proc_output *o, size_t *cap) {
+	char buf[4096];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? 1 : -errno;
+	if (n == 0)
+		return 0;
+	if (o->len + (size_t)n + 1 > *cap) {
+		size_t ncap = *cap ? *cap * 2 : 8192;
+		char *p;
+
+		while (ncap < o->len + (size_t)n + 1)
+			ncap *= 2;
+		if (ncap > PROC_OUTPUT_MAX)
+			return -EFBIG;
+		/* Not realloc: the old buffer may hold key material and must be
+		 * wiped, not just freed. */
+		p = malloc(ncap);
+		if (!p)
+			return -ENOMEM;
+		if (o->data) {
+			memcpy(p, o->data, o->len);
+			explicit_wipe(o->data, o->len);
+			free(o->data);
+		}
+		o->data = p;
+		*cap = ncap;
+	}
+	memcpy(o->data + o->len, buf, (size_t)n);
+	o->len += (size_t)n;
+	o->data[o->len] = '\0';
+	explicit_wipe(buf, (size_t)n);
+	return 1;
+}
+
+int proc_run(char *const argv[], const struct proc_opts *o) {
+	static const struct proc_opts defaults = PROC_OPTS_INIT;
+	int in_p[2] = { -1, -1 }, out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 };
+	_cleanup_close_ int devnull = -1;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
+	size_t out_cap = 0, err_cap = 0, written = 0;
+	int r = 0, status;
+	pid_t pid;
+
+	if (!o)
+		o = &defaults;
+	if (o->out)
+		*o->out = (struct proc_output){ 0 };
+	if (o->err)
+		*o->err = (struct proc_output){ 0 };
+
+	if (o->stdin_buf) {
+		if (pipe2(in_p, O_CLOEXEC) < 0)
+			return -errno;
+	} else {
+		devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (devnull < 0)
+			return -errno;
+	}
+	if ((o->out && pipe2(out_p, O_CLOEXEC) < 0) || (o->err && pipe2(err_p, O_CLOEXEC) < 0)) {
+		r = -errno;
+		goto out_close;
+	}
+
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		goto out_close;
+	}
+	if (pid == 0)
+		child_exec(argv, o->envp, o->netns_fd, o->stdin_buf ? in_p[0] : devnull, out_p[1],
+			   err_p[1]);
+
+	if (in_p[0] >= 0) {
+		close(in_p[0]);
+		in_p[0] = -1;
+	}
+	if (out_p[1] >= 0) {
+		close(out_p[1]);
+		out_p[1] = -1;
+	}
+	if (err_p[1] >= 0) {
+		close(err_p[1]);
+		err_p[1] = -1;
+	}
+	/* A child that exits without reading its stdin must not kill us. */
+	sigaction(SIGPIPE, &ign, &old_pipe);
+	if (in_p[1] >= 0)
+		fcntl(in_p[1], F_SETFL, O_NONBLOCK);
+	if (o->stdin_buf && o->stdin_len == 0) {
+		close(in_p[1]);
+		in_p[1] = -1;
+	}
+
+	while (in_p[1] >= 0 || out_p[0] >= 0 || err_p[0] >= 0) {
+		struct pollfd pf[3];
+		int n = 0, io = -1, oo = -1, eo = -1;
+
+		if (in_p[1] >= 0) {
+			io = n;
+			pf[n++] = (struct pollfd){ .fd = in_p[1], .events = POLLOUT };
+		}
+		if (out_p[0] >= 0) {
+			oo = n;
+			pf[n++] = (struct pollfd){ .fd = out_p[0], .events = POLLIN };
+		}
+		if (err_p[0] >= 0) {
+			eo = n;
+			pf[n++] = (struct pollfd){ .fd = err_p[0], .events = POLLIN };
+		}
+		if (poll(pf, (nfds_t)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		if (io >= 0 && pf[io].revents) {
+			ssize_t w = write(in_p[1], o->stdin_buf + written, o->stdin_len - written);
+
+			if (w > 0)
+				written += (size_t)w;
+			/* EPIPE: the child closed its stdin; its exit status tells. */
+			if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == o->stdin_len) {
+				close(in_p[1]);
+				in_p[1] = -1;
+			}
+		}
+		if (oo >= 0 && pf[oo].revents) {
+			int k = append_read(out_p[0], o->out, &out_cap);
+			if (k <= 0) {
+				if (k < 0 && r == 0)
+					r = k;
+				close(out_p[0]);
+				out_p[0] = -1;
+			}
+		}
+		if (eo >= 0 && pf[eo].revents) {
+			int k = append_read(err_p[0], o->err, &err_cap);
+			if (k <= 0) {
+				if (k < 0 && r == 0)
+					r = k;
+				close(err_p[0]);
+				err_p[0] = -1;
+			}
+		}
+	}
+	sigaction(SIGPIPE, &old_pipe, NULL);
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			r = -errno;
+			goto out_close;
+		}
+	if (r == 0) {
+		if (WIFEXITED(status))
+			r = WEXITSTATUS(status);
+		else if (WIFSIGNALED(status))
+			r = 128 + WTERMSIG(status);
+		else
+			r = -EPROTO;
+	}
+
+out_close:
+	close_pair(in_p);
+	close_pair(out_p);
+	close_pair(err_p);
+	if (r < 0) {
+		proc_output_release(o->out);
+		proc_output_release(o->err);
+	}
+	return r;
+}
+
+int proc_run_step(const char *step, char *const argv[], const struct proc_opts *o) {
+	int r = proc_run(argv, o);
+
+	if (r == 0)
+		return 0;
+	if (r < 0) {
+		fprintf(stderr, "vpn-confinement: %s: cannot run %s: %s\n", step, argv[0], strerror(-r));
+		return r;
+	}
+	if (r == 127)
+		fprintf(stderr, "vpn-confinement: %s: %s exited with status 127 (missing, or could not enter the namespace)\n",
+			step, argv[0]);
+	else
+		fprintf(stderr, "vpn-confinement: %s: %s exited with status %d\n", step, argv[0], r);
+	return -EPROTO;
+}
+
+int proc_spawn_daemon(char *const argv[], char *const envp[], int log_fd, pid_t *pid) {
+	_cleanup_close_ int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	pid_t p;
+
+	if (devnull < 0)
+		return -errno;
+	p = fork();
+	if (p < 0)
+		return -errno;
+	if (p == 0) {
+		setsid();
+		child_exec(argv, envp, -1, devnull, log_fd, log_fd);
+	}
+	*pid = p;
+	return 0;
+}
+
+bool stderr_is_journal(void) {
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2)
+		return false;
+	if (fstat(2, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/* Running the external tools (ip, wg, wireguard-go, conntrack): always an
+ * argv array and execve(), never a shell; a small fixed environment; stdin
+ * fed from a buffer through a pipe, so secrets never reach argv or the
+ * environment; optionally inside another network namespace (the child calls
+ * setns() before execve()). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Output captured from a child. The buffer is wiped when released because it
+ * may hold key material (`wg show dump` prints the private key). */
+struct proc_output {
+	char *data; /* NUL-terminated, NULL when nothing was read */
+	size_t len;
+};
+void proc_output_release(struct proc_output *o);
+
+struct proc_opts {
+	int netns_fd;          /* >= 0: run in this network namespace */
+	const char *stdin_buf; /* NULL: stdin is /dev/null */
+	size_t stdin_len;
+	struct proc_output *out; /* NULL: inherit stdout */
+	struct proc_output *err; /* NULL: inherit stderr */
+	char *const *envp;       /* NULL: the default environment (PATH, LC_ALL=C) */
+};
+#define PROC_OPTS_INIT { .netns_fd = -1 }
+
+/* Run argv[0] (an absolute path) and wait for it. Returns its exit status
+ * (0-255, or 128+signal), or a negative errno when it could not be run. */
+int proc_run(char *const argv[], const struct proc_opts *o);
+
+/* Like proc_run(), inheriting stdio, and returns 0 only when the program
+ * exited 0. Otherwise prints "vpn-confinement: STEP: PROGRAM exited with
+ * status X" to stderr (the program's own message precedes it) and returns
+ * -EPROTO (or the negative errno when it could not be run). */
+int proc_run_step(const char *step, char *const argv[], const struct proc_opts *o);
+
+/* Start a long-running daemon (wireguard-go in foreground mode): a new
+ * session, stdin /dev/null, stdout and stderr to log_fd (or inherited when
+ * log_fd < 0). Does not wait. Returns 0 and *pid, or a negative errno. */
+int proc_spawn_daemon(char *const argv[], char *const envp[], int log_fd, pid_t *pid);
+
+/* Whether stderr is connected to the journal (systemd's JOURNAL_STREAM). */
+bool stderr_is_journal(void);

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared pieces of the runtime subcommands (netns-up/down, wg-up/down,
+ * status, check): names of one namespace, loading its config with
+ * diagnostics, applying rulesets, and the run directory contract.
+ *
+ * Run directory $VPN_CONFINEMENT_RUNDIR/N (documented in vpn-confinement(8)):
+ *   netns         written by netns-up before it creates anything; its presence
+ *                 marks /run/netns/N, N-br and veth-N-br as ours
+ *   host-sysctl   host sysctls changed, with their original values
+ *   wg            written by wg-up: implementation=, ifname=, and for
+ *                 wireguard-go socket= (the UAPI socket name) and pid=
+ *   resolv.conf   the namespace's resolv.conf (also in $NETNS_ETCDIR/N/)
+ *   wireguard-go.log  wireguard-go's output when stderr is not the journal */
+#pragma once
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "names.h"
+#include "wgconf.h"
+
+#define STATE_NETNS "netns"
+#define STATE_WG "wg"
+#define STATE_RESOLV "resolv.conf"
+#define STATE_WG_LOG "wireguard-go.log"
+
+struct ns_names {
+	char ns[NS_NAME_MAX + 1];
+	char netns_path[NS_PATH_SIZE];
+	char bridge[NS_IFNAME_SIZE];
+	char veth_host[NS_IFNAME_SIZE];
+	char veth_ns[NS_IFNAME_SIZE];
+	char wg[NS_IFNAME_SIZE];
+	char host_table[NS_PATH_SIZE];
+};
+
+/* Fill every name; -EINVAL (printed) when ns is not a valid name. */
+int ns_names_init(struct ns_names *n, const char *ns);
+
+/* Load N's ini (with the cross-file checks), printing diagnostics. Returns 0,
+ * or the exit code to use (EXIT_CONFIG). */
+int runtime_load_config(const char *ns, struct ns_config **out);
+/* Load the wg config named by the ini, printing diagnostics (warnings too).
+ * Returns 0 or EXIT_CONFIG. */
+int runtime_load_wg(const struct ns_config *ns, struct wg_config **out);
+
+/* Apply an nft transaction in the current network namespace; on failure
+ * prints "vpn-confinement: STEP: nft: MESSAGE". */
+int runtime_nft_apply(const char *step, const char *text);
+
+/* /etc/netns, where `ip netns exec` looks for per-namespace files;
+ * $VPN_CONFINEMENT_NETNS_ETCDIR overrides it (tests). */
+const char *netns_etcdir(void);
+
+/* The tear-down of wg-down, shared with netns-down: delete the interface,
+ * stop wireguard-go, flush conntrack, put the base ruleset back (when
+ * ns_config is given and the namespace exists), remove the resolv.conf files
+ * and the wg run files. Reports each failure; returns 0 or the first error. */
+int wg_teardown(const struct ns_names *names, const struct ns_config *ns, bool restore_base);
+
+/* Print a step failure: "vpn-confinement: N: STEP: strerror". Returns r. */
+int step_fail(const struct ns_names *names, const char *step, int r);
+
+/* Boundary helper: argv must be exactly "CMD N"; prints usage otherwise. */
+int parse_ns_arg(int argc, char **argv, const char *usage, const char **ns);
