@@ -732,6 +732,79 @@ static void test_unit_name_valid(void) {
 	      "wg_impl_str");
 }
 
+/* The shipped example and the examples of vpn-confinement.ini(5) stay
+ * valid, alone and together (the man page's are distinct namespaces).
+ * Paths are relative to the top of the tree, where make runs the tests. */
+static void test_shipped_examples(void) {
+	_cleanup_free_ char *man = NULL;
+	struct ns_config_set s = { 0 };
+	struct diag d = { 0 };
+	size_t len, n_examples = 0;
+	char *p;
+	int r;
+
+	r = ns_config_load_dir("examples/vpn-confinement", &s, &d);
+	CHECK(r == 0 && s.n == 1 && d.n == 0, "examples/vpn-confinement loads cleanly (%d, %zu)", r, s.n);
+	if (s.n == 1) {
+		_cleanup_free_ char *sum = summary(s.items[0]);
+		CHECK_STREQ(sum,
+			    "name=tr wg=/etc/vpn-confinement/tr.conf ns=192.168.15.1/24 br=192.168.15.5/24 "
+			    "ns6=fd93:9701:1d00::2/64 br6=fd93:9701:1d00::1/64 af=[192.168.0.0/24,fd00:1::/64] "
+			    "pm=[9091:9091:tcp] op=[51413:both] impl=auto units=[transmission.service] hardening=yes",
+			    "the example");
+	}
+	ns_config_set_clear(&s);
+	diag_clear(&d);
+
+	r = read_file_capped("man/vpn-confinement.ini.5", 1 << 20, &man, &len);
+	CHECK(r == 0, "read man/vpn-confinement.ini.5 (%d)", r);
+	if (r < 0)
+		return;
+	clear_dir();
+	/* Each ".EX" block that starts with "# /etc/vpn\-confinement/N.ini". */
+	for (p = strstr(man, "\n.EX\n# /etc/vpn\\-confinement/"); p;
+	     p = strstr(p, "\n.EX\n# /etc/vpn\\-confinement/")) {
+		char *name = p + strlen("\n.EX\n# /etc/vpn\\-confinement/");
+		char *nl = strchr(name, '\n'), *end = nl ? strstr(nl, "\n.EE\n") : NULL;
+		_cleanup_free_ char *fname = NULL, *text = NULL;
+		size_t tl = 0;
+
+		if (!nl || !end)
+			break;
+		fname = strndup(name, (size_t)(nl - name));
+		text = malloc((size_t)(end - nl) + 2);
+		if (!fname || !text)
+			return;
+		/* Undo the roff escape of '-'. */
+		for (const char *q = nl + 1; q <= end; q++) {
+			if (q[0] == '\\' && q[1] == '-')
+				q++;
+			text[tl++] = *q;
+		}
+		text[tl] = '\0';
+		write_file(fname, text);
+		n_examples++;
+		p = end;
+	}
+	CHECK(n_examples == 2, "two ini examples in the man page (%zu)", n_examples);
+	r = ns_config_load_dir(tmpdir, &s, &d);
+	CHECK(r == 0 && s.n == n_examples && d.n == 0, "the man page's examples are valid together (%d)", r);
+	for (size_t i = 0; i < d.n; i++) {
+		_cleanup_free_ char *m = diag_format(&d.entries[i]);
+		printf("  %s\n", m);
+	}
+	ns_config_set_clear(&s);
+	diag_clear(&d);
+	{
+		const char *names[] = { "tr.ini", "arr.ini" };
+		for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+			_cleanup_free_ char *f = NULL;
+			if (asprintf(&f, "%s/%s", tmpdir, names[i]) >= 0)
+				unlink(f);
+		}
+	}
+}
+
 int main(void) {
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
@@ -745,6 +818,7 @@ int main(void) {
 	test_unit_name_valid();
 	test_load_file();
 	test_load_dir();
+	test_shipped_examples();
 	clear_dir();
 	rmdir(tmpdir);
 	return test_done();
