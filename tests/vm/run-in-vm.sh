@@ -66,7 +66,9 @@ resolve_kernel() {
 	ver=${VM_KERNEL_VERSION:-}
 	if [ -z "$ver" ]; then
 		ver=$(apt-cache policy "$pkg" | awk '$1 == "Candidate:" { print $2 }')
-		[ -n "$ver" ] && [ "$ver" != "(none)" ] || die "no candidate version of $pkg (apt-get update?)"
+		if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
+			die "no candidate version of $pkg (apt-get update?)"
+		fi
 	fi
 }
 
