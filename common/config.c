@@ -708,7 +708,9 @@ static int ns_config_new(const char *path, const char *name, struct ns_config **
 
 	if (!c)
 		return -ENOMEM;
-	snprintf(c->name, sizeof(c->name), "%s", name);
+	if (strlen(name) >= sizeof(c->name))
+		return -EINVAL;
+	memcpy(c->name, name, strlen(name) + 1);
 	c->source_path = strdup(path);
 	if (!c->source_path)
 		return -ENOMEM;

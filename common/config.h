@@ -43,7 +43,9 @@ struct ns_config {
 	char *source_path; /* the .ini it came from */
 
 	char *wg_config_file; /* absolute path */
-	/* IPv4 pair, always set (defaults 192.168.15.1 / 192.168.15.5, /24). */
+	/* IPv4 pair, always set in a valid config (defaults 192.168.15.1 /
+	 * 192.168.15.5, /24). In an invalid one whose addresses did not parse
+	 * both are zero (family 0): never render from an invalid config. */
 	struct ipnet ns_addr;
 	struct ipnet bridge_addr;
 	/* IPv6 pair, optional (has_ipv6 tells), /64 unless a prefix is given. */
@@ -68,7 +70,9 @@ struct ns_config {
 	bool hardening; /* default true */
 
 	/* False when the file had any error. Units that could be read are still
-	 * listed, so the generator can confine (and so fail-close) them. */
+	 * listed, so the generator can confine (and so fail-close) them; a unit
+	 * that an earlier namespace (by name) already confines is dropped from
+	 * a later one's list by the checks across files. */
 	bool valid;
 };
 
@@ -81,7 +85,9 @@ struct ns_config_set {
 bool ns_name_valid(const char *name);
 
 /* Whether s is a unit name systemd accepts (unit_name_is_valid() rules:
- * length, allowed characters, a known suffix, template/instance form). */
+ * length, allowed characters, a known suffix, template/instance form).
+ * Unit= is stricter still: only .service, no leading '-', and a backslash
+ * only in a "\\xhh" escape; see config.c. */
 bool unit_name_valid(const char *s);
 
 /* Parse one ini file. The namespace name comes from the file name (N.ini).
