@@ -87,7 +87,7 @@ bool ns_name_valid(const char *name);
 /* Whether s is a unit name systemd accepts (unit_name_is_valid() rules:
  * length, allowed characters, a known suffix, template/instance form).
  * Unit= is stricter still: only .service, no leading '-', and a backslash
- * only in a "\\xhh" escape; see config.c. */
+ * only in a "\xhh" escape; see config.c. */
 bool unit_name_valid(const char *s);
 
 /* Parse one ini file. The namespace name comes from the file name (N.ini).
