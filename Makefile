@@ -142,6 +142,10 @@ fuzz: $(FUZZERS)
 bench: all
 	$(Q)BUILD=$(BUILD) tests/run.sh --kind bench $(sort $(wildcard tests/*/bench-*.sh))
 
+# The main job (README quick start).
+demo: all
+	$(Q)BUILD=$(BUILD) scripts/demo.sh
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSTEMDGENERATORDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0755 $(HELPER_BIN) $(DESTDIR)$(BINDIR)/vpn-confinement
