@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/* libFuzzer harness for the wg-quick parser. Arbitrary bytes go to
+ * wgconf_parse. When they parse, the setconf rendering is checked too: put
+ * back together with the wg-quick-only settings it must parse again to the
+ * same config (so the renderer only writes what the parser reads, and the
+ * parser loses nothing), and no diagnostic may quote a key of the config. */
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "util.h"
+#include "wgconf.h"
+
+static bool peers_equal(const struct wg_peer *a, const struct wg_peer *b) {
+	if (memcmp(a->public_key, b->public_key, WG_KEY_LEN) != 0 ||
+	    a->has_preshared_key != b->has_preshared_key ||
+	    memcmp(a->preshared_key, b->preshared_key, WG_KEY_LEN) != 0 ||
+	    a->n_allowed_ips != b->n_allowed_ips || a->has_endpoint != b->has_endpoint ||
+	    a->has_keepalive != b->has_keepalive || a->persistent_keepalive != b->persistent_keepalive)
+		return false;
+	for (size_t i = 0; i < a->n_allowed_ips; i++)
+		if (a->allowed_ips[i].prefix != b->allowed_ips[i].prefix ||
+		    !ipaddr_equal(&a->allowed_ips[i].addr, &b->allowed_ips[i].addr))
+			return false;
+	if (a->has_endpoint &&
+	    (a->endpoint_port != b->endpoint_port || a->endpoint_is_ip != b->endpoint_is_ip ||
+	     !streq(a->endpoint_host, b->endpoint_host) ||
+	     (a->endpoint_is_ip && !ipaddr_equal(&a->endpoint_ip, &b->endpoint_ip))))
+		return false;
+	return true;
+}
+
+static bool configs_equal(const struct wg_config *a, const struct wg_config *b) {
+	if (memcmp(a->private_key, b->private_key, WG_KEY_LEN) != 0 ||
+	    a->has_listen_port != b->has_listen_port || a->listen_port != b->listen_port ||
+	    a->has_fwmark != b->has_fwmark || a->fwmark != b->fwmark || a->has_mtu != b->has_mtu ||
+	    a->mtu != b->mtu || a->table_mode != b->table_mode || a->table_id != b->table_id ||
+	    a->n_addresses != b->n_addresses || a->n_dns != b->n_dns ||
+	    a->n_dns_search != b->n_dns_search || a->n_peers != b->n_peers)
+		return false;
+	for (size_t i = 0; i < a->n_addresses; i++)
+		if (a->addresses[i].prefix != b->addresses[i].prefix ||
+		    !ipaddr_equal(&a->addresses[i].addr, &b->addresses[i].addr))
+			return false;
+	for (size_t i = 0; i < a->n_dns; i++)
+		if (!ipaddr_equal(&a->dns[i], &b->dns[i]))
+			return false;
+	for (size_t i = 0; i < a->n_dns_search; i++)
+		if (!streq(a->dns_search[i], b->dns_search[i]))
+			return false;
+	for (size_t i = 0; i < a->n_peers; i++)
+		if (!peers_equal(&a->peers[i], &b->peers[i]))
+			return false;
+	return true;
+}
+
+/* The config as a whole wg-quick file: the setconf text with the wg-quick
+ * settings added to its [Interface] section. */
+static char *render_quick(const struct wg_config *c, size_t *len) {
+	char *setconf = NULL, *out = NULL, buf[IPNET_STRLEN];
+	size_t setconf_len = 0;
+	FILE *f;
+
+	f = open_memstream(&setconf, &setconf_len);
+	if (!f)
+		abort();
+	if (wgconf_write_setconf(c, f) < 0)
+		abort();
+	fclose(f);
+	if (strncmp(setconf, "[Interface]\n", 12) != 0)
+		abort();
+
+	f = open_memstream(&out, len);
+	if (!f)
+		abort();
+	fputs("[Interface]\n", f);
+	for (size_t i = 0; i < c->n_addresses; i++)
+		fprintf(f, "Address = %s\n", ipnet_str(&c->addresses[i], buf));
+	for (size_t i = 0; i < c->n_dns; i++)
+		fprintf(f, "DNS = %s\n", ipaddr_str(&c->dns[i], buf));
+	for (size_t i = 0; i < c->n_dns_search; i++)
+		fprintf(f, "DNS = %s\n", c->dns_search[i]);
+	if (c->has_mtu)
+		fprintf(f, "MTU = %u\n", c->mtu);
+	if (c->table_mode == WG_TABLE_OFF)
+		fputs("Table = off\n", f);
+	else if (c->table_mode == WG_TABLE_ID)
+		fprintf(f, "Table = %u\n", c->table_id);
+	fputs(setconf + 12, f);
+	fclose(f);
+	explicit_wipe(setconf, setconf_len);
+	free(setconf);
+	return out;
+}
+
+/* Whether a window of key text has a non-letter: windows of letters only
+ * could be the parser's own words ("WireGuard"), which a key may spell. */
+static bool has_non_letter(const char *s, size_t n) {
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
+			return true;
+	return false;
+}
+
+/* Whether any message quotes 8 characters of a base64 key of c. */
+static bool messages_quote_keys(const struct diag *d, const struct wg_config *c) {
+	char keys[2 + 2 * 64][WG_KEY_B64_LEN + 1];
+	size_t n = 0;
+
+	wg_key_to_base64(keys[n++], c->private_key);
+	for (size_t i = 0; i < c->n_peers && n + 2 <= ELEMENTSOF(keys); i++) {
+		wg_key_to_base64(keys[n++], c->peers[i].public_key);
+		if (c->peers[i].has_preshared_key)
+			wg_key_to_base64(keys[n++], c->peers[i].preshared_key);
+	}
+	for (size_t e = 0; e < d->n; e++)
+		for (size_t k = 0; k < n; k++)
+			for (size_t i = 0; i + 8 <= WG_KEY_B64_LEN; i++)
+				if (has_non_letter(keys[k] + i, 8) &&
+				    memmem(d->entries[e].message, strlen(d->entries[e].message),
+					   keys[k] + i, 8))
+					return true;
+	return false;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+	struct diag d = { 0 }, d2 = { 0 };
+	struct wg_config *c = NULL, *again = NULL;
+	char *text;
+	size_t len = 0;
+	int r;
+
+	r = wgconf_parse("fuzz.conf", (const char *)data, size, &c, &d);
+	if (r != 0) {
+		if (c || d.n_errors == 0)
+			abort(); /* a failure must say why, and leave nothing */
+		diag_clear(&d);
+		return 0;
+	}
+	if (d.n_errors != 0 || c->n_peers == 0 || c->n_addresses == 0 || c->n_dns == 0)
+		abort();
+	if (messages_quote_keys(&d, c))
+		abort();
+
+	text = render_quick(c, &len);
+	if (len <= WGCONF_FILE_MAX) {
+		r = wgconf_parse("again.conf", text, len, &again, &d2);
+		if (r != 0 || !configs_equal(c, again))
+			abort();
+	}
+	explicit_wipe(text, len);
+	free(text);
+	wg_config_free(again);
+	wg_config_free(c);
+	diag_clear(&d);
+	diag_clear(&d2);
+	return 0;
+}
