@@ -196,8 +196,10 @@ static int err(struct parse_state *st, unsigned line, const char *fmt, ...) {
 }
 
 /* WireGuardConfigFile=: absolute, normalized, printable ASCII without
- * space, '%', quotes or backslashes, so it needs no quoting or escaping in
- * a unit file (specifiers, C escapes, word splitting) nor anywhere else. */
+ * space, '%', quotes or backslashes (the format contract), so it is one
+ * word with no specifier or C escape in it. Other ASCII punctuation is
+ * allowed ('$', ';', ':', '#', ...): whoever writes the path into a unit
+ * file still escapes per setting (generator/unitfile.h). */
 static int path_value_check(struct parse_state *st, unsigned line, const char *key, const char *v) {
 	const char *p;
 
