@@ -1,0 +1,639 @@
+/* SPDX-License-Identifier: MIT */
+/* What the generator writes, and why, is in vpn-confinement-generator(8) and
+ * docs/ARCHITECTURE.md. In short, for namespace N:
+ *
+ *   multi-user.target.wants/vpn-ns@N.service -> UNITDIR/vpn-ns@.service
+ *   {netns,wg-up,vpn-ns}@N.service.d/50-vpn-confinement.conf
+ *   UNIT.d/50-vpn-confinement.conf          for each confined UNIT
+ *
+ * A namespace whose file has errors is written fail-closed: the same files,
+ * with the three instance units made to fail with the messages and every
+ * unit the file lists confined and made to fail too.
+ *
+ * Everything written is either this file's own text or a value that was
+ * validated (names, paths) and escaped for the setting it goes into. */
+#include "generate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "names.h"
+#include "unitfile.h"
+#include "util.h"
+
+/* One namespace to write: from a parsed file, or only a name when its file
+ * could not be read at all. */
+struct ns_out {
+	const char *name;
+	const char *source_path;
+	const char *wg_config_file; /* NULL when unknown */
+	char *const *units;
+	size_t n_units;
+	bool hardening;
+	bool failed;
+	char **errors; /* "file:line: message"; may be empty when failed */
+	size_t n_errors;
+};
+
+struct ctx {
+	const struct gen_paths *p;
+	int out_fd;
+	struct diag *d;
+	struct gen_stats *stats;
+	gen_written_fn written;
+	void *userdata;
+	bool nsswitch_written;
+};
+
+static void strv_free(char **v, size_t n) {
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+static int report_write_error(struct ctx *x, const char *what, const char *path, int r) {
+	int k = diag_error(x->d, NULL, 0, "cannot %s '%s' in the output directory: %s", what, path,
+			   strerror(-r));
+	return k == -ENOMEM ? k : r;
+}
+
+/* Something the loader validated did not pass the writer's own check. */
+static int refuse(struct ctx *x, const char *what, const char *value) {
+	int k = diag_error(x->d, NULL, 0, "internal error: refusing to write %s '%s'", what, value);
+	return k == -ENOMEM ? k : -EIO;
+}
+
+static int ensure_dir(struct ctx *x, const char *dir) {
+	if (mkdirat(x->out_fd, dir, 0755) < 0 && errno != EEXIST)
+		return report_write_error(x, "create directory", dir, -errno);
+	return 0;
+}
+
+static int write_file(struct ctx *x, const char *dir, const char *name, const char *text,
+		      size_t len) {
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
+	size_t done = 0;
+	int r;
+
+	r = ensure_dir(x, dir);
+	if (r < 0)
+		return r;
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		return -ENOMEM;
+	/* O_EXCL: systemd hands us empty directories, so an existing file
+	 * means two namespaces claimed the same unit: never overwrite. */
+	fd = openat(x->out_fd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return report_write_error(x, "create", path, -errno);
+	while (done < len) {
+		ssize_t k = write(fd, text + done, len - done);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return report_write_error(x, "write", path, -errno);
+		}
+		done += (size_t)k;
+	}
+	if (close(TAKE_FD(fd)) < 0)
+		return report_write_error(x, "write", path, -errno);
+	x->stats->files++;
+	if (x->written)
+		x->written(x->userdata, path);
+	return 0;
+}
+
+static int write_link(struct ctx *x, const char *dir, const char *name, const char *target) {
+	_cleanup_free_ char *path = NULL;
+	int r;
+
+	r = ensure_dir(x, dir);
+	if (r < 0)
+		return r;
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		return -ENOMEM;
+	if (symlinkat(target, x->out_fd, path) < 0)
+		return report_write_error(x, "create link", path, -errno);
+	x->stats->files++;
+	if (x->written)
+		x->written(x->userdata, path);
+	return 0;
+}
+
+/* A growing text, written with fprintf. */
+struct text {
+	char *buf;
+	size_t len;
+	FILE *f;
+};
+
+static void text_release(struct text *t) {
+	if (t->f)
+		fclose(t->f);
+	free(t->buf);
+	*t = (struct text){ 0 };
+}
+
+static int text_open(struct text *t) {
+	t->f = open_memstream(&t->buf, &t->len);
+	return t->f ? 0 : -ENOMEM;
+}
+
+/* Ends writing; t->buf and t->len are then the text. */
+static int text_finish(struct text *t) {
+	FILE *f = TAKE_PTR(t->f);
+
+	if (ferror(f)) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	return fclose(f) == 0 ? 0 : -ENOMEM;
+}
+
+/* ---- pieces of unit files ---------------------------------------------- */
+
+/* "SETTING=HELPER config-error NS "msg"...": the command that fails a unit
+ * with the configuration's messages, so that the reason reaches the journal
+ * through the unit itself (a generator's own log may be lost: containers
+ * have no /dev/kmsg). */
+static int put_error_command(FILE *f, const struct ctx *x, const char *setting, const char *ns,
+			     char *const *errors, size_t n_errors) {
+	fprintf(f, "%s%s config-error %s", setting, x->p->helper, ns);
+	if (n_errors == 0) {
+		_cleanup_free_ char *q = unit_exec_arg_quote(
+			"the configuration was rejected; run 'vpn-confinement check' for details", 0);
+		if (!q)
+			return -ENOMEM;
+		fprintf(f, " %s", q);
+	}
+	for (size_t i = 0; i < n_errors && i < GEN_MAX_MESSAGES; i++) {
+		_cleanup_free_ char *q = unit_exec_arg_quote(errors[i], GEN_MAX_MESSAGE_LEN);
+		if (!q)
+			return -ENOMEM;
+		fprintf(f, " %s", q);
+	}
+	if (n_errors > GEN_MAX_MESSAGES)
+		fprintf(f, " \"(%zu more errors; run 'vpn-confinement check')\"",
+			n_errors - GEN_MAX_MESSAGES);
+	fputc('\n', f);
+	return 0;
+}
+
+/* Host names only from /etc/hosts and DNS (the namespace's resolv.conf):
+ * none of resolve, mdns*, myhostname, mymachines, wins, which could ask a
+ * resolver outside the namespace. User and group lookups keep "systemd"
+ * for DynamicUser=. */
+static const char nsswitch_text[] =
+	GENERATED_HEADER
+	"# The name service switch of services confined by vpn-confinement.\n"
+	"passwd:    files systemd\n"
+	"group:     files systemd\n"
+	"shadow:    files\n"
+	"gshadow:   files\n"
+	"hosts:     files dns\n"
+	"networks:  files\n"
+	"protocols: files\n"
+	"services:  files\n"
+	"ethers:    files\n"
+	"rpc:       files\n"
+	"netgroup:  files\n";
+
+static int write_nsswitch(struct ctx *x) {
+	int r;
+
+	if (x->nsswitch_written)
+		return 0;
+	r = write_file(x, "vpn-confinement", "nsswitch.conf", nsswitch_text, sizeof(nsswitch_text) - 1);
+	if (r < 0)
+		return r;
+	x->nsswitch_written = true;
+	return 0;
+}
+
+/* The drop-in of every unit confined to namespace ns. It names no unit, so
+ * one text serves them all. */
+static int render_confinement(const struct ctx *x, const struct ns_out *ns, struct text *t) {
+	char netns_path[NS_PATH_SIZE], netns_unit[NS_UNIT_NAME_SIZE], vpnns_unit[NS_UNIT_NAME_SIZE];
+	_cleanup_free_ char *source = NULL, *rundir = NULL, *outdir = NULL;
+	FILE *f;
+	int r;
+
+	if (ns_netns_path(ns->name, netns_path) < 0 || ns_unit_name("netns", ns->name, netns_unit) < 0 ||
+	    ns_unit_name("vpn-ns", ns->name, vpnns_unit) < 0)
+		return -EINVAL;
+	source = unit_escape_specifiers(ns->source_path);
+	rundir = unit_escape_specifiers(x->p->run_dir);
+	outdir = unit_escape_specifiers(x->p->out_dir);
+	if (!source || !rundir || !outdir)
+		return -ENOMEM;
+	r = text_open(t);
+	if (r < 0)
+		return r;
+	f = t->f;
+
+	fputs(GENERATED_HEADER, f);
+	fprintf(f,
+		"# Confines this service to VPN namespace \"%s\", configured in\n"
+		"# %s. See vpn-confinement-generator(8).\n",
+		ns->name, source);
+	if (ns->failed)
+		fputs("# That file has errors: this service is kept from starting (see\n"
+		      "# ExecStartPre= below) until they are fixed and systemd is reloaded.\n",
+		      f);
+	fprintf(f,
+		"\n[Unit]\n"
+		"# Runs only while the namespace and its kill switch are up; stopped\n"
+		"# (and restarted) with them. The tunnel, wg-up@%s, may come and go.\n"
+		"BindsTo=%s\n"
+		"After=%s\n"
+		"# Starting this service brings up the whole namespace, tunnel included.\n"
+		"Wants=%s\n",
+		ns->name, netns_unit, netns_unit, vpnns_unit);
+
+	fprintf(f,
+		"\n[Service]\n"
+		"# Fails the service (225/NETWORK) when the namespace is missing; never\n"
+		"# falls back to the host's network as PrivateNetwork= can.\n"
+		"NetworkNamespacePath=%s\n"
+		"# DNS: the namespace's resolv.conf wherever /etc/resolv.conf may point,\n"
+		"# no host resolver modules, no path to the host's resolvers.\n"
+		"TemporaryFileSystem=/run/systemd/resolve:ro\n"
+		"BindReadOnlyPaths=%s/%s/resolv.conf:/run/systemd/resolve/stub-resolv.conf\n"
+		"BindReadOnlyPaths=%s/%s/resolv.conf:/run/systemd/resolve/resolv.conf\n"
+		"BindReadOnlyPaths=%s/%s/resolv.conf:/etc/resolv.conf\n"
+		"BindReadOnlyPaths=%s/" NSSWITCH_FILE ":/etc/nsswitch.conf\n"
+		"InaccessiblePaths=-/run/nscd\n"
+		"InaccessiblePaths=-/run/dbus/system_bus_socket\n"
+		"InaccessiblePaths=-/run/avahi-daemon/socket\n",
+		netns_path, rundir, ns->name, rundir, ns->name, rundir, ns->name, outdir);
+
+	if (ns->hardening)
+		fputs("\n# Hardening=yes. To change one setting, override it in a drop-in that\n"
+		      "# sorts later, e.g. /etc/systemd/system/UNIT.d/60-override.conf.\n"
+		      "CapabilityBoundingSet=~CAP_NET_ADMIN CAP_NET_RAW CAP_SYS_ADMIN\n"
+		      "RestrictNamespaces=yes\n"
+		      "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK\n"
+		      "NoNewPrivileges=yes\n"
+		      "PrivateTmp=yes\n"
+		      "ProtectSystem=full\n"
+		      "ProtectHome=yes\n"
+		      "ProtectKernelTunables=yes\n"
+		      "ProtectKernelModules=yes\n"
+		      "ProtectKernelLogs=yes\n"
+		      "ProtectControlGroups=yes\n"
+		      "ProtectHostname=yes\n"
+		      "RestrictSUIDSGID=yes\n"
+		      "RestrictRealtime=yes\n"
+		      "LockPersonality=yes\n"
+		      "SystemCallArchitectures=native\n",
+		      f);
+
+	if (ns->failed) {
+		fputs("\n# '+': print the reason even when the namespace is gone.\n", f);
+		r = put_error_command(f, x, "ExecStartPre=+", ns->name, ns->errors, ns->n_errors);
+		if (r < 0)
+			return r;
+	}
+	return text_finish(t);
+}
+
+static const char *const instance_templates[] = { "netns", "wg-up", "vpn-ns" };
+
+static int render_instance(const struct ctx *x, const struct ns_out *ns, const char *template_name,
+			   struct text *t) {
+	_cleanup_free_ char *source = NULL;
+	FILE *f;
+	int r;
+
+	source = unit_escape_specifiers(ns->source_path);
+	if (!source)
+		return -ENOMEM;
+	r = text_open(t);
+	if (r < 0)
+		return r;
+	f = t->f;
+
+	fputs(GENERATED_HEADER, f);
+	fprintf(f, "# VPN namespace \"%s\", configured in %s.\n\n[Unit]\nSourcePath=%s\n", ns->name,
+		source, source);
+	/* The wg config is read by netns-up (its DNS servers) and wg-up. */
+	if (ns->wg_config_file && !streq(template_name, "vpn-ns")) {
+		_cleanup_free_ char *wg = unit_escape_specifiers(ns->wg_config_file);
+		if (!wg)
+			return -ENOMEM;
+		fprintf(f, "RequiresMountsFor=%s\n", wg);
+	}
+	if (ns->failed) {
+		fprintf(f,
+			"\n[Service]\n"
+			"# The file has errors: this unit fails with them until they are\n"
+			"# fixed and systemd is reloaded (systemctl daemon-reload).\n"
+			"ExecStart=\n");
+		r = put_error_command(f, x, "ExecStart=", ns->name, ns->errors, ns->n_errors);
+		if (r < 0)
+			return r;
+	}
+	return text_finish(t);
+}
+
+/* ---- one namespace ------------------------------------------------------ */
+
+static int write_namespace(struct ctx *x, const struct ns_out *ns) {
+	char unit[NS_UNIT_NAME_SIZE];
+	_cleanup_free_ char *wants_target = NULL;
+	int r;
+
+	/* The loader validated these; be sure. */
+	if (!ns_name_valid(ns->name))
+		return refuse(x, "namespace name", ns->name);
+	if (!unit_path_plain(ns->source_path))
+		return refuse(x, "path", ns->source_path);
+	if (ns->wg_config_file && (ns->wg_config_file[0] != '/' || strpbrk(ns->wg_config_file, " \t\n\"'\\")))
+		return refuse(x, "path", ns->wg_config_file);
+
+	/* The confined services first: if writing fails half-way, the
+	 * confinement is what must be there. */
+	if (ns->n_units > 0) {
+		_cleanup_(text_release) struct text t = { 0 };
+
+		r = write_nsswitch(x);
+		if (r < 0)
+			return r;
+		r = render_confinement(x, ns, &t);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < ns->n_units; i++) {
+			_cleanup_free_ char *dir = NULL;
+
+			if (!unit_name_valid(ns->units[i]) || ns->units[i][0] == '-')
+				return refuse(x, "unit name", ns->units[i]);
+			if (asprintf(&dir, "%s.d", ns->units[i]) < 0)
+				return -ENOMEM;
+			r = write_file(x, dir, CONFINEMENT_DROPIN, t.buf, t.len);
+			if (r < 0)
+				return r;
+			x->stats->units++;
+		}
+	}
+
+	for (size_t i = 0; i < ELEMENTSOF(instance_templates); i++) {
+		_cleanup_(text_release) struct text t = { 0 };
+		_cleanup_free_ char *dir = NULL;
+
+		if (ns_unit_name(instance_templates[i], ns->name, unit) < 0)
+			return -EINVAL;
+		r = render_instance(x, ns, instance_templates[i], &t);
+		if (r < 0)
+			return r;
+		if (asprintf(&dir, "%s.d", unit) < 0)
+			return -ENOMEM;
+		r = write_file(x, dir, CONFINEMENT_DROPIN, t.buf, t.len);
+		if (r < 0)
+			return r;
+	}
+
+	/* Started at boot, also when broken: then it fails, loudly. */
+	if (ns_unit_name("vpn-ns", ns->name, unit) < 0)
+		return -EINVAL;
+	if (asprintf(&wants_target, "%s/vpn-ns@.service", x->p->unit_dir) < 0)
+		return -ENOMEM;
+	r = write_link(x, "multi-user.target.wants", unit, wants_target);
+	if (r < 0)
+		return r;
+
+	x->stats->namespaces++;
+	if (ns->failed)
+		x->stats->namespaces_failed++;
+	return 0;
+}
+
+/* ---- errors that belong to no namespace --------------------------------- */
+
+static int write_errors_unit(struct ctx *x, char *const *errors, size_t n_errors) {
+	_cleanup_(text_release) struct text t = { 0 };
+	_cleanup_free_ char *conf = NULL;
+	int r;
+
+	conf = unit_escape_specifiers(x->p->conf_dir);
+	if (!conf)
+		return -ENOMEM;
+	r = text_open(&t);
+	if (r < 0)
+		return r;
+	fputs(GENERATED_HEADER, t.f);
+	fprintf(t.f,
+		"# Reports errors in %s that belong to no namespace\n"
+		"# (a file that cannot be read, a file name that is no namespace name).\n\n"
+		"[Unit]\n"
+		"Description=VPN confinement: configuration errors\n"
+		"Documentation=man:vpn-confinement-generator(8) man:vpn-confinement.ini(5)\n"
+		"SourcePath=%s\n\n"
+		"[Service]\n"
+		"Type=oneshot\n",
+		conf, conf);
+	r = put_error_command(t.f, x, "ExecStart=", "-", errors, n_errors);
+	if (r < 0)
+		return r;
+	r = text_finish(&t);
+	if (r < 0)
+		return r;
+	r = write_file(x, ".", ERRORS_UNIT, t.buf, t.len);
+	if (r < 0)
+		return r;
+	return write_link(x, "multi-user.target.wants", ERRORS_UNIT, "../" ERRORS_UNIT);
+}
+
+/* ---- from the configuration to ns_out ------------------------------------ */
+
+static const char *const own_templates[] = { "netns@", "wg-up@", "vpn-ns@" };
+
+/* Our own units cannot be confined: a dependency loop at best. Such a unit
+ * is dropped from the list and the namespace fails closed. */
+static int check_own_units(struct ns_config *c, struct diag *d) {
+	for (size_t i = 0; i < c->n_units;) {
+		const char *u = c->units[i];
+		bool own = streq(u, ERRORS_UNIT);
+		int r;
+
+		for (size_t k = 0; k < ELEMENTSOF(own_templates); k++)
+			if (strncmp(u, own_templates[k], strlen(own_templates[k])) == 0)
+				own = true;
+		if (!own) {
+			i++;
+			continue;
+		}
+		r = diag_error(d, c->source_path, c->unit_lines ? c->unit_lines[i] : 0,
+			       "Unit: '%s' is one of vpn-confinement's own units and cannot be confined",
+			       u);
+		if (r != -EINVAL)
+			return r;
+		c->valid = false;
+		free(c->units[i]);
+		memmove(c->units + i, c->units + i + 1, (c->n_units - i - 1) * sizeof(*c->units));
+		if (c->unit_lines)
+			memmove(c->unit_lines + i, c->unit_lines + i + 1,
+				(c->n_units - i - 1) * sizeof(*c->unit_lines));
+		c->n_units--;
+	}
+	return 0;
+}
+
+/* The namespace name of path, "dir/N.ini", when N is a valid name. */
+static bool name_of_path(const char *path, char name[static NS_NAME_MAX + 1]) {
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	base = base ? base + 1 : path;
+	n = strlen(base);
+	if (n < 5 || n - 4 > NS_NAME_MAX || !streq(base + n - 4, ".ini"))
+		return false;
+	memcpy(name, base, n - 4);
+	name[n - 4] = '\0';
+	return ns_name_valid(name);
+}
+
+static int collect_errors(const struct diag *d, size_t n_entries, const char *file, char ***out,
+			  size_t *n_out) {
+	for (size_t i = 0; i < n_entries; i++) {
+		const struct diag_entry *e = &d->entries[i];
+		char *s;
+
+		if (e->level != DIAG_ERROR || !e->file || !streq(e->file, file))
+			continue;
+		s = diag_format(e);
+		if (!s || ARRAY_APPEND(*out, *n_out, s) < 0) {
+			free(s);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static bool path_is_config(const struct ns_config_set *set, const char *file) {
+	for (size_t i = 0; i < set->n; i++)
+		if (streq(set->items[i]->source_path, file))
+			return true;
+	return false;
+}
+
+int generate(const struct gen_paths *paths, int out_fd, struct diag *d, struct gen_stats *stats,
+	     gen_written_fn written, void *userdata) {
+	_cleanup_(ns_config_set_clear) struct ns_config_set set = { 0 };
+	struct gen_stats dummy = { 0 };
+	struct ctx x = { .p = paths, .out_fd = out_fd, .d = d, .stats = stats ? stats : &dummy,
+			 .written = written, .userdata = userdata };
+	char **global = NULL;
+	size_t n_global = 0, n_loaded;
+	bool config_errors = false;
+	int r;
+
+	*x.stats = (struct gen_stats){ 0 };
+	if (!unit_path_plain(paths->helper) || !unit_path_plain(paths->unit_dir))
+		return diag_error(d, NULL, 0, "built with an unusable helper or unit path");
+	if (!unit_path_plain(paths->out_dir))
+		return diag_error(d, NULL, 0, "output directory '%s' is not a plain absolute path",
+				  paths->out_dir);
+	if (!unit_path_plain(paths->conf_dir))
+		return diag_error(d, NULL, 0,
+				  "configuration directory '%s' is not a plain absolute path", paths->conf_dir);
+	if (!unit_path_plain(paths->run_dir))
+		return diag_error(d, NULL, 0, "runtime directory '%s' is not a plain absolute path",
+				  paths->run_dir);
+
+	r = ns_config_load_dir(paths->conf_dir, &set, d);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0 && r != -EINVAL) {
+		int k = diag_error(d, paths->conf_dir, 0, "cannot read the directory: %s", strerror(-r));
+		if (k == -ENOMEM)
+			return k;
+	}
+	if (r < 0)
+		config_errors = true;
+	for (size_t i = 0; i < set.n; i++) {
+		r = check_own_units(set.items[i], d);
+		if (r < 0)
+			return r;
+		if (!set.items[i]->valid)
+			config_errors = true;
+	}
+	n_loaded = d->n;
+
+	/* The namespaces that were read, valid or not. */
+	for (size_t i = 0; i < set.n; i++) {
+		const struct ns_config *c = set.items[i];
+		struct ns_out ns = {
+			.name = c->name,
+			.source_path = c->source_path,
+			.wg_config_file = c->wg_config_file,
+			.units = c->units,
+			.n_units = c->n_units,
+			.hardening = c->hardening,
+			.failed = !c->valid,
+		};
+
+		if (ns.failed) {
+			r = collect_errors(d, n_loaded, c->source_path, &ns.errors, &ns.n_errors);
+			if (r < 0) {
+				strv_free(ns.errors, ns.n_errors);
+				goto out;
+			}
+		}
+		r = write_namespace(&x, &ns);
+		strv_free(ns.errors, ns.n_errors);
+		if (r < 0)
+			goto out;
+	}
+
+	/* Errors about files that gave no namespace: one that could not be
+	 * read but is named like one is written fail-closed (nothing can be
+	 * confined: its units are unknown); the rest go to ERRORS_UNIT. */
+	for (size_t i = 0; i < n_loaded; i++) {
+		const struct diag_entry *e = &d->entries[i];
+		char name[NS_NAME_MAX + 1];
+		bool seen = false;
+		char *s;
+
+		if (e->level != DIAG_ERROR || (e->file && path_is_config(&set, e->file)))
+			continue;
+		if (e->file && name_of_path(e->file, name) && unit_path_plain(e->file)) {
+			struct ns_out ns = { .name = name, .source_path = e->file, .hardening = true,
+					     .failed = true };
+
+			for (size_t k = 0; k < i; k++)
+				if (d->entries[k].file && streq(d->entries[k].file, e->file))
+					seen = true;
+			if (seen)
+				continue;
+			r = collect_errors(d, n_loaded, e->file, &ns.errors, &ns.n_errors);
+			if (r >= 0)
+				r = write_namespace(&x, &ns);
+			strv_free(ns.errors, ns.n_errors);
+			if (r < 0)
+				goto out;
+			continue;
+		}
+		s = diag_format(e);
+		if (!s || ARRAY_APPEND(global, n_global, s) < 0) {
+			free(s);
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+	if (n_global > 0) {
+		r = write_errors_unit(&x, global, n_global);
+		if (r < 0)
+			goto out;
+	}
+	r = config_errors || d->n_errors > 0 ? -EINVAL : 0;
+out:
+	strv_free(global, n_global);
+	return r;
+}
