@@ -1,0 +1,306 @@
+# SPDX-License-Identifier: MIT
+# The module's assertions as pure functions (builtins only), so CI can test
+# them with nix-instantiate and no nixpkgs. Each *Problems function returns a
+# list of messages, empty when all is well; `problems` runs them all.
+#
+# They mirror what vpn-confinement's ini parser rejects at boot (see
+# vpn-confinement.ini(5)), so a mistake fails `nixos-rebuild` with a clear
+# message instead of failing the namespace unit later.
+let
+  inherit (builtins)
+    attrNames
+    concatLists
+    concatStringsSep
+    elem
+    elemAt
+    filter
+    genList
+    isString
+    length
+    match
+    replaceStrings
+    split
+    storeDir
+    stringLength
+    substring
+    toString
+    ;
+  net = import ./net.nix;
+
+  concatMap = f: xs: concatLists (map f xs);
+  optional = cond: msg: if cond then [ msg ] else [ ];
+  quoted = s: "\"${toString s}\"";
+  # All unordered pairs (i < j) of a list.
+  pairs =
+    xs:
+    concatLists (
+      genList (
+        i:
+        genList (k: {
+          a = elemAt xs i;
+          b = elemAt xs (i + 1 + k);
+        }) (length xs - i - 1)
+      ) (length xs)
+    );
+  hasPrefix = prefix: s: substring 0 (stringLength prefix) s == prefix;
+  truthy = v: elem v [ true 1 "1" "yes" "true" "on" ];
+
+  opt = name: "vpnNamespaces.${name}";
+in
+rec {
+  # Namespace names end up in interface names: "<name>-br" and "veth-<name>-br"
+  # must fit the kernel's IFNAMSIZ (16 bytes with the NUL, so 15 characters).
+  namespaceNameProblems =
+    name:
+    optional (match "[a-z][a-z0-9]{0,6}" name == null) (
+      "${opt name}: the namespace name ${quoted name} is invalid: use 1 to 7 characters "
+      + "from a-z and 0-9, starting with a letter. The name is part of the interface "
+      + "names \"<name>-br\" and \"veth-<name>-br\", which must fit the kernel's limit "
+      + "of 15 characters (IFNAMSIZ)."
+    );
+
+  # The private key lives in this file: it must stay out of the world-readable
+  # Nix store, and it must be a plain absolute path the ini format accepts.
+  wireguardConfigFileProblems =
+    name: path:
+    let
+      p = toString path;
+      segments = filter isString (split "/" p);
+      badSegment =
+        s:
+        s == ""
+        || s == "."
+        || s == ".."
+        || match "[!-~]+" s == null
+        || replaceStrings [ "%" "\"" "'" "\\" ] [ "" "" "" "" ] s != s;
+    in
+    if hasPrefix "${storeDir}/" p || p == storeDir then
+      [
+        ("${opt name}.wireguardConfigFile = ${quoted p} is in the Nix store, which every "
+        + "user can read: the WireGuard private key would leak. Give the path of a file "
+        + "outside the store as a string, e.g. \"/run/secrets/wg0.conf\" (a Nix path "
+        + "literal like ./wg0.conf is copied into the store).")
+      ]
+    else
+      optional (!hasPrefix "/" p || length segments < 2 || concatMap (s: optional (badSegment s) s) (builtins.tail segments) != [ ]) (
+        "${opt name}.wireguardConfigFile = ${quoted p} must be an absolute, normalized path "
+        + "(no \"..\", \".\", \"//\" or trailing \"/\") of printable ASCII without spaces, "
+        + "'%', quotes or backslashes."
+      );
+
+  # NamespaceAddress/BridgeAddress (and the IPv6 pair): valid host addresses
+  # in one subnet, as the ini parser requires.
+  addressPairProblems =
+    {
+      name,
+      family,
+      nsKey,
+      bridgeKey,
+      nsValue,
+      bridgeValue,
+    }:
+    let
+      familyName = if family == 4 then "IPv4" else "IPv6";
+      minPrefix = if family == 4 then 8 else 16;
+      maxPrefix = if family == 4 then 31 else 127;
+      parse = v: if isString v then net.parseHost v else null;
+      ns = parse nsValue;
+      br = parse bridgeValue;
+      one =
+        key: value: n:
+        if n == null || n.family != family then
+          [ "${opt name}.${key} = ${quoted value} is not an ${familyName} address (optionally with /prefix)." ]
+        else
+          optional (n.prefix < minPrefix || n.prefix > maxPrefix)
+            "${opt name}.${key} = ${quoted value}: the prefix length must be ${toString minPrefix} to ${toString maxPrefix}."
+          ++ optional (n.prefix >= minPrefix && n.prefix < maxPrefix && net.isNetwork n)
+            "${opt name}.${key} = ${quoted value} is the network address of its subnet."
+          ++ optional (net.isBroadcast n) "${opt name}.${key} = ${quoted value} is the broadcast address of its subnet.";
+      own = one nsKey nsValue ns ++ one bridgeKey bridgeValue br;
+    in
+    if own != [ ] then
+      own
+    else
+      optional (ns.prefix != br.prefix)
+        "${opt name}: ${bridgeKey} = ${quoted bridgeValue} and ${nsKey} = ${quoted nsValue} must have the same prefix length."
+      ++ optional (ns.prefix == br.prefix && !net.sameSubnet ns br)
+        "${opt name}: ${bridgeKey} = ${quoted bridgeValue} is not in the subnet ${net.formatNetwork ns} of ${nsKey}."
+      ++ optional (ns.groups == br.groups)
+        "${opt name}: ${bridgeKey} and ${nsKey} are the same address (${nsValue}); the bridge and the namespace each need their own.";
+
+  addressProblems =
+    name: ns:
+    addressPairProblems {
+      inherit name;
+      family = 4;
+      nsKey = "namespaceAddress";
+      bridgeKey = "bridgeAddress";
+      nsValue = ns.namespaceAddress;
+      bridgeValue = ns.bridgeAddress;
+    }
+    ++ (
+      if ns.namespaceAddressIPv6 == null && ns.bridgeAddressIPv6 == null then
+        [ ]
+      else if ns.namespaceAddressIPv6 == null || ns.bridgeAddressIPv6 == null then
+        [ "${opt name}: set both namespaceAddressIPv6 and bridgeAddressIPv6, or neither." ]
+      else
+        addressPairProblems {
+          inherit name;
+          family = 6;
+          nsKey = "namespaceAddressIPv6";
+          bridgeKey = "bridgeAddressIPv6";
+          nsValue = ns.namespaceAddressIPv6;
+          bridgeValue = ns.bridgeAddressIPv6;
+        }
+    );
+
+  accessibleFromProblems =
+    name: ns:
+    let
+      parsed = map (v: {
+        value = v;
+        n = if isString v then net.parseCidr v else null;
+      }) ns.accessibleFrom;
+      valid = filter (e: e.n != null && net.isNetwork e.n) parsed;
+    in
+    concatMap (
+      e:
+      if e.n == null then
+        [ "${opt name}.accessibleFrom: ${quoted e.value} is not an IPv4 or IPv6 address or CIDR prefix." ]
+      else
+        optional (!net.isNetwork e.n)
+          "${opt name}.accessibleFrom: ${quoted e.value} has host bits set; the prefix is ${net.formatNetwork e.n}."
+    ) parsed
+    ++ concatMap (
+      p: optional (net.overlaps p.a.n p.b.n) "${opt name}.accessibleFrom: ${quoted p.a.value} and ${quoted p.b.value} overlap."
+    ) (pairs valid);
+
+  # Open ports on the tunnel: the same port and protocol twice is an error in
+  # the ini format.
+  openVPNPortProblems =
+    name: ns:
+    concatMap (
+      p:
+      optional (p.a.port == p.b.port && net.protocolsOverlap p.a.protocol p.b.protocol)
+        "${opt name}.openVPNPorts: port ${toString p.a.port} is opened twice (${p.a.protocol} and ${p.b.protocol})."
+    ) (pairs ns.openVPNPorts);
+
+  # namespaces: attrset of enabled namespaces (name -> option values).
+  # No two may share a subnet (IPv4, or IPv6 where both have one).
+  overlapProblems =
+    namespaces:
+    let
+      entries = map (name: {
+        inherit name;
+        v4 = net.parseHost namespaces.${name}.namespaceAddress;
+        v6 =
+          let
+            a = namespaces.${name}.namespaceAddressIPv6;
+          in
+          if a == null then null else net.parseHost a;
+      }) (attrNames namespaces);
+      check =
+        family: p:
+        let
+          a = p.a.${family};
+          b = p.b.${family};
+        in
+        optional (a != null && b != null && net.overlaps a b)
+          "vpnNamespaces: namespaces ${quoted p.a.name} and ${quoted p.b.name} overlap: subnet ${net.formatNetwork a} and subnet ${net.formatNetwork b} share addresses. Give each namespace its own subnet (namespaceAddress/bridgeAddress${
+            if family == "v6" then "IPv6" else ""
+          }).";
+    in
+    concatMap (p: check "v4" p ++ check "v6" p) (pairs entries);
+
+  # namespaces: attrset of enabled namespaces. A host port (with a shared
+  # protocol) can be forwarded to one place only.
+  portMappingProblems =
+    namespaces:
+    let
+      mappings = concatMap (
+        name:
+        map (m: {
+          inherit name;
+          inherit (m) from to protocol;
+        }) namespaces.${name}.portMappings
+      ) (attrNames namespaces);
+      where = m: if m.name == "" then "" else "vpnNamespaces.${m.name}";
+    in
+    concatMap (
+      p:
+      optional (p.a.from == p.b.from && net.protocolsOverlap p.a.protocol p.b.protocol) (
+        "vpnNamespaces: host port ${toString p.a.from} is mapped twice: "
+        + "${where p.a}.portMappings (to ${toString p.a.to}, ${p.a.protocol}) and "
+        + "${where p.b}.portMappings (to ${toString p.b.to}, ${p.b.protocol})."
+      )
+    ) (pairs mappings);
+
+  # A confined service: its namespace exists and is enabled, and the service
+  # does not pick a network namespace of its own.
+  #   service: { vpnConfinement = { enable; vpnNamespace; }; serviceConfig; unitConfig; }
+  #   namespaces: every vpnNamespaces entry (enabled or not)
+  serviceProblems =
+    namespaces: svcName: service:
+    let
+      ns = service.vpnConfinement.vpnNamespace;
+      where = "systemd.services.${svcName}";
+      enabledNames = filter (n: namespaces.${n}.enable) (attrNames namespaces);
+      enabledList =
+        if enabledNames == [ ] then "none is enabled" else "enabled: ${concatStringsSep ", " enabledNames}";
+      sc = service.serviceConfig or { };
+      uc = service.unitConfig or { };
+      conflict =
+        key:
+        "${where}: vpnConfinement is enabled, so the service must not also set ${key}: "
+        + "vpn-confinement puts it in /run/netns/${toString ns} with NetworkNamespacePath=, "
+        + "and ${key} would give it a different network.";
+    in
+    (
+      if ns == null then
+        [ "${where}.vpnConfinement.vpnNamespace is not set; name the namespace to confine the service in (${enabledList})." ]
+      else if !(namespaces ? ${ns}) then
+        [ "${where}.vpnConfinement.vpnNamespace = ${quoted ns}, but vpnNamespaces.${ns} is not defined (${enabledList})." ]
+      else if !namespaces.${ns}.enable then
+        [ "${where}.vpnConfinement.vpnNamespace = ${quoted ns}, but vpnNamespaces.${ns}.enable is false (${enabledList})." ]
+      else
+        [ ]
+    )
+    ++ optional (match "[a-zA-Z0-9:_.\\-]+(@[a-zA-Z0-9:_.\\-]+)?" svcName == null || stringLength svcName > 247)
+      "${where}: ${quoted svcName} cannot be confined: the unit name must be a plain service name (letters, digits, \":_.-\", an optional \"@instance\", at most 247 characters)."
+    ++ optional (sc ? PrivateNetwork && truthy sc.PrivateNetwork) (conflict "serviceConfig.PrivateNetwork")
+    ++ optional (sc ? NetworkNamespacePath) (conflict "serviceConfig.NetworkNamespacePath")
+    ++ optional (sc ? JoinsNamespaceOf) (conflict "serviceConfig.JoinsNamespaceOf")
+    ++ optional (uc ? JoinsNamespaceOf) (conflict "unitConfig.JoinsNamespaceOf");
+
+  # Everything: namespaces is vpnNamespaces (all entries, option values with
+  # defaults), services is systemd.services (or just its confined entries).
+  problems =
+    { namespaces, services }:
+    let
+      enabled = builtins.listToAttrs (
+        map (name: {
+          inherit name;
+          value = namespaces.${name};
+        }) (filter (name: namespaces.${name}.enable) (attrNames namespaces))
+      );
+      perNamespace =
+        name:
+        let
+          ns = enabled.${name};
+          nameBad = namespaceNameProblems name;
+        in
+        nameBad
+        ++ wireguardConfigFileProblems name ns.wireguardConfigFile
+        ++ addressProblems name ns
+        ++ accessibleFromProblems name ns
+        ++ openVPNPortProblems name ns;
+      confined = filter (s: services.${s}.vpnConfinement.enable or false) (attrNames services);
+      validEnabled = builtins.removeAttrs enabled (
+        filter (n: addressProblems n enabled.${n} != [ ]) (attrNames enabled)
+      );
+    in
+    concatMap perNamespace (attrNames enabled)
+    ++ overlapProblems validEnabled
+    ++ portMappingProblems enabled
+    ++ concatMap (s: serviceProblems namespaces s services.${s}) confined;
+}

@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: MIT
+# Default values of vpnNamespaces.<name> options that have one. options.nix
+# and the builtins-only test harness (pure.nix) both read this file, so the
+# module and the golden tests cannot disagree about a default.
+{
+  enable = false;
+  accessibleFrom = [ ];
+  portMappings = [ ];
+  openVPNPorts = [ ];
+  namespaceAddress = "192.168.15.1";
+  bridgeAddress = "192.168.15.5";
+  namespaceAddressIPv6 = null;
+  bridgeAddressIPv6 = null;
+  # portMappings.*.protocol and openVPNPorts.*.protocol
+  protocol = "tcp";
+}

@@ -1,0 +1,228 @@
+# SPDX-License-Identifier: MIT
+# The options of the vpn-confinement NixOS module: vpnNamespaces.<name> and
+# systemd.services.<name>.vpnConfinement. What they do lives in module.nix.
+{ lib, ... }:
+let
+  inherit (lib) mkOption types;
+  defaults = import ./defaults.nix;
+
+  protocol = mkOption {
+    type = types.enum [
+      "tcp"
+      "udp"
+      "both"
+    ];
+    default = defaults.protocol;
+    example = "both";
+    description = "Transport protocol: `tcp`, `udp` or `both`.";
+  };
+  portNumber = types.ints.between 1 65535;
+
+  namespaceOptions =
+    { name, ... }:
+    {
+      options = {
+        enable = mkOption {
+          type = types.bool;
+          default = defaults.enable;
+          example = true;
+          description = ''
+            Whether to create the VPN network namespace `${name}`: a network
+            namespace whose only way out is the WireGuard interface
+            `${name}0`, with a kill switch (nftables, policy drop) loaded
+            before any interface exists in it. A veth pair and the host
+            bridge `${name}-br` connect it to the host, for port mappings and
+            for access from `accessibleFrom`; new connections from the
+            namespace never leave through them.
+
+            The namespace name is at most 7 characters (`[a-z][a-z0-9]*`),
+            because the interface names derived from it must fit the
+            kernel's 15-character limit.
+          '';
+        };
+
+        wireguardConfigFile = mkOption {
+          # A path literal is turned into its string with toString, which
+          # does not copy the file into the store.
+          type = types.coercedTo types.path toString types.str;
+          example = "/run/secrets/wg0.conf";
+          description = ''
+            Absolute path of a wg-quick configuration file (as your VPN
+            provider hands it out: `[Interface]` with `PrivateKey`,
+            `Address` and `DNS`, and one or more `[Peer]`s). It is read when
+            the namespace starts and is never copied into the Nix store
+            (which every user can read): give a path string such as
+            `"/run/secrets/wg0.conf"`, for example from sops-nix or agenix.
+            `PreUp`/`PostUp`/`PreDown`/`PostDown` and `SaveConfig` are
+            rejected, since they run shell code. The `DNS` servers become
+            the only ones the namespace can query, and only through the
+            tunnel.
+          '';
+        };
+
+        accessibleFrom = mkOption {
+          type = types.listOf types.str;
+          default = defaults.accessibleFrom;
+          example = [
+            "192.168.1.0/24"
+            "fd25:9ab6:6133::/64"
+          ];
+          description = ''
+            IPv4 and IPv6 addresses and CIDR prefixes (host bits zero) from
+            which the namespace's mapped ports can be reached, e.g. your
+            LAN. Replies to them go back over the bridge; the namespace
+            still cannot open connections to them, and DNS never goes to
+            them.
+          '';
+        };
+
+        portMappings = mkOption {
+          type = types.listOf (
+            types.submodule {
+              options = {
+                from = mkOption {
+                  type = portNumber;
+                  example = 9091;
+                  description = "Port on the host.";
+                };
+                to = mkOption {
+                  type = portNumber;
+                  example = 9091;
+                  description = "Port inside the namespace.";
+                };
+                inherit protocol;
+              };
+            }
+          );
+          default = defaults.portMappings;
+          example = [
+            {
+              from = 9091;
+              to = 9091;
+              protocol = "tcp";
+            }
+          ];
+          description = ''
+            Ports on the host forwarded to ports in the namespace, such as a
+            web UI. They are reachable from the host itself and from
+            `accessibleFrom`. A host port may be mapped only once across all
+            namespaces (for a shared protocol).
+          '';
+        };
+
+        openVPNPorts = mkOption {
+          type = types.listOf (
+            types.submodule {
+              options = {
+                port = mkOption {
+                  type = portNumber;
+                  example = 51413;
+                  description = "Port to open on the WireGuard interface.";
+                };
+                inherit protocol;
+              };
+            }
+          );
+          default = defaults.openVPNPorts;
+          example = [
+            {
+              port = 51413;
+              protocol = "both";
+            }
+          ];
+          description = ''
+            Ports that accept incoming connections through the VPN tunnel,
+            e.g. a torrent client's peer port forwarded by your provider.
+          '';
+        };
+
+        namespaceAddress = mkOption {
+          type = types.str;
+          default = defaults.namespaceAddress;
+          example = "192.168.16.1";
+          description = ''
+            IPv4 address of the namespace's end of the veth pair, with an
+            optional `/prefix` (default `/24`). Services in the namespace
+            are reachable from the host at this address. Each namespace
+            needs its own subnet.
+          '';
+        };
+
+        bridgeAddress = mkOption {
+          type = types.str;
+          default = defaults.bridgeAddress;
+          example = "192.168.16.5";
+          description = ''
+            IPv4 address of the host bridge `<name>-br`, in the same subnet
+            (and with the same prefix) as `namespaceAddress`.
+          '';
+        };
+
+        namespaceAddressIPv6 = mkOption {
+          type = types.nullOr types.str;
+          default = defaults.namespaceAddressIPv6;
+          example = "fd93:9701:1d00::2";
+          description = ''
+            IPv6 address of the namespace's end of the veth pair, with an
+            optional `/prefix` (default `/64`), or `null` for no IPv6 on the
+            veth pair. Set both this and `bridgeAddressIPv6`, or neither.
+            (IPv6 through the tunnel depends only on the WireGuard config.)
+          '';
+        };
+
+        bridgeAddressIPv6 = mkOption {
+          type = types.nullOr types.str;
+          default = defaults.bridgeAddressIPv6;
+          example = "fd93:9701:1d00::1";
+          description = ''
+            IPv6 address of the host bridge, in the subnet of
+            `namespaceAddressIPv6`, or `null`.
+          '';
+        };
+      };
+    };
+in
+{
+  options.vpnNamespaces = mkOption {
+    type = types.attrsOf (types.submodule namespaceOptions);
+    default = { };
+    description = ''
+      VPN network namespaces, by name (1 to 7 characters, `[a-z][a-z0-9]*`).
+      Each enabled one is written to `/etc/vpn-confinement/<name>.ini` and
+      started by `vpn-ns@<name>.service`; confine services in it with
+      `systemd.services.<service>.vpnConfinement`.
+    '';
+  };
+
+  options.systemd.services = mkOption {
+    type = types.attrsOf (
+      types.submodule {
+        options.vpnConfinement = {
+          enable = mkOption {
+            type = types.bool;
+            default = false;
+            example = true;
+            description = ''
+              Whether to confine this service in a VPN network namespace:
+              it runs with `NetworkNamespacePath=/run/netns/<namespace>`
+              (and fails rather than start outside it), can only reach
+              the internet through the tunnel, resolves names only through
+              the VPN's DNS servers, and gets the module's hardening
+              settings with `mkDefault`, so that a plain
+              `serviceConfig.<Setting> = ...;` overrides any of them.
+            '';
+          };
+          vpnNamespace = mkOption {
+            type = types.nullOr types.str;
+            default = null;
+            example = "wg";
+            description = ''
+              Name of the enabled `vpnNamespaces` entry to confine the
+              service in.
+            '';
+          };
+        };
+      }
+    );
+  };
+}
