@@ -447,9 +447,9 @@ static int parse_allowed_ips(struct parse_ctx *p, char *value) {
 	char *rest = value, *elem;
 	int ret = 0;
 
-	/* wg(8) accepts an empty AllowedIPs (it adds nothing). */
+	/* wg(8) refuses every empty value ("Line unrecognized"). */
 	if (!*value)
-		return 0;
+		return diag_error(p->d, p->path, p->line, "AllowedIPs is empty");
 	while ((elem = strsep(&rest, ","))) {
 		struct ipnet n;
 		char q[80], buf[IPNET_STRLEN];

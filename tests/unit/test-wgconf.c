@@ -81,7 +81,6 @@ static void test_valid(void) {
 		"PresharedKey = " PSK "\r\n"
 		"AllowedIPs = 0.0.0.0/0, ::/0\r\n"
 		"AllowedIPs = 10.1.2.3/8\r\n" /* host bits: a warning */
-		"AllowedIPs =\r\n"
 		"Endpoint = [2001:DB8::1]:51820\r\n"
 		"PersistentKeepalive = off\r\n"
 		"[Peer]\r\n"
@@ -118,7 +117,7 @@ static void test_valid(void) {
 			CHECK_STREQ(p->endpoint_host, "2001:db8::1", "ep host canonical");
 			CHECK(p->has_keepalive && p->persistent_keepalive == 0, "keepalive off");
 			p = &c->peers[1];
-			CHECK(p->line == 21, "peer 2 line %u", p->line);
+			CHECK(p->line == 20, "peer 2 line %u", p->line);
 			CHECK(p->n_allowed_ips == 0, "no allowed ips");
 			CHECK_STREQ(p->endpoint_host, "de-fra-wg-001.relays.mullvad.net", "ep name");
 			CHECK(!p->endpoint_is_ip && p->endpoint_port == 443, "ep name port");
@@ -259,6 +258,7 @@ static void test_invalid(void) {
 		{ IFACE "DNS = -x.example\n" PEER,
 		  "t.conf:5: DNS '-x.example' is neither an IP address nor a valid search domain\n" },
 		{ IFACE PEER "AllowedIPs = 10.0.0.0/8,\n", "t.conf:8: AllowedIPs has an empty entry\n" },
+		{ IFACE PEER "AllowedIPs =\n", "t.conf:8: AllowedIPs is empty\n" },
 		{ IFACE PEER "AllowedIPs = -10.0.0.0/8\n",
 		  "t.conf:8: AllowedIPs entries may not start with '+' or '-' (incremental changes have no meaning in a config file)\n" },
 		{ IFACE PEER "AllowedIPs = 10.0.0.0/08x\n",

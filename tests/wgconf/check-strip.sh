@@ -45,4 +45,16 @@ for conf in "$here"/valid/*.conf; do
 		t_fail "$name: settings differ from wg-quick strip"
 	fi
 done
+
+# Control: the comparison notices one changed setting.
+"$BUILD/vpn-confinement" strip "$here/valid/multipeer.conf" 2>/dev/null |
+	sed 's|^AllowedIPs = 10.10.2.0/24|AllowedIPs = 10.10.3.0/24|' >"$tmp/changed"
+python3 "$here/normalize-setconf.py" "$here/valid/multipeer.conf" | grep -v -e '^address=' -e '^dns=' \
+	-e '^mtu=' -e '^saveconfig=' -e '^table=' >"$tmp/orig.norm"
+python3 "$here/normalize-setconf.py" "$tmp/changed" >"$tmp/changed.norm"
+t_check_not "control: a changed AllowedIPs entry is seen as a difference" \
+	cmp -s "$tmp/orig.norm" "$tmp/changed.norm"
+"$BUILD/vpn-confinement" strip "$here/valid/multipeer.conf" 2>/dev/null >"$tmp/same"
+python3 "$here/normalize-setconf.py" "$tmp/same" >"$tmp/same.norm"
+t_check "control: the unchanged output compares equal" cmp -s "$tmp/orig.norm" "$tmp/same.norm"
 t_done

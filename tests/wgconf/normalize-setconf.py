@@ -4,7 +4,8 @@
 # key names are case-insensitive, repeated AllowedIPs add up. Values are put
 # in one canonical form (addresses through ipaddress, "off" as 0, hex
 # numbers as decimal), so two texts that make wg configure the same thing
-# print the same. One section per paragraph; peers keep their order.
+# print the same. One section per paragraph: [Interface] first, then the
+# peers sorted (wg identifies a peer by its key, not by its place).
 import ipaddress
 import sys
 
@@ -54,11 +55,12 @@ def sections(text):
 
 
 def main():
+    blocks = []
     for section in sections(open(sys.argv[1], encoding="utf-8").read()):
-        print(section[0])
-        for setting in sorted(set(section[1:])):
-            print(setting)
-        print()
+        blocks.append("\n".join([section[0]] + sorted(set(section[1:]))) + "\n")
+    interface = [b for b in blocks if b.startswith("[interface]")]
+    peers = sorted(b for b in blocks if not b.startswith("[interface]"))
+    print("\n".join(interface + peers), end="")
 
 
 main()
