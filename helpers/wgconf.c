@@ -591,6 +591,7 @@ static int close_peer(struct parse_ctx *p) {
 
 static int parse_section_header(struct parse_ctx *p, char *s) {
 	struct wg_config *c = p->c;
+	bool had_blanks = has_blank(s);
 	int r;
 
 	r = close_peer(p);
@@ -605,6 +606,13 @@ static int parse_section_header(struct parse_ctx *p, char *s) {
 		}
 		p->interface_line = p->line;
 		p->section = SECTION_INTERFACE;
+		/* wg-quick compares the whole trimmed line, so it would pass
+		 * Address, DNS... on to wg, which refuses them. The keys are
+		 * still read, for their own messages. */
+		if (had_blanks)
+			return diag_error(p->d, p->path, p->line,
+					  "write the header as [Interface], without blanks inside "
+					  "(wg-quick does not recognise it otherwise)");
 		return 0;
 	}
 	if (strcasecmp(s, "[Peer]") == 0) {

@@ -293,6 +293,10 @@ static void test_invalid(void) {
 		{ IFACE PEER "PersistentKeepalive = 1\nPersistentKeepalive = 1\n",
 		  "t.conf:9: PersistentKeepalive given twice (first on line 8)\n" },
 		{ IFACE "[Interface]\n" PEER, "t.conf:5: [Interface] given twice (first on line 1)\n" },
+		{ "[ Interface]\nPrivateKey = " PRIV "\n" PEER,
+		  "t.conf:1: write the header as [Interface], without blanks inside (wg-quick does not recognise it otherwise)\n"
+		  "t.conf: [Interface] has no Address\n"
+		  "t.conf: [Interface] has no DNS (required: name lookups go only to the VPN's DNS servers)\n" },
 		{ IFACE PEER PEER, "t.conf:8: [Peer] has the same PublicKey as the [Peer] on line 5\n" },
 		{ IFACE PEER "[Peer]\nAllowedIPs = 10.0.0.0/8\n[Peer]\nPublicKey = " PUB2 "\n",
 		  "t.conf:8: [Peer] has no PublicKey\n" },
