@@ -101,6 +101,8 @@ $(BUILD)/units/%: units/%.in Makefile
 
 # libFuzzer harnesses: one clang invocation over the harness and the sources.
 FUZZ_FLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Icommon -Ihelpers -Igenerator $(DEPS_CFLAGS) \
+	-DIP_PATH='"$(IP)"' -DWG_PATH='"$(WG)"' -DWIREGUARD_GO_PATH='"$(WIREGUARD_GO)"' \
+	-DHELPER_PATH='"$(HELPER_PATH)"' -DSYSTEMDUNITDIR='"$(SYSTEMDUNITDIR)"' \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) $(HELPER_SRC) $(GENERATOR_SRC) $(wildcard common/*.h helpers/*.h generator/*.h)
 	@mkdir -p $(@D)
