@@ -771,6 +771,10 @@ static int check_complete(struct parse_ctx *p) {
 
 /* ---- API ---- */
 
+/* A file that is not a wg-quick config at all would otherwise give one
+ * message per line. */
+#define MAX_ERRORS 50
+
 void wg_config_free(struct wg_config *c) {
 	if (!c)
 		return;
@@ -848,6 +852,8 @@ int wgconf_parse(const char *path, const char *text, size_t len, struct wg_confi
 		}
 		if (r == -ENOMEM)
 			return r;
+		if (d->n_errors - errors_before >= MAX_ERRORS)
+			return diag_error(d, path, p.line, "too many errors, not reading further");
 	}
 
 	r = check_complete(&p);

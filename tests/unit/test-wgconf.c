@@ -465,6 +465,20 @@ static void test_limits(void) {
 	CHECK_STREQ(m, "t.conf:5: line is longer than 4096 bytes\n", "long line message");
 	diag_clear(&d);
 
+	/* Errors stop after 50. */
+	{
+		_cleanup_free_ char *junk = malloc(2 * 100 + 1), *all = NULL;
+		for (size_t i = 0; junk && i < 100; i++)
+			memcpy(junk + 2 * i, "x\n", 2);
+		if (junk)
+			junk[200] = '\0';
+		CHECK(junk && wgconf_parse("t.conf", junk, 200, &c, &d) == -EINVAL, "junk");
+		CHECK(d.n_errors == 51, "errors %zu", d.n_errors);
+		all = messages(&d);
+		CHECK(all && strstr(all, "t.conf:50: too many errors, not reading further\n"), "cap message");
+		diag_clear(&d);
+	}
+
 	/* NUL in a comment is still refused. */
 	static const char nul[] = IFACE "# a\0b\n" PEER;
 	free(m);
