@@ -939,5 +939,8 @@ int wgconf_write_setconf(const struct wg_config *c, FILE *f) {
 		if (peer->has_keepalive)
 			fprintf(f, "PersistentKeepalive = %u\n", peer->persistent_keepalive);
 	}
-	return ferror(f) ? -EIO : 0;
+	/* Flushed here so a short pipe or a full disk is seen by the caller. */
+	if (fflush(f) != 0 || ferror(f))
+		return -EIO;
+	return 0;
 }

@@ -85,5 +85,7 @@ int wg_key_from_base64(uint8_t key[WG_KEY_LEN], const char *s);
 void wg_key_to_base64(char out[WG_KEY_B64_LEN + 1], const uint8_t key[WG_KEY_LEN]);
 
 /* Write the wg(8)-native part ("wg setconf" input, as "wg-quick strip"
- * prints) to f. Contains the private key: f must be a pipe or a private fd. */
+ * prints) to f, and flush it. Returns 0 or -EIO. Contains the private key:
+ * f must be a pipe or a private fd. Host-name endpoints are written as
+ * names: wg(8) resolves them, in the network namespace it runs in. */
 int wgconf_write_setconf(const struct wg_config *c, FILE *f);

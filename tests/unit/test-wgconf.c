@@ -183,6 +183,20 @@ static void test_valid(void) {
 	}
 }
 
+static void test_write_error(void) {
+	_cleanup_(wg_config_freep) struct wg_config *c = parse_ok(IFACE PEER, strlen(IFACE PEER), "w");
+	FILE *f = fopen("/dev/full", "w");
+
+	if (!c || !f) {
+		CHECK(false, "setup");
+		if (f)
+			fclose(f);
+		return;
+	}
+	CHECK(wgconf_write_setconf(c, f) == -EIO, "a full device is an error");
+	fclose(f);
+}
+
 static void test_crlf_bom_same(void) {
 	static const char lf[] = IFACE PEER "Endpoint = 192.0.2.1:51820\n";
 	static const char crlf[] = "\xef\xbb\xbf[Interface]\r\nPrivateKey = " PRIV
@@ -557,6 +571,7 @@ static void test_load(void) {
 int main(void) {
 	test_valid();
 	test_crlf_bom_same();
+	test_write_error();
 	test_invalid();
 	test_no_key_material();
 	test_key_codec();
