@@ -447,7 +447,11 @@ static int write_errors_unit(struct ctx *x, char *const *errors, size_t n_errors
 	r = write_file(x, ".", ERRORS_UNIT, t.buf, t.len);
 	if (r < 0)
 		return r;
-	return write_link(x, "multi-user.target.wants", ERRORS_UNIT, "../" ERRORS_UNIT);
+	r = write_link(x, "multi-user.target.wants", ERRORS_UNIT, "../" ERRORS_UNIT);
+	if (r < 0)
+		return r;
+	x->stats->errors_unit = true;
+	return 0;
 }
 
 /* ---- from the configuration to ns_out ------------------------------------ */

@@ -35,6 +35,7 @@ struct gen_stats {
 	unsigned namespaces_failed; /* written fail-closed */
 	unsigned units;             /* confined services */
 	unsigned files;             /* files and links written */
+	bool errors_unit;           /* ERRORS_UNIT was written */
 };
 
 /* Called for each file or link written, with its path relative to the

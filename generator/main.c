@@ -126,10 +126,12 @@ int main(int argc, char **argv) {
 		log_msg(d.entries[i].level == DIAG_ERROR ? LOG_ERR : LOG_WARNING, "%s",
 			s ? s : d.entries[i].message);
 	}
-	if (r == -EINVAL)
+	if (r == -EINVAL && stats.namespaces_failed > 0)
 		log_msg(LOG_ERR,
-			"configuration errors: %u of %u namespaces written fail-closed; their units fail with the messages above",
+			"%u of %u namespaces written fail-closed: their units fail with the messages above",
 			stats.namespaces_failed, stats.namespaces);
+	if (r == -EINVAL && stats.errors_unit)
+		log_msg(LOG_ERR, "errors that belong to no namespace: " ERRORS_UNIT " fails with them");
 	else if (r < 0)
 		log_msg(LOG_ERR, "output is incomplete: %s", strerror(-r));
 	log_msg(LOG_DEBUG, "%u namespaces (%u fail-closed), %u confined units, %u files in %.3f ms",
