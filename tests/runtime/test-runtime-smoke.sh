@@ -1,0 +1,269 @@
+#!/bin/bash
+# Root-tier smoke test of the runtime subcommands, through the CLI only:
+# netns-up, wg-up (wireguard-go, as this kernel has no WireGuard module),
+# status/check, port mapping with per-interface forwarding, wg-down's kill
+# switch, re-runs, bad inputs, and netns-down leaving the host as before.
+#
+# Background processes are started with nsenter directly (it execs them),
+# so the pids recorded for the cleanup are theirs, not a subshell's.
+# Everything runs in namespaces made here: HOST (where the helper runs, via
+# nsenter --net) and PEER (the VPN server with wireguard-go and an HTTP
+# server, also a LAN inside AccessibleFrom), joined by a veth pair.
+set -u
+. "$(dirname "$0")/../lib.sh"
+t_require_root
+
+for tool in ip wg wireguard-go nft python3 curl nsenter; do
+	if ! command -v $tool >/dev/null; then
+		echo "missing $tool" >&2
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+done
+
+sfx=$(printf '%04x' $((RANDOM ^ $$ & 0xffff)))
+HOST=vch$sfx PEER=vcp$sfx
+N=r$sfx          # the namespace under test (<= 7 chars)
+N2=s$sfx         # a second one, for shared forwarding claims
+SRV=vcs$sfx      # the server's wireguard-go interface
+tmp=$(mktemp -d /tmp/vc-runtime.XXXXXX)
+chmod 700 "$tmp"
+pids=()
+
+h() { nsenter --net=/run/netns/$HOST "$@"; }
+p() { nsenter --net=/run/netns/$PEER "$@"; }
+inside() { nsenter --net=/run/netns/$1 "${@:2}"; }
+vc() {
+	nsenter --net=/run/netns/$HOST env VPN_CONFINEMENT_CONFDIR=$tmp/conf \
+		VPN_CONFINEMENT_RUNDIR=$tmp/run VPN_CONFINEMENT_NETNS_ETCDIR=$tmp/etc \
+		VPN_CONFINEMENT_RESOLVE_ATTEMPTS=2 "$BUILD/vpn-confinement" "$@"
+}
+
+export HOST PEER BUILD tmp
+export -f h p inside vc
+
+cleanup() {
+	set +e
+	vc netns-down $N >/dev/null 2>&1
+	vc netns-down $N2 >/dev/null 2>&1
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
+	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
+	ip netns del $HOST 2>/dev/null
+	ip netns del $PEER 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+# --- the lab
+ip netns add $HOST
+ip netns add $PEER
+ip link add vh$sfx netns $HOST type veth peer name vp$sfx netns $PEER
+# No IPv6 on the lab link: its link-local address would appear at some
+# point during the test and show up in the before/after comparison.
+h sysctl -qw net.ipv6.conf.vh$sfx.disable_ipv6=1
+p sysctl -qw net.ipv6.conf.vp$sfx.disable_ipv6=1
+h ip addr add 10.77.0.1/24 dev vh$sfx
+h ip link set vh$sfx up
+h ip link set lo up
+p ip addr add 10.77.0.2/24 dev vp$sfx
+p ip link set vp$sfx up
+p ip link set lo up
+# Routes to the namespaces' subnets only: with a default route, the HTTP
+# server's reverse lookup of its own address would wait for an unreachable
+# resolver instead of failing at once.
+p ip route add 192.168.151.0/24 via 10.77.0.1
+p ip route add 192.168.152.0/24 via 10.77.0.1
+
+umask 077
+wg genkey >$tmp/s.key
+wg pubkey <$tmp/s.key >$tmp/s.pub
+wg genkey >$tmp/c.key
+wg pubkey <$tmp/c.key >$tmp/c.pub
+umask 022
+nsenter --net=/run/netns/$PEER env WG_PROCESS_FOREGROUND=1 wireguard-go -f $SRV >$tmp/server.log 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do [ -S /var/run/wireguard/$SRV.sock ] && break; sleep 0.05; done
+p wg set $SRV private-key $tmp/s.key listen-port 51820 peer "$(cat $tmp/c.pub)" allowed-ips 10.99.0.2/32
+p ip addr add 10.99.0.1/24 dev $SRV
+p ip link set $SRV up
+nsenter --net=/run/netns/$PEER python3 -m http.server -b 10.99.0.1 8080 >$tmp/http.log 2>&1 &
+pids+=($!)
+nsenter --net=/run/netns/$PEER python3 -m http.server -b 10.77.0.2 8090 >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do p ss -ltn | grep -q ':8090 ' && p ss -ltn | grep -q ':8080 ' && break; sleep 0.05; done
+
+mkdir -p $tmp/conf $tmp/run $tmp/etc
+write_wg() { # $1 file, $2 extra [Interface] line
+	cat >"$1" <<EOF
+[Interface]
+PrivateKey = $(cat $tmp/c.key)
+Address = 10.99.0.2/32
+DNS = 10.99.0.1
+$2
+
+[Peer]
+PublicKey = $(cat $tmp/s.pub)
+Endpoint = ${3:-10.77.0.2:51820}
+AllowedIPs = 0.0.0.0/0
+PersistentKeepalive = 25
+EOF
+	chmod 600 "$1"
+}
+write_wg $tmp/wg.conf ""
+write_ini() { # $1 name, $2 wg file, $3 ns addr, $4 bridge addr, $5 port mapping
+	cat >$tmp/conf/$1.ini <<EOF
+[Namespace]
+WireGuardConfigFile=$2
+NamespaceAddress=$3
+BridgeAddress=$4
+AccessibleFrom=10.77.0.0/24
+PortMapping=$5
+WireGuardImplementation=auto
+
+[Confinement]
+Unit=smoke-$1.service
+EOF
+}
+write_ini $N $tmp/wg.conf 192.168.151.1/24 192.168.151.5/24 8081:8081:tcp
+
+snapshot() { # the host side state netns-down must restore
+	h ip -o link show | sed 's/^[0-9]*: //; s/ link\/.*//' | sort
+	h ip -o addr show | awk '{print $2, $4}' | sort
+	h ip route show table all
+	h nft list ruleset
+	h bash -c 'for f in /proc/sys/net/ipv4/conf/*/forwarding /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv6/conf/all/forwarding; do echo "$f $(cat $f)"; done'
+	ls /var/run/wireguard 2>/dev/null | grep -v "^$SRV.sock$"
+}
+snapshot >$tmp/before
+
+# --- netns-up
+t_check "netns-up succeeds" vc netns-up $N
+t_check "namespace exists" test -e /run/netns/$N
+t_check "bridge and host veth exist" h ip link show dev $N-br
+t_check "namespace table has policy drop" bash -c "inside $N nft list table inet vpn-confinement | grep -q 'policy drop'"
+t_check "host table loaded" h nft list table inet vpn-confinement-$N
+t_check "accept_ra off in the namespace" test "$(inside $N cat /proc/sys/net/ipv6/conf/all/accept_ra)" = 0
+t_check "IPv6 off on the inner veth (no IPv6 bridge addresses)" \
+	test "$(inside $N cat /proc/sys/net/ipv6/conf/veth-$N/disable_ipv6)" = 1
+t_check "forwarding on the AccessibleFrom interface" test "$(h cat /proc/sys/net/ipv4/conf/vh$sfx/forwarding)" = 1
+t_check "global ip_forward untouched" test "$(h cat /proc/sys/net/ipv4/ip_forward)" = 0
+t_check "route to AccessibleFrom via the bridge" bash -c "inside $N ip route show 10.77.0.0/24 | grep -q 'via 192.168.151.5'"
+t_check "check fails while the tunnel is down" bash -c "! vc check $N >/dev/null"
+
+rules1=$(inside $N nft list ruleset; h nft list table inet vpn-confinement-$N)
+t_check "netns-up again converges" vc netns-up $N
+rules2=$(inside $N nft list ruleset; h nft list table inet vpn-confinement-$N)
+t_check "a second netns-up doubles no rule" test "$rules1" = "$rules2"
+
+# --- wg-up
+out=$(vc wg-up $N 2>$tmp/wgup.err)
+rc=$?
+t_check "wg-up succeeds" test $rc = 0
+grep -q "using" $tmp/wgup.err && t_pass "wg-up says it falls back to wireguard-go" || t_fail "fallback not reported"
+t_check "tunnel interface $N""0 in the namespace" inside $N ip link show dev ${N}0
+t_check "default route via ${N}0" bash -c "inside $N ip route show default | grep -q 'dev ${N}0'"
+t_check "DNS host route via ${N}0" bash -c "inside $N ip route show 10.99.0.1 | grep -q 'dev ${N}0'"
+t_check "resolv.conf in the run dir and NETNS_ETCDIR" \
+	bash -c "grep -qx 'nameserver 10.99.0.1' $tmp/run/$N/resolv.conf && cmp -s $tmp/run/$N/resolv.conf $tmp/etc/$N/resolv.conf"
+t_check "HTTP through the tunnel" inside $N curl -sf -m 5 -o /dev/null http://10.99.0.1:8080/
+t_check "the server saw the tunnel address" grep -q '^10.99.0.2 ' $tmp/http.log
+t_check "check passes" vc check $N
+t_check "status --json is valid JSON" bash -c "vc status $N --json | python3 -c 'import json,sys; json.load(sys.stdin)'"
+key=$(cat $tmp/c.key)
+st=$(vc status; vc status --json; cat $tmp/run/$N/* 2>/dev/null)
+case $st in *"$key"*) t_fail "private key appears in status or run files" ;; *) t_pass "no private key in status or run files" ;; esac
+
+# --- port mapping (from the LAN peer, inside AccessibleFrom)
+nsenter --net=/run/netns/$N python3 -m http.server -b 0.0.0.0 8081 >/dev/null 2>&1 &
+pids+=($!)
+nsenter --net=/run/netns/$N python3 -m http.server -b 0.0.0.0 8082 >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do inside $N ss -ltn | grep -q ':8082 ' && inside $N ss -ltn | grep -q ':8081 ' && break; sleep 0.05; done
+t_check "mapped port reachable from the LAN via host:from" p curl -sf -m 5 -o /dev/null http://10.77.0.1:8081/
+t_check "mapped port reachable from the host itself" h curl -sf -m 5 -o /dev/null http://10.77.0.1:8081/
+t_check "unmapped port listening inside is positive-controlled locally" inside $N curl -sf -m 5 -o /dev/null http://127.0.0.1:8082/
+t_check "mapped port reachable from the LAN at namespaceAddress:to" p curl -sf -m 5 -o /dev/null http://192.168.151.1:8081/
+t_check_not "unmapped port unreachable from the LAN" p curl -sf -m 2 -o /dev/null http://192.168.151.1:8082/
+
+# --- wg-up while up replaces the tunnel
+t_check "wg-up again succeeds" bash -c "vc wg-up $N >/dev/null 2>&1"
+t_check "one wireguard-go of ours after the re-run" test "$(pgrep -fc "wireguard-go -f vc-$N-")" = 1
+t_check "HTTP through the replaced tunnel" inside $N curl -sf -m 5 -o /dev/null http://10.99.0.1:8080/
+
+# --- check notices wireguard-go's death; the kill switch holds
+pid=$(sed -n 's/^pid=//p' $tmp/run/$N/wg)
+kill "$pid"
+for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+t_check_not "check fails once wireguard-go died" bash -c "vc check $N >$tmp/check.out"
+t_check "check names wireguard-go" grep -q "wireguard-go" $tmp/check.out
+t_check_not "no HTTP after wireguard-go died" inside $N curl -sf -m 2 -o /dev/null http://10.99.0.1:8080/
+t_check "wg-up recovers" bash -c "vc wg-up $N >/dev/null 2>&1"
+t_check "HTTP again" inside $N curl -sf -m 5 -o /dev/null http://10.99.0.1:8080/
+
+# --- a flushed namespace ruleset is noticed
+inside $N nft flush ruleset
+t_check_not "check fails after the ruleset was flushed" bash -c "vc check $N >/dev/null"
+t_check "wg-up restores it" bash -c "vc wg-up $N >/dev/null 2>&1 && vc check $N >/dev/null"
+
+# --- wg-down: kill switch stays
+t_check "wg-down succeeds" vc wg-down $N
+t_check "tunnel interface gone" bash -c "! inside $N ip link show dev ${N}0 2>/dev/null"
+t_check "base ruleset still loaded" bash -c "inside $N nft list table inet vpn-confinement | grep -q 'policy drop'"
+t_check_not "no HTTP after wg-down" inside $N curl -sf -m 2 -o /dev/null http://10.99.0.1:8080/
+t_check "positive control: the LAN server answers the host" h curl -sf -m 5 -o /dev/null http://10.77.0.2:8090/
+t_check_not "no reaching the LAN after wg-down" inside $N curl -sf -m 2 -o /dev/null http://10.77.0.2:8090/
+t_check "resolv.conf files removed" bash -c "! test -e $tmp/run/$N/resolv.conf && ! test -e $tmp/etc/$N/resolv.conf"
+# ([w]: so pgrep does not find the bash -c running it)
+t_check "no wireguard-go of ours left" bash -c "! pgrep -f '[w]ireguard-go -f vc-$N-'"
+t_check "wg-down again is fine" vc wg-down $N
+
+# --- a second namespace sharing the forwarding claim
+write_ini $N2 $tmp/wg.conf 192.168.152.1/24 192.168.152.5/24 8091:8091:tcp
+t_check "second namespace up" vc netns-up $N2
+t_check "first namespace down" vc netns-down $N
+t_check "forwarding kept while the second needs it" test "$(h cat /proc/sys/net/ipv4/conf/vh$sfx/forwarding)" = 1
+t_check "second namespace down" vc netns-down $N2
+snapshot >$tmp/after
+if diff -u $tmp/before $tmp/after; then t_pass "host links, addresses, routes, ruleset, sysctls as before"; else t_fail "host state differs after down"; fi
+t_check "namespaces gone" bash -c "! test -e /run/netns/$N && ! test -e /run/netns/$N2"
+t_check "run directories gone" bash -c "! test -e $tmp/run/$N && ! test -e $tmp/run/$N2"
+
+# --- bad inputs leave the host as before
+h ip link add name $N-br type bridge
+t_check_not "netns-up refuses a bridge name it did not make" bash -c "vc netns-up $N 2>$tmp/clash.err"
+t_check "the clash is named" grep -q "$N-br already exists" $tmp/clash.err
+t_check "the foreign bridge is left alone" h ip link show dev $N-br
+h ip link del $N-br
+snapshot >$tmp/after
+if diff -u $tmp/before $tmp/after >/dev/null; then t_pass "host as before after the clash"; else t_fail "host changed by a failed netns-up"; fi
+
+t_check "netns-up for the wg tests" vc netns-up $N
+write_wg $tmp/bad.conf "PostUp = echo hi"
+write_ini $N $tmp/bad.conf 192.168.151.1/24 192.168.151.5/24 8081:8081:tcp
+vc wg-up $N >/dev/null 2>$tmp/bad.err
+t_check "PostUp: exit 3" test $? = 3
+t_check "PostUp: file:line in the message" grep -q "bad.conf:5:" $tmp/bad.err
+write_ini $N $tmp/missing.conf 192.168.151.1/24 192.168.151.5/24 8081:8081:tcp
+vc wg-up $N >/dev/null 2>&1
+t_check "missing wg config: exit 3" test $? = 3
+write_wg $tmp/unres.conf "" "no-such-host.invalid:51820"
+write_ini $N $tmp/unres.conf 192.168.151.1/24 192.168.151.5/24 8081:8081:tcp
+vc wg-up $N >/dev/null 2>$tmp/unres.err
+t_check "unresolvable endpoint: exit 1" test $? = 1
+t_check "unresolvable endpoint: reason given" grep -q "cannot resolve endpoint no-such-host.invalid" $tmp/unres.err
+t_check "no tunnel left after failed wg-ups" bash -c "! inside $N ip link show dev ${N}0 2>/dev/null && ! test -e $tmp/run/$N/wg"
+t_check "base ruleset after failed wg-ups" bash -c "inside $N nft list table inet vpn-confinement | grep -q 'policy drop'"
+write_ini $N $tmp/wg.conf 192.168.151.1/24 192.168.151.5/24 8081:8081:tcp
+sed -i 's/^WireGuardImplementation=auto/WireGuardImplementation=kernel/' $tmp/conf/$N.ini
+if ip link add name vck$sfx type wireguard 2>/dev/null; then
+	ip link del vck$sfx
+	t_pass "kernel WireGuard present: skipping the no-kernel check"
+else
+	t_check_not "WireGuardImplementation=kernel fails without the module" bash -c "vc wg-up $N >/dev/null 2>&1"
+	t_check "nothing left of it" bash -c "! test -e $tmp/run/$N/wg && ! h ip -o link | grep -q vc-$N-"
+fi
+t_check "netns-down" vc netns-down $N
+snapshot >$tmp/after
+if diff -u $tmp/before $tmp/after; then t_pass "host as before at the end"; else t_fail "host state differs at the end"; fi
+
+t_done
