@@ -1,0 +1,426 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+# A network lab for the integration tests, made only of network namespaces
+# this run creates (names unique to the run) and torn down on every exit path.
+#
+#   LANIN ---- lanin0 \                      / eth0 -- INET: HTTP, TCP/UDP
+#   (198.51.100.0/26,   HOST (code under test)          loggers, dnsmasq x2,
+#    in AccessibleFrom)  \ up0 ----------------          WireGuard server vsSFX
+#   LANOUT --- lanout0 /  (bridges N-br made by the code under test)
+#   (198.51.100.64/26, outside AccessibleFrom)
+#
+# Addresses are documentation / benchmarking ranges that exist only in these
+# namespaces: "internet" 203.0.113.0/24 + 2001:db8:1::/64, tunnel
+# 192.0.2.0/24 + 2001:db8:64::/64, LANs 198.51.100.0/26 and .64/26
+# (+ 2001:db8:a::/64, 2001:db8:b::/64), namespaces 198.18.(15+i).0/24.
+#
+# Usage: source tests/lib.sh, then this file, then lab_up. Run the code under
+# test with vc ARGS... (in the HOST netns); probes with in_ns NAME CMD...
+# Set VPNC_IMPL=baseline to run the tests against tests/integration/baseline.sh
+# (used to validate the tests and the lab themselves).
+
+LAB_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# Fixed lab addresses.
+HOST_INET_IP=203.0.113.1 INET_IP=203.0.113.2
+HOST_INET_IP6=2001:db8:1::1 INET_IP6=2001:db8:1::2
+HOST_LANIN_IP=198.51.100.1 LANIN_IP=198.51.100.2 LANIN_NET=198.51.100.0/26
+HOST_LANOUT_IP=198.51.100.65 LANOUT_IP=198.51.100.66 LANOUT_NET=198.51.100.64/26
+HOST_LANIN_IP6=2001:db8:a::1 LANIN_IP6=2001:db8:a::2 LANIN_NET6=2001:db8:a::/64
+HOST_LANOUT_IP6=2001:db8:b::1 LANOUT_IP6=2001:db8:b::2
+WG_SRV_IP=192.0.2.1 WG_SRV_IP6=2001:db8:64::1 WG_PORT=51820
+UNREACHABLE_IP=198.19.255.1 # routed nowhere in HOST
+# DNS answers for "probe.test", one per server, so a test sees who answered.
+DNS_VPN_ANSWER=203.0.113.10 DNS_INET_ANSWER=203.0.113.20
+DNS_LAN_ANSWER=203.0.113.21 DNS_HOST_ANSWER=203.0.113.22
+
+LAB_PIDS=()     # processes we started (killed by pid on cleanup)
+LAB_TESTNS=()   # namespaces of the code under test (torn down on cleanup)
+LAB_WG_SOCKS=() # wireguard-go control sockets we own
+
+lab_log() { echo "# $*"; }
+
+# Random 5-char [a-z0-9] suffix; namespace names built from it stay <= 7 chars.
+lab_suffix() {
+	local s
+	s=$(tr -dc 'a-z0-9' </dev/urandom | head -c 5)
+	echo "$s"
+}
+
+lab_netns() { case $1 in host) echo "$LAB_HOST" ;; inet) echo "$LAB_INET" ;; lanin) echo "$LAB_LANIN" ;; lanout) echo "$LAB_LANOUT" ;; esac; }
+in_netns() { local n=$1; shift; nsenter --net="/run/netns/$n" "$@"; }
+in_host() { nsenter --net="/run/netns/$LAB_HOST" "$@"; }
+in_inet() { nsenter --net="/run/netns/$LAB_INET" "$@"; }
+in_lanin() { nsenter --net="/run/netns/$LAB_LANIN" "$@"; }
+in_lanout() { nsenter --net="/run/netns/$LAB_LANOUT" "$@"; }
+# A namespace made by the code under test (/run/netns/N).
+in_ns() { local n=$1; shift; nsenter --net="/run/netns/$n" "$@"; }
+
+# The code under test, run in the HOST netns.
+vc() {
+	if [ "${VPNC_IMPL:-}" = baseline ]; then
+		in_host "$LAB_HERE/baseline.sh" "$@"
+	else
+		in_host "$BUILD/vpn-confinement" "$@"
+	fi
+}
+
+# vc_run OUT ARGS...: run vc, output (stdout+stderr) to OUT; returns its status.
+vc_run() { local out=$1; shift; vc "$@" >"$out" 2>&1; }
+
+# wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds.
+wait_for() {
+	local deadline=$(( $(date +%s%N) + ${1%.*}000000000 )); shift
+	while :; do
+		"$@" && return 0
+		[ "$(date +%s%N)" -ge "$deadline" ] && return 1
+		sleep 0.05
+	done
+}
+
+# lab_bg NETNS CMD...: start CMD in NETNS in the background; nsenter execs
+# it, so the pid recorded is CMD's own.
+lab_bg() { local n=$1; shift; nsenter --net="/run/netns/$n" "$@" & LAB_PIDS+=($!); }
+
+lab_up() {
+	LAB_SFX=$(lab_suffix)
+	LAB_DIR=$(mktemp -d "/tmp/vclab-$LAB_SFX.XXXXXX")
+	LAB_HOST=vcl${LAB_SFX}h LAB_INET=vcl${LAB_SFX}i
+	LAB_LANIN=vcl${LAB_SFX}l LAB_LANOUT=vcl${LAB_SFX}o
+	LAB_WGSRV=vs$LAB_SFX
+	mkdir -p "$LAB_DIR/conf" "$LAB_DIR/run" "$LAB_DIR/keys" "$LAB_DIR/wg" "$LAB_DIR/log"
+	export VPN_CONFINEMENT_CONFDIR=$LAB_DIR/conf VPN_CONFINEMENT_RUNDIR=$LAB_DIR/run
+	trap lab_cleanup EXIT
+	trap 'exit 130' INT TERM HUP
+
+	local n
+	for n in "$LAB_HOST" "$LAB_INET" "$LAB_LANIN" "$LAB_LANOUT"; do
+		ip netns add "$n" || return 1
+		ip -n "$n" link set lo up || return 1
+	done
+	# veths made directly in their namespaces (no name ever in the root netns).
+	ip -n "$LAB_HOST" link add up0 type veth peer name eth0 netns "$LAB_INET" &&
+	ip -n "$LAB_HOST" link add lanin0 type veth peer name eth0 netns "$LAB_LANIN" &&
+	ip -n "$LAB_HOST" link add lanout0 type veth peer name eth0 netns "$LAB_LANOUT" || return 1
+	ip -n "$LAB_HOST" -b - <<-EOF || return 1
+		addr add $HOST_INET_IP/24 dev up0
+		addr add $HOST_INET_IP6/64 dev up0 nodad
+		addr add $HOST_LANIN_IP/26 dev lanin0
+		addr add $HOST_LANIN_IP6/64 dev lanin0 nodad
+		addr add $HOST_LANOUT_IP/26 dev lanout0
+		addr add $HOST_LANOUT_IP6/64 dev lanout0 nodad
+		link set up0 up
+		link set lanin0 up
+		link set lanout0 up
+	EOF
+	ip -n "$LAB_INET" -b - <<-EOF || return 1
+		addr add $INET_IP/24 dev eth0
+		addr add $INET_IP6/64 dev eth0 nodad
+		link set eth0 up
+		route add default via $HOST_INET_IP
+		route add default via $HOST_INET_IP6
+	EOF
+	ip -n "$LAB_LANIN" -b - <<-EOF || return 1
+		addr add $LANIN_IP/26 dev eth0
+		addr add $LANIN_IP6/64 dev eth0 nodad
+		link set eth0 up
+		route add default via $HOST_LANIN_IP
+		route add default via $HOST_LANIN_IP6
+	EOF
+	ip -n "$LAB_LANOUT" -b - <<-EOF || return 1
+		addr add $LANOUT_IP/26 dev eth0
+		addr add $LANOUT_IP6/64 dev eth0 nodad
+		link set eth0 up
+		route add default via $HOST_LANOUT_IP
+		route add default via $HOST_LANOUT_IP6
+	EOF
+
+	# The VPN provider's WireGuard server, userspace, in INET. Its control
+	# socket (/var/run/wireguard/vsSFX.sock) is named uniquely for this run.
+	wg genkey >"$LAB_DIR/keys/server.key" && wg pubkey <"$LAB_DIR/keys/server.key" >"$LAB_DIR/keys/server.pub" || return 1
+	LAB_WG_SOCKS+=("/var/run/wireguard/$LAB_WGSRV.sock")
+	WG_PROCESS_FOREGROUND=1 lab_bg "$LAB_INET" wireguard-go -f "$LAB_WGSRV" >"$LAB_DIR/log/wgsrv.log" 2>&1
+	wait_for 5 test -S "/var/run/wireguard/$LAB_WGSRV.sock" || { echo "wg server did not start" >&2; return 1; }
+	wg set "$LAB_WGSRV" private-key "$LAB_DIR/keys/server.key" listen-port "$WG_PORT" || return 1
+	ip -n "$LAB_INET" -b - <<-EOF || return 1
+		addr add $WG_SRV_IP/24 dev $LAB_WGSRV
+		addr add $WG_SRV_IP6/64 dev $LAB_WGSRV nodad
+		link set $LAB_WGSRV up
+	EOF
+
+	# Servers: the same loggers everywhere, so a probe is seen wherever it lands.
+	local where
+	for where in inet lanin lanout host; do
+		lab_bg "$(lab_netns "$where")" python3 "$LAB_HERE/labsrv.py" "$LAB_DIR/log/srv-$where.log" \
+			http:8080 tcp:9998 udp:9999 tcp:853 tcp:9997
+	done
+	# DNS: the VPN's resolver on the tunnel address; "another" resolver on the
+	# internet address; one in LANIN; one in HOST on every address (including
+	# bridges made later: --bind-dynamic).
+	lab_dnsmasq inet vpn "$DNS_VPN_ANSWER" --bind-interfaces --listen-address="$WG_SRV_IP,$WG_SRV_IP6"
+	lab_dnsmasq inet other "$DNS_INET_ANSWER" --bind-interfaces --listen-address="$INET_IP,$INET_IP6"
+	lab_dnsmasq lanin lan "$DNS_LAN_ANSWER" --bind-interfaces --listen-address="$LANIN_IP,$LANIN_IP6"
+	lab_dnsmasq host host "$DNS_HOST_ANSWER" --bind-dynamic
+	for where in inet lanin lanout host; do
+		wait_for 5 grep -q ready "$LAB_DIR/log/srv-$where.log" || { echo "labsrv $where did not start" >&2; return 1; }
+	done
+	for where in vpn other lan host; do
+		wait_for 5 grep -q started "$LAB_DIR/log/dns-$where.log" || { echo "dnsmasq $where did not start" >&2; return 1; }
+	done
+	lab_log "lab $LAB_SFX up in $LAB_DIR"
+}
+
+# lab_dnsmasq WHERE NAME ANSWER OPTIONS...
+lab_dnsmasq() {
+	local where=$1 name=$2 answer=$3; shift 3
+	lab_bg "$(lab_netns "$where")" dnsmasq -k -C /dev/null --no-resolv --no-hosts --no-poll \
+		--pid-file="$LAB_DIR/dns-$name.pid" --user=root --group=root \
+		--log-queries --log-facility="$LAB_DIR/log/dns-$name.log" \
+		--address="/probe.test/$answer" "$@"
+}
+
+lab_cleanup() {
+	local rc=$? n pid hostino nsino s
+	trap - EXIT INT TERM HUP
+	for n in "${LAB_TESTNS[@]}"; do
+		if [ -e "/run/netns/$n" ] || in_host ip link show "$n-br" >/dev/null 2>&1; then
+			vc wg-down "$n" >/dev/null 2>&1
+			vc netns-down "$n" >/dev/null 2>&1
+		fi
+	done
+	# wireguard-go processes of the code under test left in our namespaces.
+	hostino=$(stat -L -c %i "/run/netns/$LAB_HOST" 2>/dev/null)
+	for pid in $(pgrep -x wireguard-go); do
+		nsino=$(stat -L -c %i "/proc/$pid/ns/net" 2>/dev/null) || continue
+		local mine=0
+		[ -n "$hostino" ] && [ "$nsino" = "$hostino" ] && mine=1
+		for n in "${LAB_TESTNS[@]}"; do
+			[ "$nsino" = "$(stat -L -c %i "/run/netns/$n" 2>/dev/null)" ] && mine=1
+		done
+		if [ $mine = 1 ]; then
+			s=$(tr '\0' ' ' <"/proc/$pid/cmdline" | awk '{print $NF}')
+			kill "$pid" 2>/dev/null
+			[ -n "$s" ] && LAB_WG_SOCKS+=("/var/run/wireguard/$s.sock")
+		fi
+	done
+	for pid in "${LAB_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+	for pid in "${LAB_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+	for n in "${LAB_TESTNS[@]}"; do
+		[ -e "/run/netns/$n" ] && ip netns del "$n"
+		[ -d "/etc/netns/$n" ] && rm -rf "/etc/netns/$n"
+	done
+	for n in "$LAB_HOST" "$LAB_INET" "$LAB_LANIN" "$LAB_LANOUT"; do
+		[ -n "$n" ] && [ -e "/run/netns/$n" ] && ip netns del "$n"
+	done
+	sleep 0.1
+	for s in "${LAB_WG_SOCKS[@]}"; do
+		# Only sockets whose process is gone (a live one removes its own).
+		[ -S "$s" ] && ! fuser "$s" >/dev/null 2>&1 && rm -f "$s"
+	done
+	[ -n "${LAB_DIR:-}" ] && [ -z "${LAB_KEEP:-}" ] && rm -rf "$LAB_DIR"
+	exit $rc
+}
+
+# --- configuration files -----------------------------------------------------
+
+# lab_client N IDX [v6]: keys for namespace N's client (tunnel address
+# 192.0.2.(1+IDX), 2001:db8:64::(1+IDX) with v6), registered as a peer of the
+# server, and a wg-quick config at $LAB_DIR/wg/N.conf (mode 0600).
+# Extra [Interface] lines can be given in WG_EXTRA.
+lab_client() {
+	local n=$1 idx=$2 v6=${3:-}
+	local key=$LAB_DIR/keys/$n.key
+	wg genkey >"$key" && wg pubkey <"$key" >"$LAB_DIR/keys/$n.pub" || return 1
+	local a4=192.0.2.$((1 + idx)) a6=2001:db8:64::$((1 + idx))
+	wg set "$LAB_WGSRV" peer "$(cat "$LAB_DIR/keys/$n.pub")" allowed-ips "$a4/32,$a6/128" || return 1
+	local addr="$a4/32" dns=$WG_SRV_IP
+	[ "$v6" = v6 ] && addr="$addr, $a6/128" && dns="$dns, $WG_SRV_IP6"
+	local f=$LAB_DIR/wg/$n.conf
+	(umask 077; cat >"$f" <<-EOF
+		[Interface]
+		PrivateKey = $(cat "$key")
+		Address = $addr
+		DNS = $dns
+		${WG_EXTRA:-}
+
+		[Peer]
+		PublicKey = $(cat "$LAB_DIR/keys/server.pub")
+		Endpoint = ${WG_ENDPOINT:-$INET_IP:$WG_PORT}
+		AllowedIPs = 0.0.0.0/0, ::/0
+	EOF
+	)
+}
+client_ip() { echo "192.0.2.$((1 + $1))"; }
+client_ip6() { echo "2001:db8:64::$((1 + $1))"; }
+ns_ip() { echo "198.18.$((15 + $1)).1"; }
+br_ip() { echo "198.18.$((15 + $1)).5"; }
+ns_net() { echo "198.18.$((15 + $1)).0/24"; }
+ns_ip6() { echo "fd93:9701:1d0$1::2"; }
+br_ip6() { echo "fd93:9701:1d0$1::1"; }
+
+# lab_ini N IDX [v6] [EXTRA-LINE...]: $VPN_CONFINEMENT_CONFDIR/N.ini for
+# namespace N with subnet 198.18.(15+IDX).0/24, AccessibleFrom LANIN.
+lab_ini() {
+	local n=$1 idx=$2 v6=${3:-}; shift 3 || shift $#
+	{
+		echo "[Namespace]"
+		echo "WireGuardConfigFile=$LAB_DIR/wg/$n.conf"
+		echo "NamespaceAddress=$(ns_ip "$idx")"
+		echo "BridgeAddress=$(br_ip "$idx")"
+		if [ "$v6" = v6 ]; then
+			echo "NamespaceAddressIPv6=$(ns_ip6 "$idx")"
+			echo "BridgeAddressIPv6=$(br_ip6 "$idx")"
+		fi
+		echo "AccessibleFrom=$LANIN_NET"
+		[ "$v6" = v6 ] && echo "AccessibleFrom=$LANIN_NET6"
+		local l
+		for l in "$@"; do echo "$l"; done
+		echo "WireGuardImplementation=userspace"
+	} >"$VPN_CONFINEMENT_CONFDIR/$n.ini"
+}
+
+# lab_testns VAR LETTER: VAR=LETTER$LAB_SFX, a fresh namespace name for the
+# code under test, registered for cleanup.
+lab_testns() {
+	printf -v "$1" '%s' "$2$LAB_SFX"
+	LAB_TESTNS+=("$2$LAB_SFX")
+}
+
+# --- protection switches for positive controls --------------------------------
+
+# ns_open N: replace the namespace's ruleset with accept-all (saved first).
+ns_open() {
+	in_ns "$1" nft list ruleset >"$LAB_DIR/ns-$1.saved" || return 1
+	in_ns "$1" nft -f - <<-EOF
+		flush ruleset
+		table inet vclopen { chain i { type filter hook input priority 0; policy accept; }
+			chain o { type filter hook output priority 0; policy accept; }
+			chain f { type filter hook forward priority 0; policy accept; } }
+	EOF
+}
+ns_restore() {
+	{ echo "flush ruleset"; cat "$LAB_DIR/ns-$1.saved"; } | in_ns "$1" nft -f -
+}
+# host_guard_off N / host_guard_on N: remove and put back HOST's table for N.
+host_guard_off() {
+	in_host nft list table inet "vpn-confinement-$1" >"$LAB_DIR/host-$1.saved" &&
+		in_host nft delete table inet "vpn-confinement-$1"
+}
+host_guard_on() { in_host nft -f "$LAB_DIR/host-$1.saved"; }
+
+# --- observation: nft counters in tables of our own --------------------------
+
+# obs_targets: "NAME ADDRESS" pairs probed by probe_batch.
+obs_default_targets() {
+	local idx=$1
+	echo "inet $INET_IP"
+	echo "lanin $LANIN_IP"
+	echo "lanout $LANOUT_IP"
+	echo "bridge $(br_ip "$idx")"
+	echo "hostup $HOST_INET_IP"
+	echo "hostlan $HOST_LANIN_IP"
+}
+obs_default_targets6() {
+	local idx=$1 v6=${2:-}
+	echo "inet6 $INET_IP6"
+	echo "lanin6 $LANIN_IP6"
+	echo "hostup6 $HOST_INET_IP6"
+	[ "$v6" = v6 ] && echo "bridge6 $(br_ip6 "$idx")"
+}
+
+# The probe kinds: name, and the nft match for it at a given address family.
+PROBE_KINDS="tcp udp icmp dns dnstcp dot"
+obs_match() { # FAMILY(ip|ip6) KIND
+	case $2 in
+	tcp) echo "tcp dport 9998" ;;
+	udp) echo "udp dport 9999" ;;
+	icmp) if [ "$1" = ip ]; then echo "icmp type echo-request"; else echo "icmpv6 type echo-request"; fi ;;
+	dns) echo "udp dport 53" ;;
+	dnstcp) echo "tcp dport 53" ;;
+	dot) echo "tcp dport 853" ;;
+	esac
+}
+fam_of() { case $1 in *:*) echo ip6 ;; *) echo ip ;; esac; }
+
+# obs_setup NETNS TABLE DEVICE DIRMATCH TARGETFILE: a netdev table counting, at
+# DEVICE's ingress, all packets ("all"), and per target and kind "NAME KIND"
+# matching daddr (DIRMATCH=daddr) or the sources in TARGETFILE (saddr).
+obs_setup() {
+	local netns=$1 table=$2 dev=$3 dir=$4 targets=$5 name addr kind fam
+	{
+		echo "table netdev $table {"
+		echo " chain c { type filter hook ingress device \"$dev\" priority -500; policy accept;"
+		echo "  counter comment \"all\""
+		while read -r name addr; do
+			fam=$(fam_of "$addr")
+			for kind in $PROBE_KINDS; do
+				echo "  $fam $dir $addr $(obs_match "$fam" "$kind") counter comment \"$name $kind\""
+			done
+		done <"$targets"
+		echo " } }"
+	} | in_netns "$netns" nft -f -
+}
+obs_delete() { in_netns "$1" nft delete table netdev "$2"; }
+obs_reset() { in_netns "$1" nft reset counters table netdev "$2" >/dev/null; }
+# obs_count NETNS TABLE "NAME KIND" -> packet count
+obs_count() {
+	in_netns "$1" nft list table netdev "$2" |
+		sed -n "s/.*counter packets \([0-9]*\) bytes [0-9]* comment \"$3\".*/\1/p"
+}
+obs_dump() { in_netns "$1" nft list table netdev "$2" | grep -v 'packets 0 ' | grep packets; }
+
+# probe_batch NS TARGETFILE OUTDIR: every kind of probe from inside NS to every
+# target, all at once, each bounded to ~1 s. OUTDIR/NAME.KIND holds the exit
+# status (0 = got an answer / connected).
+probe_batch() {
+	local ns=$1 targets=$2 out=$3 name addr a
+	mkdir -p "$out"; rm -f "$out"/*
+	local pids=()
+	while read -r name addr; do
+		a=$addr; case $addr in *:*) a="[$addr]" ;; esac
+		(in_ns "$ns" socat -T1 /dev/null "TCP:$a:9998,connect-timeout=1" >/dev/null 2>&1; echo $? >"$out/$name.tcp") &
+		pids+=($!)
+		(echo probe | in_ns "$ns" timeout 2 socat -T1 - "UDP:$a:9999" 2>/dev/null | grep -q peer=; echo $? >"$out/$name.udp") &
+		pids+=($!)
+		(in_ns "$ns" ping -n -c1 -W1 "$addr" >/dev/null 2>&1; echo $? >"$out/$name.icmp") &
+		pids+=($!)
+		(in_ns "$ns" dig +time=1 +tries=1 +short "@$addr" probe.test 2>/dev/null | grep -q '^[0-9]'; echo $? >"$out/$name.dns") &
+		pids+=($!)
+		(in_ns "$ns" dig +tcp +time=1 +tries=1 +short "@$addr" probe.test 2>/dev/null | grep -q '^[0-9]'; echo $? >"$out/$name.dnstcp") &
+		pids+=($!)
+		(in_ns "$ns" socat -T1 /dev/null "TCP:$a:853,connect-timeout=1" >/dev/null 2>&1; echo $? >"$out/$name.dot") &
+		pids+=($!)
+	done <"$targets"
+	wait "${pids[@]}"
+}
+
+# --- state snapshots ------------------------------------------------------------
+
+# host_snapshot FILE: HOST's ruleset, links, addresses, routes, rules and
+# net sysctls (minus counters that move by themselves).
+host_snapshot() {
+	{
+		echo "== ruleset"; in_host nft list ruleset
+		echo "== links"; in_host ip -o link show | sed -E 's/^[0-9]+: //; s/ link\/ether [0-9a-f:]+.*//'
+		echo "== addrs"; in_host ip -o addr show | sed -E 's/^[0-9]+: //; s/valid_lft.*//'
+		echo "== routes4"; in_host ip -4 route show table all
+		echo "== routes6"; in_host ip -6 route show table all
+		echo "== rules"; in_host ip rule show; in_host ip -6 rule show
+		echo "== sysctl"; in_host sysctl -a 2>/dev/null | grep '^net\.' |
+			grep -vE '^net\.(netfilter\.nf_conntrack_count|ipv4\.tcp_fastopen_key|core\.netdev_rss_key|ipv6\.conf\.[^.]+\.stable_secret)'
+		echo "== netns"; ls /run/netns | grep -F "$LAB_SFX" || true
+		echo "== wg-procs"; lab_wg_procs
+	} >"$1" 2>&1
+}
+# wireguard-go processes in HOST (other than the lab's own server).
+lab_wg_procs() {
+	local pid hostino
+	hostino=$(stat -L -c %i "/run/netns/$LAB_HOST")
+	for pid in $(pgrep -x wireguard-go); do
+		[ "$(stat -L -c %i "/proc/$pid/ns/net" 2>/dev/null)" = "$hostino" ] && echo "wireguard-go pid $pid"
+	done
+	return 0
+}
+
+# diff_ok A B: no difference (shows the difference otherwise).
+diff_ok() { diff -u "$1" "$2" >&2; }
