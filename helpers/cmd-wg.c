@@ -423,9 +423,8 @@ static int start_wireguard_go(const struct ns_names *n, const char *tmpname, pid
 static int wg_setconf(const char *ifname, const struct wg_config *wg) {
 	char *argv[] = { WG_PATH, "setconf", (char *)ifname, "/dev/stdin", NULL };
 	struct proc_opts o = PROC_OPTS_INIT;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	struct proc_output text = { 0 };
+	FILE *f = proc_output_memstream(&text);
 	int r;
 
 	if (!f)
@@ -433,15 +432,14 @@ static int wg_setconf(const char *ifname, const struct wg_config *wg) {
 	r = wgconf_write_setconf(wg, f);
 	if (fclose(f) != 0 && r == 0)
 		r = -ENOMEM;
+	if (r == 0 && !text.data)
+		r = -EINVAL;
 	if (r == 0) {
-		o.stdin_buf = buf;
-		o.stdin_len = len;
+		o.stdin_buf = text.data;
+		o.stdin_len = text.len;
 		r = proc_run_step("configuring the WireGuard interface (wg setconf)", argv, &o);
 	}
-	if (buf) {
-		explicit_wipe(buf, len);
-		free(buf);
-	}
+	proc_output_release(&text);
 	return r;
 }
 

@@ -60,15 +60,8 @@ static _Noreturn void child_exec(char *const argv[], char *const envp[], int net
 	_exit(127);
 }
 
-static int append_read(int fd, struct proc_output *o, size_t *cap) {
-	char buf[4096];
-	ssize_t n = read(fd, buf, sizeof(buf));
-
-	if (n < 0)
-		return errno == EINTR || errno == EAGAIN ? 1 : -errno;
-	if (n == 0)
-		return 0;
-	if (o->len + (size_t)n + 1 > *cap) {
+static int append_bytes(struct proc_output *o, size_t *cap, const char *buf, size_t n) {
+	if (o->len + n + 1 > *cap) {
 		size_t ncap = *cap ? *cap * 2 : 8192;
 		char *p;
 
@@ -89,11 +82,62 @@ static int append_read(int fd, struct proc_output *o, size_t *cap) {
 		o->data = p;
 		*cap = ncap;
 	}
-	memcpy(o->data + o->len, buf, (size_t)n);
-	o->len += (size_t)n;
+	memcpy(o->data + o->len, buf, n);
+	o->len += n;
 	o->data[o->len] = '\0';
+	return 0;
+}
+
+static int append_read(int fd, struct proc_output *o, size_t *cap) {
+	char buf[4096];
+	ssize_t n = read(fd, buf, sizeof(buf));
+	int r;
+
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? 1 : -errno;
+	if (n == 0)
+		return 0;
+	r = append_bytes(o, cap, buf, (size_t)n);
 	explicit_wipe(buf, (size_t)n);
-	return 1;
+	return r < 0 ? r : 1;
+}
+
+struct wiped_stream {
+	struct proc_output *o;
+	size_t cap;
+};
+
+static ssize_t wiped_stream_write(void *cookie, const char *buf, size_t n) {
+	struct wiped_stream *w = cookie;
+
+	if (append_bytes(w->o, &w->cap, buf, n) < 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return (ssize_t)n;
+}
+
+static int wiped_stream_close(void *cookie) {
+	free(cookie);
+	return 0;
+}
+
+FILE *proc_output_memstream(struct proc_output *o) {
+	cookie_io_functions_t io = { .write = wiped_stream_write, .close = wiped_stream_close };
+	struct wiped_stream *w = calloc(1, sizeof(*w));
+	FILE *f;
+
+	if (!w)
+		return NULL;
+	*o = (struct proc_output){ 0 };
+	w->o = o;
+	f = fopencookie(w, "w", io);
+	if (!f) {
+		free(w);
+		return NULL;
+	}
+	setvbuf(f, NULL, _IONBF, 0);
+	return f;
 }
 
 int proc_run(char *const argv[], const struct proc_opts *o) {

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* Output captured from a child. The buffer is wiped when released because it
@@ -17,6 +18,12 @@ struct proc_output {
 	size_t len;
 };
 void proc_output_release(struct proc_output *o);
+
+/* A FILE that writes into o (unbuffered, every growth wiping the old
+ * buffer), for rendering text that holds key material: open_memstream()
+ * and stdio's own buffer would leave copies in freed memory. The caller
+ * fcloses the FILE, then proc_output_release()s o. */
+FILE *proc_output_memstream(struct proc_output *o);
 
 struct proc_opts {
 	int netns_fd;          /* >= 0: run in this network namespace */

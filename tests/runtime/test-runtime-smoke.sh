@@ -132,7 +132,9 @@ snapshot() { # the host side state netns-down must restore
 	h ip route show table all
 	h nft list ruleset
 	h bash -c 'for f in /proc/sys/net/ipv4/conf/*/forwarding /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv6/conf/all/forwarding; do echo "$f $(cat $f)"; done'
-	ls /var/run/wireguard 2>/dev/null | grep -v "^$SRV.sock$"
+	# /var/run/wireguard is shared with everything else on the machine:
+	# only our namespaces' sockets count.
+	ls /var/run/wireguard 2>/dev/null | grep -E "^vc-($N|$N2)-" || true
 }
 snapshot >$tmp/before
 
