@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ini.h"
 #include "util.h"
@@ -729,8 +730,8 @@ static int ns_config_new(const char *path, const char *name, struct ns_config **
 	return 0;
 }
 
-/* too_large: the file was over INI_FILE_MAX and text was not read. */
-static int parse_text(const char *path, const char *text, size_t len, bool too_large,
+/* unread: why the file's text was not read (NULL: text holds it). */
+static int parse_text(const char *path, const char *text, size_t len, const char *unread,
 		      struct ns_config **out, struct diag *d) {
 	static const struct ini_handler handler = { .section = on_section, .key_value = on_key };
 	_cleanup_(ns_config_freep) struct ns_config *c = NULL;
@@ -754,8 +755,8 @@ static int parse_text(const char *path, const char *text, size_t len, bool too_l
 		if (r != -EINVAL)
 			return r;
 	}
-	if (too_large) {
-		r = diag_error(d, path, 0, "file is larger than %d bytes", INI_FILE_MAX);
+	if (unread) {
+		r = diag_error(d, path, 0, "%s", unread);
 		if (r != -EINVAL)
 			return r;
 		/* Nothing known: no addresses to take part in checks across files. */
@@ -783,21 +784,37 @@ static int parse_text(const char *path, const char *text, size_t len, bool too_l
 
 int ns_config_parse(const char *path, const char *text, size_t len, struct ns_config **out,
 		    struct diag *d) {
-	return parse_text(path, text, len, len > INI_FILE_MAX, out, d);
+	char why[64];
+
+	if (len > INI_FILE_MAX) {
+		snprintf(why, sizeof(why), "file is larger than %d bytes", INI_FILE_MAX);
+		return parse_text(path, NULL, 0, why, out, d);
+	}
+	return parse_text(path, text, len, NULL, out, d);
 }
 
 int ns_config_load_file(const char *path, struct ns_config **out, struct diag *d) {
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
+	struct stat st;
 	int r;
 
 	*out = NULL;
+	/* Not opened at all unless regular: a FIFO would block the generator
+	 * at boot, a device could be endless. (The directory is root's; the
+	 * gap between stat and open is not an attack surface.) */
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return parse_text(path, NULL, 0, "not a regular file", out, d);
 	r = read_file_capped(path, INI_FILE_MAX, &text, &len);
 	if (r == -EFBIG)
-		return parse_text(path, NULL, 0, true, out, d);
+		return ns_config_parse(path, "", INI_FILE_MAX + 1, out, d);
 	if (r < 0)
 		return r;
-	return parse_text(path, text, len, false, out, d);
+	return parse_text(path, text, len, NULL, out, d);
 }
 
 /* ---- across files ----------------------------------------------------- */

@@ -477,7 +477,7 @@ static void write_file(const char *name, const char *text) {
 
 static void clear_dir(void) {
 	const char *names[] = { "aa.ini", "bb.ini", "cc.ini", "dd.ini", "Bad.ini", "notes.txt",
-				"tr.ini.bak", "big.ini", "ee.ini" };
+				"tr.ini.bak", "big.ini", "ee.ini", "ff.ini", "nn.ini" };
 	for (size_t i = 0; i < ELEMENTSOF(names); i++) {
 		_cleanup_free_ char *p = NULL;
 		if (asprintf(&p, "%s/%s", tmpdir, names[i]) >= 0) {
@@ -545,6 +545,25 @@ static void test_load_file(void) {
 		CHECK(r == -EINVAL && c && !c->valid, "big file: invalid struct (%d)", r);
 		CHECK_STREQ(m, "D/big.ini: file is larger than 65536 bytes\n", "big file");
 		ns_config_free(c);
+		diag_clear(&d);
+	}
+
+	/* Not regular files: never opened (a FIFO would block, a device could
+	 * be endless), an error for the file. */
+	{
+		_cleanup_free_ char *fifo = NULL, *dev = NULL, *m = NULL;
+		if (asprintf(&fifo, "%s/ff.ini", tmpdir) < 0 || asprintf(&dev, "%s/nn.ini", tmpdir) < 0)
+			return;
+		CHECK(mkfifo(fifo, 0600) == 0, "mkfifo");
+		CHECK(symlink("/dev/zero", dev) == 0, "symlink to /dev/zero");
+		r = ns_config_load_file(fifo, &c, &d);
+		CHECK(r == -EINVAL && c && !c->valid && c->n_units == 0, "FIFO: invalid struct (%d)", r);
+		ns_config_free(c);
+		r = ns_config_load_file(dev, &c, &d);
+		CHECK(r == -EINVAL && c && !c->valid, "device: invalid struct (%d)", r);
+		ns_config_free(c);
+		m = messages(&d);
+		CHECK_STREQ(m, "D/ff.ini: not a regular file\nD/nn.ini: not a regular file\n", "not regular");
 		diag_clear(&d);
 	}
 	clear_dir();
