@@ -9,6 +9,7 @@
 #     examples pass the module's assertions;
 #   - the assertion predicates (tests/nixos/assertions-test.nix);
 #   - every option reaches the ini (tests/nixos/options-test.nix);
+#   - the NixOS VM test's Python script compiles and names only its nodes;
 #   - the Nix snippets of README.md (```nix blocks) parse, those that
 #     configure vpnNamespaces render and pass the assertions, and examples
 #     marked with a "readme" file appear in README.md verbatim;
@@ -132,7 +133,42 @@ run_table "$here/assertions-test.nix"
 # ---- 4. Every option shows in the ini.
 run_table "$here/options-test.nix"
 
-# ---- 5. The README's Nix snippets.
+# ---- 5. The NixOS VM test's Python script (it only runs where Nix can
+# boot VMs): it compiles, and every global it uses is a node or a name the
+# NixOS test driver provides.
+if nix_json "let t = import $here/vm-test.nix { module = null; }; in { script = t.testScript; nodes = builtins.attrNames t.nodes; }" >"$tmp/vm.json" 2>"$tmp/err"; then
+	if python3 - "$tmp/vm.json" >"$tmp/err" 2>&1 <<'PY'
+import ast, builtins, json, sys
+d = json.load(open(sys.argv[1]))
+tree = ast.parse(d["script"], "testScript")
+driver = {"start_all", "subtest", "machines", "driver", "join_all", "retry",
+          "serial_stdout_on", "serial_stdout_off", "polling_condition", "vlans", "t"}
+defined = set(d["nodes"]) | driver | set(dir(builtins))
+for node in ast.walk(tree):
+    if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+        defined.add(node.name)
+    elif isinstance(node, ast.Import):
+        defined.update(a.asname or a.name.split(".")[0] for a in node.names)
+    elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+        defined.add(node.id)
+    elif isinstance(node, ast.arg):
+        defined.add(node.arg)
+bad = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - defined)
+if bad:
+    sys.exit("undefined names: " + ", ".join(bad))
+PY
+	then
+		t_pass "tests/nixos/vm-test.nix: the test script compiles and uses only its nodes and driver names"
+	else
+		t_fail "tests/nixos/vm-test.nix: the test script compiles and uses only its nodes and driver names"
+		sed 's/^/  /' "$tmp/err"
+	fi
+else
+	t_fail "tests/nixos/vm-test.nix evaluates (nodes and test script)"
+	sed 's/^/  /' "$tmp/err"
+fi
+
+# ---- 6. The README's Nix snippets.
 if [ -f "$readme" ]; then
 	mkdir -p "$tmp/readme"
 	python3 -c '
@@ -180,7 +216,7 @@ else
 	echo "# no $readme yet: README snippets not checked"
 fi
 
-# ---- 6. Nix -> ini -> generator, and the hardening list.
+# ---- 7. Nix -> ini -> generator, and the hardening list.
 gen=$BUILD/vpn-confinement-generator
 if [ -x "$gen" ]; then
 	for case_dir in "$cases_dir"/*/; do

@@ -359,7 +359,7 @@ in
         server.succeed(
             "systemd-run --unit=leakcap tcpdump -n -U -i eth1 -w /tmp/leak.pcap 'tcp port 8000 or port 53'"
         )
-        server.wait_until_succeeds("test -s /tmp/leak.pcap")
+        server.wait_until_succeeds("journalctl -u leakcap.service | grep -q 'listening on eth1'")
         host.fail(probe("probe", "http", web + "?probe=killswitch"))
         host.fail(probe("probe", "dig", "10.66.0.1", "vpn-only.test"))
         host.fail(probe("probe-two", "http", web + "?probe=killswitch-two"))
