@@ -128,6 +128,10 @@ check-scripts: all
 test-root: all
 	$(Q)BUILD=$(BUILD) tests/run.sh --kind script $(sort $(wildcard tests/*/test-*.sh))
 
+# The kernel WireGuard tier alone (a VM; also part of test-root).
+test-kernel: all
+	$(Q)BUILD=$(BUILD) tests/run.sh --kind script $(sort $(wildcard tests/vm/test-*.sh))
+
 # The README's test command: every tier this machine can run.
 test:
 	$(Q)$(MAKE) --no-print-directory check
