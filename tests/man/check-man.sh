@@ -11,6 +11,11 @@ if [ ! -e "${pages[0]}" ]; then
 	t_done
 fi
 
+# The pages DESIGN.md promises.
+for want in vpn-confinement.8 vpn-confinement-generator.8 vpn-confinement.ini.5; do
+	t_check "man/$want exists" test -f "man/$want"
+done
+
 for page in "${pages[@]}"; do
 	warnings=$(MANWIDTH=80 LC_ALL=C.UTF-8 man --warnings -l "$page" 2>&1 >/dev/null)
 	if [ -z "$warnings" ]; then
