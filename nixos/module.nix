@@ -90,17 +90,30 @@ in
       systemd.packages = [ package ];
       systemd.generators.vpn-confinement-generator = "${package}/lib/systemd/system-generators/vpn-confinement-generator";
 
-      # One drop-in per namespace instance (the unit itself comes from the
-      # template): start it with the system, and restart it on switch when
-      # its ini changed.
-      systemd.services = lib.mapAttrs' (
-        name: _:
-        lib.nameValuePair "vpn-ns@${name}" {
-          overrideStrategy = "asDropin";
-          wantedBy = [ "multi-user.target" ];
-          restartTriggers = [ (iniHash name) ];
-        }
-      ) enabled;
+      # Drop-ins for the namespace instances (the units themselves come
+      # from the templates).
+      systemd.services = lib.mkMerge [
+        # Start with the system; restart on switch when the ini changed.
+        (lib.mapAttrs' (
+          name: _:
+          lib.nameValuePair "vpn-ns@${name}" {
+            overrideStrategy = "asDropin";
+            wantedBy = [ "multi-user.target" ];
+            restartTriggers = [ (iniHash name) ];
+          }
+        ) enabled)
+        # netns-up enables forwarding on the interfaces that route to
+        # accessibleFrom, so those routes must exist when it runs: wait
+        # for the network to be configured (a DHCP lease included).
+        (lib.mapAttrs' (
+          name: _:
+          lib.nameValuePair "netns@${name}" {
+            overrideStrategy = "asDropin";
+            wants = [ "network-online.target" ];
+            after = [ "network-online.target" ];
+          }
+        ) (lib.filterAttrs (_: ns: ns.accessibleFrom != [ ]) enabled))
+      ];
 
       # No host-wide sysctls: netns-up enables forwarding only on the bridge and
       # the interfaces that lead to accessibleFrom, and restores it on
