@@ -5,8 +5,9 @@
 # for every enabled namespace (with the services confined in it) and lets the
 # same generator and unit templates as on any other distribution do the rest
 # (vpn-confinement-generator(8), vpn-confinement.ini(5)). What only the
-# module does: hardening with mkDefault (the ini says Hardening=no), restarts
-# on `nixos-rebuild switch`, and build-time assertions.
+# module does: the hardening list as overridable NixOS defaults (the ini
+# says Hardening=no), restarts on `nixos-rebuild switch`, and build-time
+# assertions.
 {
   config,
   lib,
