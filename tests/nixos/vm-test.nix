@@ -112,7 +112,7 @@ in
           resolveLocalQueries = false;
           settings = {
             listen-address = [ clientAddr ];
-            bind-interfaces = true;
+            bind-dynamic = true;
             no-resolv = true;
             address = [ "/lan-only.test/192.168.1.99" ];
           };
