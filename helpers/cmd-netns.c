@@ -344,7 +344,7 @@ static int netns_up(const struct ns_names *n, const struct ns_config *ns, struct
 			fprintf(nb.f, "route replace %s via %s dev %s\n", ipnet_str(&net, buf),
 				ipaddr_str(&ns->bridge_addr.addr, buf2), n->veth_ns);
 		else if (ns->has_ipv6)
-			fprintf(nb.f, "-6 route replace %s via %s dev %s\n", ipnet_str(&net, buf),
+			fprintf(nb.f, "route replace %s via %s dev %s\n", ipnet_str(&net, buf),
 				ipaddr_str(&ns->bridge_addr6.addr, buf2), n->veth_ns);
 	}
 	r = batch_run(&nb, "configuring the namespace's addresses and routes", nsfd);

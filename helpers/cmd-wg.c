@@ -127,7 +127,9 @@ static int resolve_endpoints(const struct ns_names *n, struct wg_config *wg) {
 		attempts = 6;
 	for (size_t i = 0; i < wg->n_peers; i++) {
 		struct wg_peer *p = &wg->peers[i];
-		struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM };
+		/* AI_ADDRCONFIG: no IPv6 endpoint on a host without IPv6. */
+		struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
+					  .ai_flags = AI_ADDRCONFIG };
 		struct addrinfo *res = NULL;
 		long delay = 500;
 		int g = 0;
@@ -570,14 +572,14 @@ static int wg_up(const struct ns_names *n, const struct ns_config *ns, struct wg
 		fprintf(f, "link set dev %s up\n", n->wg);
 		fprintf(f, "route replace default dev %s\n", n->wg);
 		if (v6)
-			fprintf(f, "-6 route replace default dev %s\n", n->wg);
+			fprintf(f, "route replace ::/0 dev %s\n", n->wg);
 		/* Host routes for the DNS servers: through the tunnel even when an
 		 * AccessibleFrom range (routed via the bridge) contains them. */
 		for (size_t i = 0; i < wg->n_dns; i++) {
 			if (wg->dns[i].family == AF_INET)
 				fprintf(f, "route replace %s/32 dev %s\n", ipaddr_str(&wg->dns[i], buf), n->wg);
 			else if (v6)
-				fprintf(f, "-6 route replace %s/128 dev %s\n", ipaddr_str(&wg->dns[i], buf), n->wg);
+				fprintf(f, "route replace %s/128 dev %s\n", ipaddr_str(&wg->dns[i], buf), n->wg);
 		}
 		if (fclose(f) != 0)
 			return -ENOMEM;

@@ -257,8 +257,8 @@ t_check "no tunnel left after failed wg-ups" bash -c "! inside $N ip link show d
 t_check "base ruleset after failed wg-ups" bash -c "inside $N nft list table inet vpn-confinement | grep -q 'policy drop'"
 write_ini $N $tmp/wg.conf 192.168.151.1/24 192.168.151.5/24 8081:8081:tcp
 sed -i 's/^WireGuardImplementation=auto/WireGuardImplementation=kernel/' $tmp/conf/$N.ini
-if ip link add name vck$sfx type wireguard 2>/dev/null; then
-	ip link del vck$sfx
+if h ip link add name vck$sfx type wireguard 2>/dev/null; then
+	h ip link del vck$sfx
 	t_pass "kernel WireGuard present: skipping the no-kernel check"
 else
 	t_check_not "WireGuardImplementation=kernel fails without the module" bash -c "vc wg-up $N >/dev/null 2>&1"
