@@ -18,9 +18,13 @@
 #define GEN_MAX_MESSAGES 16
 #define GEN_MAX_MESSAGE_LEN 512
 
-/* Written once into the output directory for the confined services'
- * /etc/nsswitch.conf: static text, so it does not wait for any unit. */
-#define NSSWITCH_FILE "vpn-confinement/nsswitch.conf"
+/* Files that drop-ins refer to, in the output directory:
+ *   SHARE_DIR/nsswitch.conf  the confined services' /etc/nsswitch.conf
+ *                            (static text: it waits for no unit)
+ *   SHARE_DIR/N.conf         the drop-in of namespace N's services, linked
+ *                            as UNIT.d/CONFINEMENT_DROPIN */
+#define SHARE_DIR "vpn-confinement"
+#define NSSWITCH_FILE SHARE_DIR "/nsswitch.conf"
 
 struct gen_paths {
 	const char *out_dir;  /* the output directory's absolute path */
@@ -36,6 +40,7 @@ struct gen_stats {
 	unsigned units;             /* confined services */
 	unsigned files;             /* files and links written */
 	bool errors_unit;           /* ERRORS_UNIT was written */
+	double load_ms;             /* reading and checking the configuration */
 };
 
 /* Called for each file or link written, with its path relative to the

@@ -84,10 +84,10 @@ static void log_written(void *userdata, const char *relpath) {
 	log_msg(LOG_DEBUG, "wrote %s/%s", (const char *)userdata, relpath);
 }
 
-static double elapsed_ms(const struct timespec *start) {
+static double elapsed_ms(clockid_t clock, const struct timespec *start) {
 	struct timespec now;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	clock_gettime(clock, &now);
 	return (double)(now.tv_sec - start->tv_sec) * 1e3 +
 	       (double)(now.tv_nsec - start->tv_nsec) / 1e6;
 }
@@ -102,10 +102,11 @@ int main(int argc, char **argv) {
 		.helper = HELPER_PATH,
 		.unit_dir = SYSTEMDUNITDIR,
 	};
-	struct timespec start;
+	struct timespec start, start_cpu;
 	int r;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &start_cpu);
 	log_open();
 	if ((argc != 2 && argc != 4) || argv[1][0] != '/') {
 		log_msg(LOG_ERR, "usage: %s NORMAL_DIR [EARLY_DIR LATE_DIR] (absolute paths)", PROGRAM);
@@ -134,8 +135,9 @@ int main(int argc, char **argv) {
 		log_msg(LOG_ERR, "errors that belong to no namespace: " ERRORS_UNIT " fails with them");
 	else if (r < 0)
 		log_msg(LOG_ERR, "output is incomplete: %s", strerror(-r));
-	log_msg(LOG_DEBUG, "%u namespaces (%u fail-closed), %u confined units, %u files in %.3f ms",
+	log_msg(LOG_DEBUG, "%u namespaces (%u fail-closed), %u confined units, %u files in %.3f ms (%.3f ms CPU; reading the configuration: %.3f ms)",
 		stats.namespaces, stats.namespaces_failed, stats.units, stats.files,
-		elapsed_ms(&start));
+		elapsed_ms(CLOCK_MONOTONIC, &start), elapsed_ms(CLOCK_PROCESS_CPUTIME_ID, &start_cpu),
+		stats.load_ms);
 	return r < 0 ? 1 : 0;
 }
