@@ -8,7 +8,7 @@ apt-get install -y --no-install-recommends \
     build-essential pkg-config clang llvm \
     libnftables-dev libsystemd-dev \
     nftables iproute2 wireguard-tools wireguard-go \
-    conntrack tcpdump socat dnsmasq-base dnsutils curl \
+    conntrack tcpdump socat dnsmasq-base dnsutils curl iputils-ping \
     procps psmisc kmod \
     systemd systemd-container dbus \
     python3 \
