@@ -46,6 +46,7 @@ cleanup() {
 	set +e
 	vc netns-down $N >/dev/null 2>&1
 	vc netns-down $N2 >/dev/null 2>&1
+	vc netns-down v$sfx >/dev/null 2>&1
 	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
 	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
 	ip netns del $HOST 2>/dev/null
@@ -134,7 +135,7 @@ snapshot() { # the host side state netns-down must restore
 	h bash -c 'for f in /proc/sys/net/ipv4/conf/*/forwarding /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv6/conf/all/forwarding; do echo "$f $(cat $f)"; done'
 	# /var/run/wireguard is shared with everything else on the machine:
 	# only our namespaces' sockets count.
-	ls /var/run/wireguard 2>/dev/null | grep -E "^vc-($N|$N2)-" || true
+	ls /var/run/wireguard 2>/dev/null | grep -E "^vc-($N|$N2|v$sfx)-" || true
 }
 snapshot >$tmp/before
 
@@ -229,6 +230,54 @@ snapshot >$tmp/after
 if diff -u $tmp/before $tmp/after; then t_pass "host links, addresses, routes, ruleset, sysctls as before"; else t_fail "host state differs after down"; fi
 t_check "namespaces gone" bash -c "! test -e /run/netns/$N && ! test -e /run/netns/$N2"
 t_check "run directories gone" bash -c "! test -e $tmp/run/$N && ! test -e $tmp/run/$N2"
+
+# --- dual stack: IPv6 through the tunnel only when the wg config has it
+N6=v$sfx
+umask 077
+wg genkey >$tmp/c6.key
+wg pubkey <$tmp/c6.key >$tmp/c6.pub
+umask 022
+p ip -6 addr add fd99::1/64 dev $SRV nodad
+p wg set $SRV peer "$(cat $tmp/c6.pub)" allowed-ips 10.99.0.6/32,fd99::6/128
+nsenter --net=/run/netns/$PEER python3 -m http.server -b fd99::1 8086 >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do p ss -ltn | grep -q ':8086 ' && break; sleep 0.05; done
+cat >$tmp/wg6.conf <<EOF
+[Interface]
+PrivateKey = $(cat $tmp/c6.key)
+Address = 10.99.0.6/32, fd99::6/128
+DNS = 10.99.0.1, fd99::1
+
+[Peer]
+PublicKey = $(cat $tmp/s.pub)
+Endpoint = 10.77.0.2:51820
+AllowedIPs = 0.0.0.0/0, ::/0
+EOF
+chmod 600 $tmp/wg6.conf
+cat >$tmp/conf/$N6.ini <<EOF
+[Namespace]
+WireGuardConfigFile=$tmp/wg6.conf
+NamespaceAddress=192.168.153.1
+BridgeAddress=192.168.153.5
+NamespaceAddressIPv6=fd93:9701:1d53::2
+BridgeAddressIPv6=fd93:9701:1d53::1
+EOF
+t_check "dual-stack namespace up" vc netns-up $N6
+t_check "IPv6 enabled on its veth" test "$(inside $N6 cat /proc/sys/net/ipv6/conf/veth-$N6/disable_ipv6)" = 0
+t_check "dual-stack tunnel up" bash -c "vc wg-up $N6 >/dev/null 2>&1"
+t_check "IPv6 default route via ${N6}0" bash -c "inside $N6 ip -6 route show default | grep -q 'dev ${N6}0'"
+t_check "IPv6 DNS host route via ${N6}0" bash -c "inside $N6 ip -6 route show fd99::1 | grep -q 'dev ${N6}0'"
+t_check "HTTP over IPv6 through the tunnel" inside $N6 curl -sf -m 5 -o /dev/null "http://[fd99::1]:8086/"
+t_check "check passes (dual stack)" vc check $N6
+t_check "netns-up for a v4-only tunnel" vc netns-up $N
+t_check "v4-only tunnel up" bash -c "vc wg-up $N >/dev/null 2>&1"
+t_check "positive control: v4 through the v4-only tunnel" inside $N curl -sf -m 5 -o /dev/null http://10.99.0.1:8080/
+t_check "no IPv6 default route in the v4-only namespace" test -z "$(inside $N ip -6 route show default)"
+t_check "IPv6 off on the v4-only tunnel" test "$(inside $N cat /proc/sys/net/ipv6/conf/${N}0/disable_ipv6)" = 1
+t_check_not "no IPv6 out of the v4-only namespace" inside $N curl -sf -m 2 -o /dev/null "http://[fd99::1]:8086/"
+t_check "dual-stack namespace down" vc netns-down $N6
+t_check "v4-only namespace down" vc netns-down $N
+rm $tmp/conf/$N6.ini
 
 # --- bad inputs leave the host as before
 h ip link add name $N-br type bridge
