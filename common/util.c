@@ -75,13 +75,16 @@ int read_file_capped(const char *path, size_t max, char **out, size_t *len) {
 	size_t used = 0;
 	struct stat st;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO in place of a config file must not hang us. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
 	buf = b.p = malloc(b.size);
 	if (!buf)
 		return -ENOMEM;

@@ -76,7 +76,8 @@ int array_append(void **array, size_t *n, size_t elem_size, const void *elem);
 #define ARRAY_APPEND(arr, n, elem)                                             \
 	array_append((void **)&(arr), &(n), sizeof(*(arr)), &(elem))
 
-/* Read a whole file of at most max bytes. Returns -EFBIG when larger.
+/* Read a whole regular file of at most max bytes. Returns -EFBIG when
+ * larger, -EISDIR for a directory, -EINVAL for any other non-regular file.
  * The buffer is NUL-terminated; *len excludes the NUL. */
 int read_file_capped(const char *path, size_t max, char **out, size_t *len);
 
