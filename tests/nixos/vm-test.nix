@@ -258,6 +258,18 @@ in
           pkgs.curl
           pkgs.dig
         ];
+
+        # The same host with Transmission's web UI moved to host port 9092:
+        # switching to it must restart namespace wg with its new ini, and
+        # leave namespace two alone.
+        specialisation.newport.configuration = {
+          vpnNamespaces.wg.portMappings = lib.mkForce [
+            {
+              from = 9092;
+              to = 9091;
+            }
+          ];
+        };
       };
   };
 
@@ -376,5 +388,27 @@ in
         server.succeed("systemctl start wireguard-wg0.service")
         host.wait_until_succeeds(probe("probe", "http", web + "?probe=resumed"), timeout=120)
         server.succeed(seen_by_server("10.66.0.2", "probe=resumed"))
+
+    with subtest("switch-to-configuration: a changed namespace restarts with its new ini"):
+        def started(unit: str) -> str:
+            return host.succeed(f"systemctl show -p ActiveEnterTimestampMonotonic --value {unit}").strip()
+
+        wg_before = started("vpn-ns@wg.service")
+        two_before = started("vpn-ns@two.service")
+        echo_pid = host.succeed("systemctl show -p MainPID --value echo-two.service").strip()
+        host.succeed("/run/booted-system/specialisation/newport/bin/switch-to-configuration test")
+        host.succeed("grep -qx 'PortMapping=9092:9091:tcp' /etc/vpn-confinement/wg.ini")
+        host.wait_for_unit("vpn-ns@wg.service")
+        host.wait_for_unit("transmission.service")
+        assert started("vpn-ns@wg.service") != wg_before, "vpn-ns@wg was not restarted"
+        assert started("vpn-ns@two.service") == two_before, "vpn-ns@two was restarted"
+        host.succeed(f"test $(systemctl show -p MainPID --value echo-two.service) = {echo_pid}")
+        client.wait_until_succeeds(
+            "curl -s -o /dev/null -w '%{http_code}' --max-time 10 http://${hostLanAddr}:9092/transmission/rpc | grep -qx 409",
+            timeout=120,
+        )
+        client.fail("curl -s --max-time 5 http://${hostLanAddr}:9091/transmission/rpc")
+        # Still confined after the restart.
+        host.succeed('test "$(ip netns identify "$(systemctl show -p MainPID --value transmission)")" = wg')
   '';
 }
