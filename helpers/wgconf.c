@@ -876,7 +876,8 @@ int wgconf_load(const char *path, struct wg_config **out, struct diag *d) {
 	if (r == -EFBIG)
 		return diag_error(d, path, 0, "file is larger than %d bytes", WGCONF_FILE_MAX);
 	if (r < 0) {
-		int q = diag_error(d, path, 0, "cannot read: %s", strerror(-r));
+		int q = diag_error(d, path, 0, "cannot read: %s",
+				   r == -EINVAL ? "not a regular file" : strerror(-r));
 		return q == -ENOMEM ? q : r;
 	}
 	/* Like wg-quick's "world accessible" warning, but for group too. Only a
