@@ -1,0 +1,177 @@
+#!/bin/bash
+# Root tier. Every golden case's rulesets (base, full, host, and the default
+# output) pass `nft -c` and really load, inside a throwaway network namespace;
+# re-applying is idempotent and touches no other table. Then real packets
+# against the full and base rulesets in a small lab of namespaces, with a
+# positive control for every "blocked" probe.
+set -u
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/cases.sh"
+t_require_root
+
+tag=$$$RANDOM
+NS=rsn$tag
+work=$(mktemp -d)
+pids=()
+netnses=()
+cleanup() {
+	local p n
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	for n in "${netnses[@]}"; do ip netns del "$n"; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+addns() { ip netns add "$1" && netnses+=("$1"); }
+in_ns() { local n=$1; shift; nsenter --net=/run/netns/"$n" "$@"; }
+quiet() { "$@" >/dev/null; }
+
+addns "$NS" || { t_fail "create netns"; t_done; }
+# Someone else's table: it must survive everything we load.
+in_ns "$NS" nft -f - <<'NFT'
+table inet sentinel {
+	chain c {
+		type filter hook input priority 10; policy accept;
+	}
+}
+NFT
+
+for case_dir in "$CASES_DIR"/*/; do
+	case_dir=${case_dir%/}
+	name=$(basename "$case_dir")
+	out=$work/$name
+	render_case "$case_dir" "$work"
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		t_fail "$name: renders (exit $rc)"
+		continue
+	fi
+	for form in base full host default; do
+		if in_ns "$NS" nft -c -f "$out/$form.nft"; then
+			t_pass "$name/$form: nft -c"
+		else
+			t_fail "$name/$form: nft -c"
+		fi
+	done
+	# Load for real, in the order netns-up and wg-up do.
+	t_check "$name: base loads" in_ns "$NS" nft -f "$out/base.nft"
+	t_check "$name: base listed with policy drop" \
+		test "$(in_ns "$NS" nft list table inet vpn-confinement | grep -c 'policy drop;')" = 3
+	t_check "$name: host loads" in_ns "$NS" nft -f "$out/host.nft"
+	t_check "$name: full replaces base" in_ns "$NS" nft -f "$out/full.nft"
+	in_ns "$NS" nft -s list table inet vpn-confinement >"$out/live-full.1"
+	in_ns "$NS" nft -s list table inet "vpn-confinement-$name" >"$out/live-host.1"
+	t_check "$name: full listed (dns-restrict present)" grep -q 'chain dns-restrict' "$out/live-full.1"
+	t_check "$name: both loaded again at once (default output)" in_ns "$NS" nft -f "$out/default.nft"
+	in_ns "$NS" nft -s list table inet vpn-confinement >"$out/live-full.2"
+	in_ns "$NS" nft -s list table inet "vpn-confinement-$name" >"$out/live-host.2"
+	t_check "$name: re-applying is idempotent (namespace table)" cmp -s "$out/live-full.1" "$out/live-full.2"
+	t_check "$name: re-applying is idempotent (host table)" cmp -s "$out/live-host.1" "$out/live-host.2"
+	t_check "$name: counters are listable" quiet in_ns "$NS" nft list counter inet vpn-confinement output_drop
+	t_check "$name: tables: ours and the sentinel, nothing else" \
+		test "$(in_ns "$NS" nft list tables | sort | tr '\n' ' ')" = \
+		"table inet sentinel table inet vpn-confinement table inet vpn-confinement-$name "
+	in_ns "$NS" nft delete table inet vpn-confinement
+	in_ns "$NS" nft delete table inet "vpn-confinement-$name"
+done
+t_check "the sentinel table survived" quiet in_ns "$NS" nft list table inet sentinel
+
+# ---- Packets. The "proton" case: AccessibleFrom=10.0.0.0/8, DNS 10.2.0.1,
+# PortMapping=9091:9091, OpenVPNPort=51413:both. The tunnel is played by a
+# veth named proton0 (the rules match names), its far end is "VPN" with the
+# DNS server 10.2.0.1 and a non-DNS host 10.2.0.3; the namespace's veth-proton
+# leads to "LAN" holding the bridge address and two client addresses, one in
+# AccessibleFrom (10.1.1.1) and one outside (172.30.0.1).
+IN=rsi$tag LAN=rsl$tag VPN=rsv$tag
+addns "$IN" && addns "$LAN" && addns "$VPN" || { t_fail "lab namespaces"; t_done; }
+set -e
+ip -n "$IN" link set lo up
+ip -n "$LAN" link set lo up
+ip -n "$VPN" link set lo up
+ip -n "$IN" link add veth-proton type veth peer name lanif netns "$LAN"
+ip -n "$IN" link add proton0 type veth peer name vpnif netns "$VPN"
+ip -n "$IN" addr add 192.168.15.1/24 dev veth-proton
+ip -n "$IN" addr add 10.2.0.2/24 dev proton0
+ip -n "$IN" link set veth-proton up
+ip -n "$IN" link set proton0 up
+ip -n "$IN" route add default via 10.2.0.1 dev proton0
+ip -n "$IN" route add 10.0.0.0/8 via 192.168.15.5 dev veth-proton
+ip -n "$IN" route add 172.30.0.0/16 via 192.168.15.5 dev veth-proton
+ip -n "$LAN" addr add 192.168.15.5/24 dev lanif
+ip -n "$LAN" addr add 10.1.1.1/32 dev lanif
+ip -n "$LAN" addr add 172.30.0.1/32 dev lanif
+ip -n "$LAN" link set lanif up
+ip -n "$VPN" addr add 10.2.0.1/24 dev vpnif
+ip -n "$VPN" addr add 10.2.0.3/24 dev vpnif
+ip -n "$VPN" link set vpnif up
+set +e
+
+serve() { # netns proto port [address]: answers "ok" to anything
+	local n=$1 proto=$2 port=$3 bind=""
+	# UDP answers must come from the address asked.
+	[ -n "${4:-}" ] && bind=",bind=$4"
+	if [ "$proto" = tcp ]; then
+		nsenter --net=/run/netns/"$n" socat TCP-LISTEN:"$port",reuseaddr,fork$bind SYSTEM:'read -r x; echo ok' &
+	else
+		nsenter --net=/run/netns/"$n" socat -T1 UDP-RECVFROM:"$port",reuseaddr,fork$bind SYSTEM:'read -r x; echo ok' &
+	fi
+	pids+=($!)
+}
+serve "$IN" tcp 9091
+serve "$IN" tcp 9092
+serve "$IN" tcp 51413
+serve "$IN" tcp 51414
+serve "$LAN" tcp 8000
+serve "$VPN" udp 53 10.2.0.1
+serve "$VPN" udp 53 10.2.0.3
+serve "$VPN" udp 5353 10.2.0.3
+serve "$VPN" tcp 80
+sleep 0.5
+# probe FROM_NS PROTO ADDR PORT [SOURCE]: succeeds when "ok" comes back.
+probe() {
+	local n=$1 proto=$2 addr=$3 port=$4 src=${5:-} opt=""
+	[ -n "$src" ] && opt=",bind=$src"
+	if [ "$proto" = tcp ]; then
+		in_ns "$n" timeout 3 socat -T2 - TCP:"$addr":"$port",connect-timeout=2$opt </dev/null 2>/dev/null | grep -q ok
+	else
+		echo q | in_ns "$n" timeout 3 socat -T2 - UDP:"$addr":"$port"$opt 2>/dev/null | grep -q ok
+	fi
+}
+counter() { in_ns "$IN" nft list counter inet vpn-confinement "$1" | awk '/packets/ { print $2 }'; }
+
+# Controls with no ruleset: every probe below gets through.
+t_check "control: namespace reaches the LAN (no ruleset)" probe "$IN" tcp 192.168.15.5 8000
+t_check "control: LAN reaches an unmapped port (no ruleset)" probe "$LAN" tcp 192.168.15.1 9092
+t_check "control: a client outside AccessibleFrom reaches 9091 (no ruleset)" probe "$LAN" tcp 192.168.15.1 9091 172.30.0.1
+t_check "control: VPN side reaches a non-open port (no ruleset)" probe "$VPN" tcp 10.2.0.2 51414
+t_check "control: DNS to a non-VPN server on 53 (no ruleset)" probe "$IN" udp 10.2.0.3 53
+
+t_check "base loads" in_ns "$IN" nft -f "$work/proton/base.nft"
+t_check "base: lo works" probe "$IN" tcp 127.0.0.1 9091
+t_check_not "base: nothing leaves through the tunnel" probe "$IN" tcp 10.2.0.1 80
+t_check_not "base: nothing comes in from the LAN" probe "$LAN" tcp 192.168.15.1 9091
+
+t_check "full loads" in_ns "$IN" nft -f "$work/proton/full.nft"
+t_check "full: new connections out through the tunnel" probe "$IN" tcp 10.2.0.1 80
+t_check_not "full: no new connection out through the veth" probe "$IN" tcp 192.168.15.5 8000
+t_check "full: mapped port from the bridge subnet" probe "$LAN" tcp 192.168.15.1 9091
+t_check "full: mapped port from AccessibleFrom" probe "$LAN" tcp 192.168.15.1 9091 10.1.1.1
+t_check_not "full: mapped port not from outside AccessibleFrom" probe "$LAN" tcp 192.168.15.1 9091 172.30.0.1
+t_check_not "full: unmapped port closed to the LAN" probe "$LAN" tcp 192.168.15.1 9092
+t_check "full: open VPN port from the tunnel" probe "$VPN" tcp 10.2.0.2 51413
+t_check_not "full: other ports closed to the tunnel" probe "$VPN" tcp 10.2.0.2 51414
+t_check_not "full: mapped port not from the tunnel" probe "$VPN" tcp 10.2.0.2 9091
+t_check "full: DNS to the VPN's server through the tunnel" probe "$IN" udp 10.2.0.1 53
+t_check "full: other UDP through the tunnel" probe "$IN" udp 10.2.0.3 5353
+before=$(counter dns_drop)
+t_check_not "full: DNS to another server through the tunnel is dropped" probe "$IN" udp 10.2.0.3 53
+t_check "full: ... by dns-restrict (counter $before -> $(counter dns_drop))" test "$(counter dns_drop)" -gt "$before"
+# The ProtonVPN trap: the VPN's DNS address routed to the LAN side.
+ip -n "$IN" route add 10.2.0.1/32 via 192.168.15.5 dev veth-proton
+before=$(counter dns_drop)
+t_check_not "full: the VPN's DNS address is not asked via the veth" probe "$IN" udp 10.2.0.1 53
+t_check "full: ... dropped by dns-restrict" test "$(counter dns_drop)" -gt "$before"
+ip -n "$IN" route del 10.2.0.1/32
+t_check "full: output drops are counted" test "$(counter output_drop)" -gt 0
+t_check "full: input drops are counted" test "$(counter input_drop)" -gt 0
+t_done
