@@ -462,8 +462,12 @@ static void gather(struct ns_status *s, const char *name, uint64_t max_age) {
 		uint64_t now = (uint64_t)time(NULL);
 		for (size_t i = 0; i < s->n_peers; i++) {
 			const struct peer_info *p = &s->peers[i];
-			if (p->latest_handshake == 0)
-				problem(s, "peer %s: no handshake yet", p->public_key);
+			/* A young tunnel without traffic or keepalive has had no
+			 * reason for a handshake yet. */
+			if (p->latest_handshake == 0 && (s->st.started == 0 || now < s->st.started ||
+							 now - s->st.started > max_age))
+				problem(s, "peer %s: no handshake within %llu s of wg-up", p->public_key,
+					(unsigned long long)max_age);
 			else if (now > p->latest_handshake && now - p->latest_handshake > max_age)
 				problem(s, "peer %s: last handshake %llu s ago (more than %llu s)", p->public_key,
 					(unsigned long long)(now - p->latest_handshake), (unsigned long long)max_age);

@@ -61,7 +61,7 @@ bool wgo_pid_alive(pid_t pid, const char *sockname) {
 }
 
 int wg_state_load(const char *ns, struct wg_state *st) {
-	_cleanup_free_ char *text = NULL, *pid = NULL;
+	_cleanup_free_ char *text = NULL, *pid = NULL, *started = NULL;
 	uint64_t v;
 	int r;
 
@@ -75,6 +75,9 @@ int wg_state_load(const char *ns, struct wg_state *st) {
 	pid = state_get(text, "pid");
 	if (pid && parse_uint(pid, 1, INT32_MAX, &v) == 0)
 		st->pid = (pid_t)v;
+	started = state_get(text, "started");
+	if (started && parse_uint(started, 0, UINT64_MAX, &v) == 0)
+		st->started = v;
 	/* Names from the file go into paths and netlink requests: only the
 	 * shape we write is accepted. */
 	if ((st->socket && !wg_tmpname_valid(st->socket)) || (st->tmpname && !wg_tmpname_valid(st->tmpname))) {
@@ -364,8 +367,8 @@ static int wg_state_write(const char *ns, const char *impl, const char *tmpname,
 			  pid_t pid) {
 	_cleanup_free_ char *text = NULL;
 
-	if (asprintf(&text, "implementation=%s\ntmpname=%s\n%s%s%s", impl, tmpname, socket ? "socket=" : "",
-		     socket ? socket : "", socket ? "\n" : "") < 0)
+	if (asprintf(&text, "implementation=%s\ntmpname=%s\nstarted=%lld\n%s%s%s", impl, tmpname,
+		     (long long)time(NULL), socket ? "socket=" : "", socket ? socket : "", socket ? "\n" : "") < 0)
 		return -ENOMEM;
 	if (pid > 0) {
 		char *t2;

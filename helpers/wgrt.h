@@ -4,6 +4,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* wireguard-go's control sockets (wg(8) looks here too); shared by all
@@ -16,6 +17,7 @@ struct wg_state {
 	char *tmpname;        /* the name at creation, "vc-N-XXXX" */
 	char *socket;         /* userspace: the control socket's name (= tmpname) */
 	pid_t pid;            /* userspace: wireguard-go's pid */
+	uint64_t started;     /* unix time wg-up made it, 0 if unknown */
 };
 
 /* -ENOENT when there is no record, -EBADMSG when it is malformed. */
