@@ -67,6 +67,19 @@ vc() {
 
 # vc_run OUT ARGS...: run vc, output (stdout+stderr) to OUT; returns its status.
 vc_run() { local out=$1; shift; vc "$@" >"$out" 2>&1; }
+# vc_ok ARGS...: run vc; on failure show its output (for t_check).
+vc_ok() {
+	local out=$LAB_DIR/vc.out
+	if vc "$@" >"$out" 2>&1; then return 0; fi
+	echo "# vpn-confinement $* failed:"; sed 's/^/#   /' "$out"
+	return 1
+}
+# vc_fails ARGS...: run vc expecting failure; its output is left in $LAB_DIR/vc.out.
+vc_fails() {
+	local out=$LAB_DIR/vc.out
+	if vc "$@" >"$out" 2>&1; then echo "# vpn-confinement $* succeeded unexpectedly"; return 1; fi
+	return 0
+}
 
 # wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds.
 wait_for() {
@@ -231,7 +244,7 @@ lab_client() {
 	local n=$1 idx=$2 v6=${3:-}
 	local key=$LAB_DIR/keys/$n.key
 	wg genkey >"$key" && wg pubkey <"$key" >"$LAB_DIR/keys/$n.pub" || return 1
-	local a4=192.0.2.$((1 + idx)) a6=2001:db8:64::$((1 + idx))
+	local a4=192.0.2.$((2 + idx)) a6=2001:db8:64::$((2 + idx))
 	wg set "$LAB_WGSRV" peer "$(cat "$LAB_DIR/keys/$n.pub")" allowed-ips "$a4/32,$a6/128" || return 1
 	local addr="$a4/32" dns=$WG_SRV_IP
 	[ "$v6" = v6 ] && addr="$addr, $a6/128" && dns="$dns, $WG_SRV_IP6"
@@ -250,8 +263,8 @@ lab_client() {
 	EOF
 	)
 }
-client_ip() { echo "192.0.2.$((1 + $1))"; }
-client_ip6() { echo "2001:db8:64::$((1 + $1))"; }
+client_ip() { echo "192.0.2.$((2 + $1))"; }
+client_ip6() { echo "2001:db8:64::$((2 + $1))"; }
 ns_ip() { echo "198.18.$((15 + $1)).1"; }
 br_ip() { echo "198.18.$((15 + $1)).5"; }
 ns_net() { echo "198.18.$((15 + $1)).0/24"; }
@@ -293,9 +306,11 @@ ns_open() {
 	in_ns "$1" nft list ruleset >"$LAB_DIR/ns-$1.saved" || return 1
 	in_ns "$1" nft -f - <<-EOF
 		flush ruleset
-		table inet vclopen { chain i { type filter hook input priority 0; policy accept; }
+		table inet vclopen {
+			chain i { type filter hook input priority 0; policy accept; }
 			chain o { type filter hook output priority 0; policy accept; }
-			chain f { type filter hook forward priority 0; policy accept; } }
+			chain f { type filter hook forward priority 0; policy accept; }
+		}
 	EOF
 }
 ns_restore() {
@@ -347,21 +362,45 @@ fam_of() { case $1 in *:*) echo ip6 ;; *) echo ip ;; esac; }
 # matching daddr (DIRMATCH=daddr) or the sources in TARGETFILE (saddr).
 obs_setup() {
 	local netns=$1 table=$2 dev=$3 dir=$4 targets=$5 name addr kind fam
+	# Remembered for obs_reset (nft 1.0.6 cannot reset anonymous counters).
+	printf -v "OBS_ARGS_$table" '%q ' "$@"
+	in_netns "$netns" nft list table netdev "$table" >/dev/null 2>&1 &&
+		in_netns "$netns" nft delete table netdev "$table"
 	{
 		echo "table netdev $table {"
 		echo " chain c { type filter hook ingress device \"$dev\" priority -500; policy accept;"
 		echo "  counter comment \"all\""
+		echo "  tcp dport 9997 counter comment \"flow\""
 		while read -r name addr; do
 			fam=$(fam_of "$addr")
 			for kind in $PROBE_KINDS; do
 				echo "  $fam $dir $addr $(obs_match "$fam" "$kind") counter comment \"$name $kind\""
 			done
 		done <"$targets"
-		echo " } }"
+		echo " }"; echo "}"
 	} | in_netns "$netns" nft -f -
 }
+# obs_from NETNS TABLE DEVICE SRC...: count packets at DEVICE's ingress whose
+# source is in one of SRC (IPv4 or IPv6 prefixes), as "from".
+obs_from() {
+	local netns=$1 table=$2 dev=$3 src; shift 3
+	{
+		echo "table netdev $table {"
+		echo " chain c { type filter hook ingress device \"$dev\" priority -500; policy accept;"
+		for src; do
+			echo "  $(fam_of "$src") saddr $src counter comment \"from\""
+		done
+		echo " }"; echo "}"
+	} | in_netns "$netns" nft -f -
+}
+obs_from_count() {
+	in_netns "$1" nft list table netdev "$2" |
+		sed -n 's/.*counter packets \([0-9]*\) bytes [0-9]* comment "from".*/\1/p' |
+		awk '{ s += $1 } END { print s + 0 }'
+}
 obs_delete() { in_netns "$1" nft delete table netdev "$2"; }
-obs_reset() { in_netns "$1" nft reset counters table netdev "$2" >/dev/null; }
+# obs_reset NETNS TABLE: zero the counters (by making the table anew).
+obs_reset() { local v="OBS_ARGS_$2"; eval "obs_setup ${!v}"; }
 # obs_count NETNS TABLE "NAME KIND" -> packet count
 obs_count() {
 	in_netns "$1" nft list table netdev "$2" |

@@ -23,6 +23,9 @@ def peer_str(addr):
     return host
 
 
+IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)
+
+
 def listen(kind, port):
     for family in (socket.AF_INET6, socket.AF_INET):
         try:
@@ -31,10 +34,16 @@ def listen(kind, port):
             continue
         try:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            # UDP answers leave from the address the datagram came to
+            # (PKTINFO), not from what routing picks for a wildcard socket.
             if family == socket.AF_INET6:
                 s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+                if kind == "udp":
+                    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1)
                 s.bind(("::", port))
             else:
+                if kind == "udp":
+                    s.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
                 s.bind(("0.0.0.0", port))
         except OSError:
             s.close()
@@ -61,13 +70,21 @@ while True:
             _, kind, port = what
             if kind == "udp":
                 try:
-                    data, addr = sock.recvfrom(65535)
+                    data, anc, _, addr = sock.recvmsg(65535, 256)
                 except OSError:
                     continue
                 p = peer_str(addr)
                 log.write("udp %d %s\n" % (port, p))
+                reply_anc = []
+                for level, typ, cdata in anc:
+                    if (level, typ) in ((socket.IPPROTO_IPV6, socket.IPV6_PKTINFO),
+                                        (socket.IPPROTO_IP, IP_PKTINFO)):
+                        if level == socket.IPPROTO_IP:
+                            # in_pktinfo: ifindex, spec_dst, addr: send from addr
+                            cdata = cdata[:4] + cdata[8:12] + cdata[8:12]
+                        reply_anc = [(level, typ, cdata)]
                 try:
-                    sock.sendto(("peer=%s\n" % p).encode(), addr)
+                    sock.sendmsg([("peer=%s\n" % p).encode()], reply_anc, 0, addr)
                 except OSError:
                     pass
                 continue
