@@ -206,8 +206,8 @@ rec {
           b = p.b.${family};
         in
         optional (a != null && b != null && net.overlaps a b)
-          "vpnNamespaces: namespaces ${quoted p.a.name} and ${quoted p.b.name} overlap: subnet ${net.formatNetwork a} and subnet ${net.formatNetwork b} share addresses. Give each namespace its own subnet (namespaceAddress/bridgeAddress${
-            if family == "v6" then "IPv6" else ""
+          "vpnNamespaces: namespaces ${quoted p.a.name} and ${quoted p.b.name} overlap: subnet ${net.formatNetwork a} and subnet ${net.formatNetwork b} share addresses. Give each namespace its own subnet (${
+            if family == "v6" then "namespaceAddressIPv6, bridgeAddressIPv6" else "namespaceAddress, bridgeAddress"
           }).";
     in
     concatMap (p: check "v4" p ++ check "v6" p) (pairs entries);
@@ -224,14 +224,13 @@ rec {
           inherit (m) from to protocol;
         }) namespaces.${name}.portMappings
       ) (attrNames namespaces);
-      where = m: if m.name == "" then "" else "vpnNamespaces.${m.name}";
     in
     concatMap (
       p:
       optional (p.a.from == p.b.from && net.protocolsOverlap p.a.protocol p.b.protocol) (
         "vpnNamespaces: host port ${toString p.a.from} is mapped twice: "
-        + "${where p.a}.portMappings (to ${toString p.a.to}, ${p.a.protocol}) and "
-        + "${where p.b}.portMappings (to ${toString p.b.to}, ${p.b.protocol})."
+        + "${opt p.a.name}.portMappings (to ${toString p.a.to}, ${p.a.protocol}) and "
+        + "${opt p.b.name}.portMappings (to ${toString p.b.to}, ${p.b.protocol})."
       )
     ) (pairs mappings);
 
