@@ -14,6 +14,9 @@
  * The name and wireguard-go's pid are recorded in $RUNDIR/N/wg, and status,
  * check and wg-down use them. */
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <signal.h>
@@ -319,6 +322,10 @@ int wg_teardown(const struct ns_names *n, const struct ns_config *ns, bool resto
 	r = wg_state_load(n->ns, &st);
 	if (r < 0 && r != -ENOENT)
 		FAIL("reading the wg run file", r);
+	/* Tells a `wg-up --foreground` supervisor that the tunnel going away
+	 * now is a requested stop, not a death. */
+	if (r == 0)
+		state_write(n->ns, STATE_WG_STOPPING, "");
 
 	nsfd = netns_open(n->ns);
 	if (nsfd >= 0) {
@@ -358,6 +365,8 @@ int wg_teardown(const struct ns_names *n, const struct ns_config *ns, bool resto
 	if ((r = state_remove(n->ns, STATE_WG_LOG)) < 0)
 		FAIL("removing wireguard-go's log", r);
 	if ((r = state_remove(n->ns, STATE_WG)) < 0)
+		FAIL("removing the wg run file", r);
+	if ((r = state_remove(n->ns, STATE_WG_STOPPING)) < 0)
 		FAIL("removing the wg run file", r);
 #undef FAIL
 	return first;
@@ -630,23 +639,119 @@ static void undo_wg_up(const struct ns_names *n, const struct ns_config *ns, con
 	}
 }
 
+/* wg-up --foreground: stay, and watch the tunnel. A requested stop (SIGTERM,
+ * SIGINT) takes it down and exits 0; its death (wireguard-go exited, N0
+ * deleted) takes it down, puts the base ruleset back and exits 1, so that a
+ * Type=notify unit with Restart=on-failure brings it up again. */
+static int supervise(const struct ns_names *n, const struct ns_config *ns, const struct wg_up_undo *u,
+		     int sigfd) {
+	_cleanup_close_ int nsfd = netns_open(n->ns), mon = -1;
+	const char *why = NULL;
+	char whybuf[128];
+	int ifindex = 0, r;
+
+	if (nsfd < 0)
+		return step_fail(n, "opening the namespace", nsfd);
+	{
+		_cleanup_netns_leave_ int saved = -1;
+		if ((r = netns_enter(nsfd, &saved)) < 0)
+			return step_fail(n, "entering the namespace", r);
+		mon = nl_link_monitor_open();
+		ifindex = (int)if_nametoindex(n->wg);
+	}
+	if (mon < 0)
+		return step_fail(n, "watching the namespace's links", mon);
+	if (ifindex == 0)
+		why = "the interface disappeared";
+	sd_notifyf(0, "READY=1\nSTATUS=tunnel %s up (%s)", n->wg, u->userspace ? "wireguard-go" : "kernel");
+
+	while (!why) {
+		struct pollfd pf[2] = { { .fd = sigfd, .events = POLLIN }, { .fd = mon, .events = POLLIN } };
+		struct signalfd_siginfo si;
+
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return step_fail(n, "waiting", -errno);
+		}
+		if (pf[0].revents && read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+				sd_notify(0, "STOPPING=1\nSTATUS=taking the tunnel down");
+				fprintf(stderr, "vpn-confinement: %s: stopping: taking the tunnel down\n", n->ns);
+				return wg_teardown(n, ns, true) < 0 ? EXIT_FAIL : EXIT_OK;
+			}
+			if (si.ssi_signo == SIGCHLD && u->pid > 0) {
+				int status;
+				if (waitpid(u->pid, &status, WNOHANG) == u->pid) {
+					snprintf(whybuf, sizeof(whybuf), "wireguard-go (pid %d) exited with status %d",
+						 (int)u->pid,
+						 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+					why = whybuf;
+				}
+			}
+		}
+		if (!why && pf[1].revents) {
+			r = nl_link_monitor_read(mon, ifindex);
+			if (r == 1)
+				why = "the interface was deleted";
+		}
+	}
+	if (!state_exists(n->ns, STATE_WG) || state_exists(n->ns, STATE_WG_STOPPING)) {
+		/* wg-down (ExecStop=) is taking it down. */
+		fprintf(stderr, "vpn-confinement: %s: the tunnel was taken down\n", n->ns);
+		return EXIT_OK;
+	}
+	sd_notifyf(0, "STATUS=tunnel died: %s", why);
+	fprintf(stderr, "vpn-confinement: %s: the tunnel died: %s; taking it down (the kill switch holds)\n", n->ns,
+		why);
+	wg_teardown(n, ns, true);
+	return EXIT_FAIL;
+}
+
 int cmd_wg_up(int argc, char **argv) {
 	_cleanup_(ns_config_freep) struct ns_config *ns = NULL;
 	_cleanup_(wg_config_freep) struct wg_config *wg = NULL;
+	_cleanup_close_ int sigfd = -1;
 	struct wg_up_undo u = { 0 };
 	struct ns_names n;
-	const char *name;
+	const char *name = NULL;
+	bool foreground = false;
 	int r;
 
-	r = parse_ns_arg(argc, argv, "wg-up N", &name);
-	if (r >= 0)
-		return r;
+	for (int i = 1; i < argc; i++) {
+		if (streq(argv[i], "--foreground"))
+			foreground = true;
+		else if (streq(argv[i], "--help") || streq(argv[i], "-h")) {
+			printf("Usage: vpn-confinement wg-up N [--foreground]\nSee vpn-confinement(8).\n");
+			return EXIT_OK;
+		} else if (argv[i][0] != '-' && !name)
+			name = argv[i];
+		else
+			name = NULL, i = argc;
+	}
+	if (!name) {
+		fprintf(stderr, "vpn-confinement: usage: vpn-confinement wg-up N [--foreground]\n");
+		return EXIT_USAGE;
+	}
 	if (ns_names_init(&n, name) < 0)
 		return EXIT_USAGE;
 	if ((r = runtime_load_config(name, &ns)) != 0)
 		return r;
 	if ((r = runtime_load_wg(ns, &wg)) != 0)
 		return r;
+	if (foreground) {
+		/* Blocked from the start: a stop during the bring-up is handled
+		 * once it is done (children get an empty mask, see proc.c). */
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, SIGTERM);
+		sigaddset(&set, SIGINT);
+		sigaddset(&set, SIGCHLD);
+		if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 || (sigfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0) {
+			fprintf(stderr, "vpn-confinement: signalfd: %s\n", strerror(errno));
+			return EXIT_FAIL;
+		}
+	}
 	fflush(stdout);
 	r = wg_up(&n, ns, wg, &u);
 	if (r < 0) {
@@ -654,7 +759,12 @@ int cmd_wg_up(int argc, char **argv) {
 		fprintf(stderr, "vpn-confinement: %s: wg-up failed\n", n.ns);
 		return EXIT_FAIL;
 	}
-	return EXIT_OK;
+	if (!foreground)
+		return EXIT_OK;
+	fflush(stdout);
+	/* The key is not needed any more while we wait. */
+	wg_config_free(TAKE_PTR(wg));
+	return supervise(&n, ns, &u, sigfd);
 }
 
 int cmd_wg_down(int argc, char **argv) {

@@ -19,7 +19,7 @@ struct command {
 static const struct command commands[] = {
 	{ "netns-up", cmd_netns_up, "netns-up N                        create namespace N, its kill switch, bridge and veth" },
 	{ "netns-down", cmd_netns_down, "netns-down N                      remove what netns-up made, restore host settings" },
-	{ "wg-up", cmd_wg_up, "wg-up N                           bring the tunnel N0 up inside N" },
+	{ "wg-up", cmd_wg_up, "wg-up N [--foreground]            bring the tunnel N0 up inside N (and watch it)" },
 	{ "wg-down", cmd_wg_down, "wg-down N                         take the tunnel down, keep the kill switch" },
 	{ "status", cmd_status, "status [N] [--json]               show namespaces, links, rulesets, tunnel, DNS" },
 	{ "check", cmd_check, "check N [--max-handshake-age S]   exit 1 with the reason when N is not as it should be" },

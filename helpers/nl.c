@@ -403,3 +403,44 @@ int nl_conntrack_flush(int family) {
 	}
 	return -EPROTO;
 }
+
+int nl_link_monitor_open(void) {
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int nl_link_monitor_read(int fd, int ifindex) {
+	char buf[NL_BUF];
+	int gone = 0;
+
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		size_t left;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return gone;
+			/* ENOBUFS: events were lost; the caller checks the link
+			 * itself. */
+			return errno == ENOBUFS ? gone : -errno;
+		}
+		left = (size_t)n;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+			const struct ifinfomsg *ifi = NLMSG_DATA(h);
+			if (h->nlmsg_type == RTM_DELLINK && h->nlmsg_len >= NLMSG_LENGTH(sizeof(*ifi)) &&
+			    ifi->ifi_index == ifindex)
+				gone = 1;
+		}
+	}
+}

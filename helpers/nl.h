@@ -27,6 +27,11 @@ int nl_route_get(const struct ipaddr *dst, int *oif);
  * `conntrack -F` does. */
 int nl_conntrack_flush(int family);
 
+/* Link events of the current namespace: open a socket subscribed to them;
+ * read what is pending and return 1 when ifindex was deleted, else 0. */
+int nl_link_monitor_open(void);
+int nl_link_monitor_read(int fd, int ifindex);
+
 struct nl_link {
 	int ifindex;
 	char name[16];

@@ -9,6 +9,7 @@
  *   host-sysctl   host sysctls changed, with their original values
  *   wg            written by wg-up: implementation=, ifname=, and for
  *                 wireguard-go socket= (the UAPI socket name) and pid=
+ *   wg-stopping   exists while wg-down (or a teardown) runs
  *   resolv.conf   the namespace's resolv.conf (also in $NETNS_ETCDIR/N/)
  *   wireguard-go.log  wireguard-go's output when stderr is not the journal */
 #pragma once
@@ -23,6 +24,7 @@
 #define STATE_WG "wg"
 #define STATE_RESOLV "resolv.conf"
 #define STATE_WG_LOG "wireguard-go.log"
+#define STATE_WG_STOPPING "wg-stopping"
 
 struct ns_names {
 	char ns[NS_NAME_MAX + 1];

@@ -39,6 +39,14 @@ vc() {
 		VPN_CONFINEMENT_RESOLVE_ATTEMPTS=2 "$BUILD/vpn-confinement" "$@"
 }
 
+# The same, exec'd (nsenter and env exec), so $! of "vc_exec ... &" is the
+# helper's own pid.
+vc_exec() {
+	exec nsenter --net=/run/netns/$HOST env VPN_CONFINEMENT_CONFDIR=$tmp/conf \
+		VPN_CONFINEMENT_RUNDIR=$tmp/run VPN_CONFINEMENT_NETNS_ETCDIR=$tmp/etc \
+		"$BUILD/vpn-confinement" "$@"
+}
+
 export HOST PEER BUILD tmp
 export -f h p inside vc
 
@@ -239,6 +247,27 @@ t_check "resolv.conf files removed" bash -c "! test -e $tmp/run/$N/resolv.conf &
 # ([w]: so pgrep does not find the bash -c running it)
 t_check "no wireguard-go of ours left" bash -c "! pgrep -f '[w]ireguard-go -f vc-$N-'"
 t_check "wg-down again is fine" vc wg-down $N
+
+# --- wg-up --foreground supervises: a death is noticed, taken down, exit 1;
+# SIGTERM takes the tunnel down, exit 0
+vc_exec wg-up $N --foreground >/dev/null 2>$tmp/fg.err &
+fg=$!
+for _ in $(seq 100); do vc check $N >/dev/null 2>&1 && break; sleep 0.1; done
+t_check "supervised tunnel passes check" vc check $N
+t_check "HTTP through the supervised tunnel" inside $N curl -sf -m 5 -o /dev/null http://10.99.0.1:8080/
+inside $N ip link del ${N}0
+wait $fg
+t_check "supervisor exits 1 when the tunnel dies" test $? = 1
+t_check "supervisor says why" grep -q "the tunnel died" $tmp/fg.err
+t_check "the dead tunnel was taken down" bash -c "! test -e $tmp/run/$N/wg && ! pgrep -f '[w]ireguard-go -f vc-$N-'"
+t_check "base ruleset after the death" bash -c "inside $N nft list table inet vpn-confinement | grep -q 'policy drop'"
+vc_exec wg-up $N --foreground >/dev/null 2>$tmp/fg.err &
+fg=$!
+for _ in $(seq 100); do vc check $N >/dev/null 2>&1 && break; sleep 0.1; done
+kill -TERM $fg
+wait $fg
+t_check "supervisor exits 0 on SIGTERM" test $? = 0
+t_check "SIGTERM took the tunnel down" bash -c "! test -e $tmp/run/$N/wg && ! inside $N ip link show dev ${N}0 2>/dev/null"
 
 # --- a second namespace sharing the forwarding claim
 write_ini $N2 $tmp/wg.conf 192.168.152.1/24 192.168.152.5/24 8091:8091:tcp
