@@ -133,7 +133,7 @@ int main(int argc, char **argv) {
 			stats.namespaces_failed, stats.namespaces);
 	if (r == -EINVAL && stats.errors_unit)
 		log_msg(LOG_ERR, "errors that belong to no namespace: " ERRORS_UNIT " fails with them");
-	else if (r < 0)
+	if (r < 0 && r != -EINVAL)
 		log_msg(LOG_ERR, "output is incomplete: %s", strerror(-r));
 	log_msg(LOG_DEBUG, "%u namespaces (%u fail-closed), %u confined units, %u files in %.3f ms (%.3f ms CPU; reading the configuration: %.3f ms)",
 		stats.namespaces, stats.namespaces_failed, stats.units, stats.files,
