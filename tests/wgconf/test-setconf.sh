@@ -9,6 +9,8 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 here=$T_TOP/tests/wgconf
+# The system python (a version manager's shim can take a second to start).
+py=/usr/bin/python3; [ -x "$py" ] || py=python3
 t_require_root
 for tool in wg wg-quick wireguard-go ip nsenter; do
 	command -v $tool >/dev/null || { t_fail "$tool is not installed"; t_done; }
@@ -52,7 +54,7 @@ load() {
 		return 1
 	fi
 	wg showconf "$ifname" >"$tmp/show" &&
-		python3 "$here/normalize-setconf.py" "$tmp/show" | grep -v '^listenport=' >"$2"
+		"$py" "$here/normalize-setconf.py" "$tmp/show" | grep -v '^listenport=' >"$2"
 }
 
 for conf in "$here"/valid/*.conf; do
