@@ -104,13 +104,32 @@ ip -n "$LAN" link set lanif up
 ip -n "$VPN" addr add 10.2.0.1/24 dev vpnif
 ip -n "$VPN" addr add 10.2.0.3/24 dev vpnif
 ip -n "$VPN" link set vpnif up
+# WireGuard links have no neighbour discovery; these veths playing N0 get
+# static neighbours so the rulesets (which allow no ND on N0) are what is
+# tested. static_neigh NS_A IF_A NS_B IF_B ADDR_A ADDR_B
+static_neigh() {
+	local mac_a mac_b
+	mac_a=$(ip -n "$1" -br link show "$2" | awk '{ print $3 }')
+	mac_b=$(ip -n "$3" -br link show "$4" | awk '{ print $3 }')
+	ip -n "$1" neigh replace "$6" lladdr "$mac_b" dev "$2" nud permanent
+	ip -n "$3" neigh replace "$5" lladdr "$mac_a" dev "$4" nud permanent
+}
+# IPv6 on the tunnel's link, though the proton wg config has no IPv6 address.
+ip -n "$IN" addr add fd42::2/64 dev proton0 nodad
+ip -n "$VPN" addr add fd42::1/64 dev vpnif nodad
+ip -n "$IN" -6 route add default via fd42::1 dev proton0
+static_neigh "$IN" proton0 "$VPN" vpnif fd42::2 fd42::1
 set +e
 
 serve() { # netns proto port [address]: answers "ok" to anything
 	local n=$1 proto=$2 port=$3 bind=""
 	# UDP answers must come from the address asked.
 	[ -n "${4:-}" ] && bind=",bind=$4"
-	if [ "$proto" = tcp ]; then
+	if [ "$proto" = tcp6 ]; then
+		nsenter --net=/run/netns/"$n" socat TCP6-LISTEN:"$port",ipv6only=1,reuseaddr,fork SYSTEM:'read -r x; echo ok' &
+	elif [ "$proto" = udp6 ]; then
+		nsenter --net=/run/netns/"$n" socat -T1 UDP6-RECVFROM:"$port",ipv6only=1,reuseaddr,fork$bind SYSTEM:'read -r x; echo ok' &
+	elif [ "$proto" = tcp ]; then
 		nsenter --net=/run/netns/"$n" socat TCP-LISTEN:"$port",reuseaddr,fork$bind SYSTEM:'read -r x; echo ok' &
 	else
 		nsenter --net=/run/netns/"$n" socat -T1 UDP-RECVFROM:"$port",reuseaddr,fork$bind SYSTEM:'read -r x; echo ok' &
@@ -126,13 +145,16 @@ serve "$VPN" udp 53 10.2.0.1
 serve "$VPN" udp 53 10.2.0.3
 serve "$VPN" udp 5353 10.2.0.3
 serve "$VPN" tcp 80
+serve "$VPN" tcp6 80
 sleep 0.5
 # probe FROM_NS PROTO ADDR PORT [SOURCE]: succeeds when "ok" comes back.
 probe() {
 	local n=$1 proto=$2 addr=$3 port=$4 src=${5:-} opt=""
 	[ -n "$src" ] && opt=",bind=$src"
-	if [ "$proto" = tcp ]; then
-		in_ns "$n" timeout 3 socat -T2 - TCP:"$addr":"$port",connect-timeout=2$opt </dev/null 2>/dev/null | grep -q ok
+	if [ "$proto" = tcp ] || [ "$proto" = tcp6 ]; then
+		in_ns "$n" timeout 3 socat -T2 - "${proto^^}":"$addr":"$port",connect-timeout=2$opt </dev/null 2>/dev/null | grep -q ok
+	elif [ "$proto" = udp6 ]; then
+		echo q | in_ns "$n" timeout 3 socat -T2 - UDP6:"$addr":"$port"$opt 2>/dev/null | grep -q ok
 	else
 		echo q | in_ns "$n" timeout 3 socat -T2 - UDP:"$addr":"$port"$opt 2>/dev/null | grep -q ok
 	fi
@@ -145,6 +167,7 @@ t_check "control: LAN reaches an unmapped port (no ruleset)" probe "$LAN" tcp 19
 t_check "control: a client outside AccessibleFrom reaches 9091 (no ruleset)" probe "$LAN" tcp 192.168.15.1 9091 172.30.0.1
 t_check "control: VPN side reaches a non-open port (no ruleset)" probe "$VPN" tcp 10.2.0.2 51414
 t_check "control: DNS to a non-VPN server on 53 (no ruleset)" probe "$IN" udp 10.2.0.3 53
+t_check "control: IPv6 through the tunnel link (no ruleset)" probe "$IN" tcp6 '[fd42::1]' 80
 
 t_check "base loads" in_ns "$IN" nft -f "$work/proton/base.nft"
 t_check "base: lo works" probe "$IN" tcp 127.0.0.1 9091
@@ -163,6 +186,9 @@ t_check_not "full: other ports closed to the tunnel" probe "$VPN" tcp 10.2.0.2 5
 t_check_not "full: mapped port not from the tunnel" probe "$VPN" tcp 10.2.0.2 9091
 t_check "full: DNS to the VPN's server through the tunnel" probe "$IN" udp 10.2.0.1 53
 t_check "full: other UDP through the tunnel" probe "$IN" udp 10.2.0.3 5353
+before=$(counter output_drop)
+t_check_not "full: no IPv6 out for a config without an IPv6 address" probe "$IN" tcp6 '[fd42::1]' 80
+t_check "full: ... dropped by the output chain" test "$(counter output_drop)" -gt "$before"
 before=$(counter dns_drop)
 t_check_not "full: DNS to another server through the tunnel is dropped" probe "$IN" udp 10.2.0.3 53
 t_check "full: ... by dns-restrict (counter $before -> $(counter dns_drop))" test "$(counter dns_drop)" -gt "$before"
@@ -174,4 +200,44 @@ t_check "full: ... dropped by dns-restrict" test "$(counter dns_drop)" -gt "$bef
 ip -n "$IN" route del 10.2.0.1/32
 t_check "full: output drops are counted" test "$(counter output_drop)" -gt 0
 t_check "full: input drops are counted" test "$(counter input_drop)" -gt 0
+
+# ---- IPv6 with the "dual" case: dual-stack tunnel (dual0), IPv6 bridge
+# addresses, AccessibleFrom=fd00:1::/64, PortMapping=9091:9091:tcp.
+IN=rs6i$tag LAN=rs6l$tag VPN=rs6v$tag
+addns "$IN" && addns "$LAN" && addns "$VPN" || { t_fail "IPv6 lab namespaces"; t_done; }
+set -e
+for n in "$IN" "$LAN" "$VPN"; do ip -n "$n" link set lo up; done
+ip -n "$IN" link add veth-dual type veth peer name lanif netns "$LAN"
+ip -n "$IN" link add dual0 type veth peer name vpnif netns "$VPN"
+ip -n "$IN" addr add 192.168.15.1/24 dev veth-dual
+ip -n "$IN" addr add fd93:9701:1d00::2/64 dev veth-dual nodad
+ip -n "$IN" addr add 10.66.1.2/24 dev dual0
+ip -n "$IN" addr add fc00:bbbb:bbbb:bb01::1:2/64 dev dual0 nodad
+ip -n "$IN" link set veth-dual up
+ip -n "$IN" link set dual0 up
+ip -n "$IN" route add default via 10.66.1.1 dev dual0
+ip -n "$IN" -6 route add default via fc00:bbbb:bbbb:bb01::1 dev dual0
+ip -n "$IN" -6 route add fd00:1::/64 via fd93:9701:1d00::1 dev veth-dual
+ip -n "$IN" -6 route add fd00:9::/64 via fd93:9701:1d00::1 dev veth-dual
+ip -n "$LAN" addr add fd93:9701:1d00::1/64 dev lanif nodad
+ip -n "$LAN" addr add fd00:1::1/128 dev lanif nodad
+ip -n "$LAN" addr add fd00:9::1/128 dev lanif nodad
+ip -n "$LAN" link set lanif up
+ip -n "$VPN" addr add 10.66.1.1/24 dev vpnif
+ip -n "$VPN" addr add fc00:bbbb:bbbb:bb01::1/64 dev vpnif nodad
+ip -n "$VPN" link set vpnif up
+static_neigh "$IN" dual0 "$VPN" vpnif fc00:bbbb:bbbb:bb01::1:2 fc00:bbbb:bbbb:bb01::1
+set +e
+serve "$IN" tcp6 9091
+serve "$VPN" tcp6 80
+serve "$VPN" udp6 53 '[fc00:bbbb:bbbb:bb01::1]' 
+sleep 0.5
+t_check "control: IPv6 client outside AccessibleFrom reaches 9091 (no ruleset)" \
+	probe "$LAN" tcp6 '[fd93:9701:1d00::2]' 9091 '[fd00:9::1]'
+t_check "dual: full loads" in_ns "$IN" nft -f "$work/dual/full.nft"
+t_check "dual: IPv6 mapped port from the bridge subnet (ND both ways)" probe "$LAN" tcp6 '[fd93:9701:1d00::2]' 9091
+t_check "dual: IPv6 mapped port from AccessibleFrom" probe "$LAN" tcp6 '[fd93:9701:1d00::2]' 9091 '[fd00:1::1]'
+t_check_not "dual: not from outside AccessibleFrom" probe "$LAN" tcp6 '[fd93:9701:1d00::2]' 9091 '[fd00:9::1]'
+t_check "dual: IPv6 out through the tunnel" probe "$IN" tcp6 '[fc00:bbbb:bbbb:bb01::1]' 80
+t_check "dual: IPv6 DNS to the VPN's server" probe "$IN" udp6 '[fc00:bbbb:bbbb:bb01::1]' 53
 t_done
