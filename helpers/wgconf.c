@@ -933,7 +933,9 @@ int wgconf_write_setconf(const struct wg_config *c, FILE *f) {
 				ipnet_str(&peer->allowed_ips[j], buf), last ? "\n" : "");
 		}
 		if (peer->has_endpoint) {
-			bool v6 = peer->endpoint_is_ip && peer->endpoint_ip.family == AF_INET6;
+			/* By the text, so that a caller that swaps in a resolved
+			 * IPv6 address still gets brackets. */
+			bool v6 = strchr(peer->endpoint_host, ':') != NULL;
 			fprintf(f, "Endpoint = %s%s%s:%u\n", v6 ? "[" : "", peer->endpoint_host,
 				v6 ? "]" : "", peer->endpoint_port);
 		}
