@@ -349,7 +349,7 @@ static int render_instance(const struct ctx *x, const struct ns_out *ns, const c
 static int write_namespace(struct ctx *x, const struct ns_out *ns) {
 	char unit[NS_UNIT_NAME_SIZE];
 	_cleanup_free_ char *wants_target = NULL;
-	int r;
+	int r, first_error = 0;
 
 	/* The loader validated these; be sure. */
 	if (!ns_name_valid(ns->name))
@@ -389,8 +389,13 @@ static int write_namespace(struct ctx *x, const struct ns_out *ns) {
 			if (asprintf(&dir, "%s.d", ns->units[i]) < 0)
 				return -ENOMEM;
 			r = write_link(x, dir, NULL, CONFINEMENT_DROPIN, target);
-			if (r < 0)
+			if (r == -ENOMEM)
 				return r;
+			if (r < 0) {
+				/* Recorded; confine the others all the same. */
+				first_error = first_error ?: r;
+				continue;
+			}
 			x->stats->units++;
 		}
 	}
@@ -423,7 +428,7 @@ static int write_namespace(struct ctx *x, const struct ns_out *ns) {
 	x->stats->namespaces++;
 	if (ns->failed)
 		x->stats->namespaces_failed++;
-	return 0;
+	return first_error;
 }
 
 /* ---- errors that belong to no namespace --------------------------------- */
@@ -549,6 +554,7 @@ int generate(const struct gen_paths *paths, int out_fd, struct diag *d, struct g
 	char **global = NULL;
 	size_t n_global = 0, n_loaded;
 	bool config_errors = false;
+	int write_error = 0;
 	struct timespec start, end;
 	int r;
 
@@ -610,8 +616,12 @@ int generate(const struct gen_paths *paths, int out_fd, struct diag *d, struct g
 		}
 		r = write_namespace(&x, &ns);
 		strv_free(ns.errors, ns.n_errors);
-		if (r < 0)
+		/* A write error is recorded; the other namespaces' confinement
+		 * is still written. */
+		if (r == -ENOMEM)
 			goto out;
+		if (r < 0 && write_error == 0)
+			write_error = r;
 	}
 
 	/* Errors about files that gave no namespace: one that could not be
@@ -638,8 +648,10 @@ int generate(const struct gen_paths *paths, int out_fd, struct diag *d, struct g
 			if (r >= 0)
 				r = write_namespace(&x, &ns);
 			strv_free(ns.errors, ns.n_errors);
-			if (r < 0)
+			if (r == -ENOMEM)
 				goto out;
+			if (r < 0 && write_error == 0)
+				write_error = r;
 			continue;
 		}
 		s = diag_format(e);
@@ -651,10 +663,13 @@ int generate(const struct gen_paths *paths, int out_fd, struct diag *d, struct g
 	}
 	if (n_global > 0) {
 		r = write_errors_unit(&x, global, n_global);
-		if (r < 0)
-			goto out;
+		if (r < 0 && write_error == 0)
+			write_error = r;
 	}
-	r = config_errors || d->n_errors > 0 ? -EINVAL : 0;
+	if (write_error < 0)
+		r = write_error == -EINVAL ? -EIO : write_error;
+	else
+		r = config_errors || d->n_errors > 0 ? -EINVAL : 0;
 out:
 	strv_free(global, n_global);
 	return r;

@@ -180,6 +180,20 @@ if $has_verify; then
 	t_check "  and names it" grep -q "NoSuchSetting" <<<"$out"
 fi
 
+# A write error is loud, and the rest is still confined: here the drop-in
+# directory of radarr.service is taken by a file.
+w=$tmp/write-error
+mkdir -p "$w/normal"
+: >"$w/normal/radarr.service.d"
+VPN_CONFINEMENT_CONFDIR=$here/02-several/input "$gen" "$w/normal" 2>"$w/log"
+t_check "write error: exit status 1" [ $? = 1 ]
+t_check "write error: reported" grep -q "cannot create link 'radarr.service.d/50-vpn-confinement.conf'" "$w/log"
+for u in sonarr prowlarr transmission; do
+	t_check "write error: $u.service is confined all the same" \
+		grep -q '^NetworkNamespacePath=' "$w/normal/$u.service.d/50-vpn-confinement.conf"
+done
+t_check "write error: the namespaces are written" [ -L "$w/normal/multi-user.target.wants/vpn-ns@tr.service" ]
+
 # Determinism: the same input twice gives byte-identical trees.
 out1=$tmp/det1 out2=$tmp/det2
 run_generator "$here/02-several/input" "$out1" "$out1/log" >/dev/null
