@@ -150,7 +150,8 @@ lab_up() {
 
 	# The VPN provider's WireGuard server, userspace, in INET. Its control
 	# socket (/var/run/wireguard/vsSFX.sock) is named uniquely for this run.
-	wg genkey >"$LAB_DIR/keys/server.key" && wg pubkey <"$LAB_DIR/keys/server.key" >"$LAB_DIR/keys/server.pub" || return 1
+	touch "$LAB_DIR/log/srv-inet.log" "$LAB_DIR/log/srv-lanin.log" "$LAB_DIR/log/srv-lanout.log" "$LAB_DIR/log/srv-host.log"
+	(umask 077; wg genkey >"$LAB_DIR/keys/server.key") && wg pubkey <"$LAB_DIR/keys/server.key" >"$LAB_DIR/keys/server.pub" || return 1
 	LAB_WG_SOCKS+=("/var/run/wireguard/$LAB_WGSRV.sock")
 	WG_PROCESS_FOREGROUND=1 lab_bg "$LAB_INET" wireguard-go -f "$LAB_WGSRV" >"$LAB_DIR/log/wgsrv.log" 2>&1
 	wait_for 5 test -S "/var/run/wireguard/$LAB_WGSRV.sock" || { echo "wg server did not start" >&2; return 1; }
@@ -243,7 +244,7 @@ lab_cleanup() {
 lab_client() {
 	local n=$1 idx=$2 v6=${3:-}
 	local key=$LAB_DIR/keys/$n.key
-	wg genkey >"$key" && wg pubkey <"$key" >"$LAB_DIR/keys/$n.pub" || return 1
+	(umask 077; wg genkey >"$key") && wg pubkey <"$key" >"$LAB_DIR/keys/$n.pub" || return 1
 	local a4=192.0.2.$((2 + idx)) a6=2001:db8:64::$((2 + idx))
 	wg set "$LAB_WGSRV" peer "$(cat "$LAB_DIR/keys/$n.pub")" allowed-ips "$a4/32,$a6/128" || return 1
 	local addr="$a4/32" dns=$WG_SRV_IP
@@ -406,6 +407,12 @@ obs_count() {
 	in_netns "$1" nft list table netdev "$2" |
 		sed -n "s/.*counter packets \([0-9]*\) bytes [0-9]* comment \"$3\".*/\1/p"
 }
+# obs_probe_sum NETNS TABLE: packets counted by the per-target probe counters.
+obs_probe_sum() {
+	in_netns "$1" nft list table netdev "$2" |
+		sed -n 's/.*counter packets \([0-9]*\) bytes [0-9]* comment "[a-z0-9]* [a-z]*".*/\1/p' |
+		awk '{ s += $1 } END { print s + 0 }'
+}
 obs_dump() { in_netns "$1" nft list table netdev "$2" | grep -v 'packets 0 ' | grep packets; }
 
 # probe_batch NS TARGETFILE OUTDIR: every kind of probe from inside NS to every
@@ -463,3 +470,25 @@ lab_wg_procs() {
 
 # diff_ok A B: no difference (shows the difference otherwise).
 diff_ok() { diff -u "$1" "$2" >&2; }
+
+# --- single probes, run in parallel --------------------------------------------
+
+# p_http NETNS URL / p_tcp NETNS ADDR PORT / p_udp NETNS ADDR PORT: succeed
+# when the lab server answered (bounded to ~1.5 s).
+p_http() { in_netns "$1" curl -gs --max-time 1.5 "$2" 2>/dev/null | grep -q '^peer='; }
+p_tcp() {
+	local a=$2; case $a in *:*) a="[$a]" ;; esac
+	in_netns "$1" socat -T1 - "TCP:$a:$3,connect-timeout=1" </dev/null 2>/dev/null | grep -q '^hello'
+}
+p_udp() {
+	local a=$2; case $a in *:*) a="[$a]" ;; esac
+	echo probe | in_netns "$1" timeout 2 socat -T1 - "UDP:$a:$3" 2>/dev/null | grep -q '^peer='
+}
+# pp NAME CMD...: run CMD in the background, its status into $PP/NAME;
+# pp_wait waits for all. pp_ok NAME / pp_failed NAME read the outcome.
+PP_PIDS=()
+pp() { local n=$1; shift; mkdir -p "$PP"; ( "$@"; echo $? >"$PP/$n" ) & PP_PIDS+=($!); }
+pp_wait() { wait "${PP_PIDS[@]}"; PP_PIDS=(); }
+pp_ok() { [ "$(cat "$PP/$1" 2>/dev/null)" = 0 ]; }
+pp_failed() { [ -n "$(cat "$PP/$1" 2>/dev/null)" ] && [ "$(cat "$PP/$1")" != 0 ]; }
+pp_clear() { rm -rf "$PP"; mkdir -p "$PP"; }

@@ -1,0 +1,172 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Root tier, real packets: a dual-stack namespace. IPv6 through the tunnel,
+# IPv6 to the LAN and bridge blocked, router advertisements ignored; port
+# mappings (host:from and namespaceAddress:to, tcp and udp, from the LAN in
+# AccessibleFrom, the host, not from the LAN outside it); an unmapped port
+# unreachable from everywhere; open VPN ports reachable from the peer only.
+# Each "blocked" check is paired with a positive control.
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/../lib.sh"
+source "$HERE/lab.sh"
+t_require_root
+lab_up || { t_fail "lab setup"; t_done; }
+
+I=1
+lab_testns B b
+lab_client "$B" "$I" v6 || { t_fail "client config"; t_done; }
+lab_ini "$B" "$I" v6 "PortMapping=18080:8080:tcp" "PortMapping=15353:5353:udp" "OpenVPNPort=51413:both"
+CIP=$(client_ip "$I") CIP6=$(client_ip6 "$I") NSIP=$(ns_ip "$I") NSIP6=$(ns_ip6 "$I") BR=$(br_ip "$I")
+T6=$LAB_DIR/targets6 P=$LAB_DIR/probes PP=$LAB_DIR/pp
+obs_default_targets6 "$I" v6 >"$T6"
+lines() { wc -l <"$1"; }
+new_lines() { tail -n "+$(($2 + 1))" "$1" | grep -c -- "$3"; }
+
+t_check "netns-up $B (dual-stack)" vc_ok netns-up "$B"
+t_check "wg-up $B (dual-stack)" vc_ok wg-up "$B"
+# The namespace's own servers: mapped (8080 tcp, 5353 udp), unmapped (7777),
+# open VPN port (51413).
+NSLOG=$LAB_DIR/log/srv-ns.log
+touch "$NSLOG"
+lab_bg "$B" python3 "$HERE/labsrv.py" "$NSLOG" http:8080 udp:5353 tcp:7777 udp:7777 tcp:51413 udp:51413
+wait_for 5 grep -q ready "$NSLOG" || t_fail "namespace server did not start"
+
+# --- IPv6 through the tunnel ------------------------------------------------------
+tun6() { in_ns "$B" curl -gs --max-time 2 "http://[$INET_IP6]:8080/" | grep -qx "peer=$CIP6"; }
+tun4() { in_ns "$B" curl -s --max-time 2 "http://$INET_IP:8080/" | grep -qx "peer=$CIP"; }
+t_check "tunnel (dual-stack): IPv4 HTTP, the server sees $CIP" wait_for 8 tun4
+t_check "IPv6 (dual-stack): HTTP over IPv6 goes through the tunnel, the server sees $CIP6" wait_for 4 tun6
+t_check "IPv6 (dual-stack): default route via ${B}0" bash -c "nsenter --net=/run/netns/$B ip -6 route show default | grep -q 'dev ${B}0'"
+
+# IPv6 to the LAN and the bridge (routed via the veth) is dropped ...
+obs_setup "$LAB_HOST" vclveth "veth-$B-br" daddr "$T6"
+probe_batch "$B" "$T6" "$P"
+n=$(obs_probe_sum "$LAB_HOST" vclveth)
+t_check "IPv6 (dual-stack): probes to the LAN and bridge IPv6 addresses: 0 on the veth ($n)" test "$n" = 0
+t_check "IPv6 (dual-stack): tcp/udp/icmp to the internet over IPv6 answered through the tunnel" \
+	test "$(cat "$P/inet6.tcp")$(cat "$P/inet6.udp")$(cat "$P/inet6.icmp")" = 000
+# ... and leaves via the veth without the namespace ruleset (control).
+obs_reset "$LAB_HOST" vclveth
+ns_open "$B"
+probe_batch "$B" "$T6" "$P"
+ns_restore "$B"
+missing=""
+for t in lanin6 bridge6; do for k in $PROBE_KINDS; do
+	[ "$(obs_count "$LAB_HOST" vclveth "$t $k")" -gt 0 ] || missing="$missing $t/$k"
+done; done
+t_check "control: without the namespace ruleset the same IPv6 probes leave via the veth${missing:+ (not seen:$missing)}" test -z "$missing"
+obs_delete "$LAB_HOST" vclveth
+
+# --- Port mappings: reachable ------------------------------------------------------
+pp_clear
+pp lanin-from-tcp p_http "$LAB_LANIN" "http://$HOST_LANIN_IP:18080/"
+pp lanin-from-udp p_udp "$LAB_LANIN" "$HOST_LANIN_IP" 15353
+pp host-from-tcp p_http "$LAB_HOST" "http://$HOST_LANIN_IP:18080/"
+pp host-from-udp p_udp "$LAB_HOST" "$HOST_LANIN_IP" 15353
+pp host-to-tcp p_http "$LAB_HOST" "http://$NSIP:8080/"
+pp host-to-udp p_udp "$LAB_HOST" "$NSIP" 5353
+pp lanin-to-tcp p_http "$LAB_LANIN" "http://$NSIP:8080/"
+pp lanin-to-udp p_udp "$LAB_LANIN" "$NSIP" 5353
+pp lanin-to6-tcp p_http "$LAB_LANIN" "http://[$NSIP6]:8080/"
+pp peer-open-tcp p_tcp "$LAB_INET" "$CIP" 51413
+pp peer-open-udp p_udp "$LAB_INET" "$CIP" 51413
+pp_wait
+t_check "port mapping: from the LAN in AccessibleFrom, host:18080/tcp reaches the namespace's :8080" pp_ok lanin-from-tcp
+t_check "port mapping: from the LAN in AccessibleFrom, host:15353/udp reaches the namespace's :5353" pp_ok lanin-from-udp
+t_check "port mapping: the LAN client's own address is what the namespace server sees" grep -q "http 8080 $LANIN_IP\$" "$NSLOG"
+t_check "port mapping: from the host itself, host:18080/tcp" pp_ok host-from-tcp
+t_check "port mapping: from the host itself, host:15353/udp" pp_ok host-from-udp
+t_check "port mapping: namespaceAddress:8080/tcp from the host" pp_ok host-to-tcp
+t_check "port mapping: namespaceAddress:5353/udp from the host" pp_ok host-to-udp
+t_check "port mapping: namespaceAddress:8080/tcp from the LAN in AccessibleFrom" pp_ok lanin-to-tcp
+t_check "port mapping: namespaceAddress:5353/udp from the LAN in AccessibleFrom" pp_ok lanin-to-udp
+t_check "port mapping: [namespaceAddressIPv6]:8080/tcp from the IPv6 LAN in AccessibleFrom" pp_ok lanin-to6-tcp
+t_check "open VPN port: the peer reaches 51413/tcp through the tunnel" pp_ok peer-open-tcp
+t_check "open VPN port: the peer reaches 51413/udp through the tunnel" pp_ok peer-open-udp
+pp_ok lanin-from-tcp && pp_ok lanin-from-udp; lanin_from=$?
+
+# --- blocked: outside AccessibleFrom, unmapped port, open port via the veth ------
+blocked_batch() {
+	pp_clear
+	pp lanout-from-tcp p_http "$LAB_LANOUT" "http://$HOST_LANOUT_IP:18080/"
+	pp lanout-from-udp p_udp "$LAB_LANOUT" "$HOST_LANOUT_IP" 15353
+	pp lanout-to-tcp p_http "$LAB_LANOUT" "http://$NSIP:8080/"
+	pp lanout-to-udp p_udp "$LAB_LANOUT" "$NSIP" 5353
+	local w n
+	for w in host:$LAB_HOST lanin:$LAB_LANIN lanout:$LAB_LANOUT; do
+		n=${w#*:} w=${w%%:*}
+		pp "$w-7777-tcp" p_tcp "$n" "$NSIP" 7777
+		pp "$w-7777-udp" p_udp "$n" "$NSIP" 7777
+	done
+	pp peer-7777-tcp p_tcp "$LAB_INET" "$CIP" 7777
+	pp peer-7777-udp p_udp "$LAB_INET" "$CIP" 7777
+	pp peer-7777-tcp6 p_tcp "$LAB_INET" "$CIP6" 7777
+	pp lanin-open-tcp p_tcp "$LAB_LANIN" "$NSIP" 51413
+	pp lanin-open-udp p_udp "$LAB_LANIN" "$NSIP" 51413
+	pp_wait
+}
+# The host also routes for the LAN outside AccessibleFrom (worst case: the
+# runtime turns forwarding on only where AccessibleFrom needs it).
+lanout_fwd=$(in_host sysctl -n net.ipv4.conf.lanout0.forwarding)
+in_host sysctl -qw net.ipv4.conf.lanout0.forwarding=1
+m=$(lines "$NSLOG")
+blocked_batch
+t_check "port mapping: from the LAN outside AccessibleFrom, host:18080/tcp does not reach" pp_failed lanout-from-tcp
+t_check "port mapping: from the LAN outside AccessibleFrom, host:15353/udp does not reach" pp_failed lanout-from-udp
+t_check "port mapping: from the LAN outside AccessibleFrom, namespaceAddress:8080/tcp does not reach" pp_failed lanout-to-tcp
+t_check "port mapping: from the LAN outside AccessibleFrom, namespaceAddress:5353/udp does not reach" pp_failed lanout-to-udp
+t_check "port mapping: the namespace servers saw nothing from $LANOUT_IP" test "$(new_lines "$NSLOG" "$m" " $LANOUT_IP\$")" = 0
+for w in host lanin lanout peer; do
+	t_check "unmapped port 7777/tcp on 0.0.0.0 unreachable from $w" pp_failed "$w-7777-tcp"
+	t_check "unmapped port 7777/udp on 0.0.0.0 unreachable from $w" pp_failed "$w-7777-udp"
+done
+t_check "unmapped port 7777/tcp unreachable from the peer over IPv6" pp_failed peer-7777-tcp6
+t_check "unmapped port 7777: the namespace server saw nothing" test "$(new_lines "$NSLOG" "$m" "^[a-z]* 7777 ")" = 0
+t_check "open VPN port 51413/tcp not reachable from the LAN via the veth" pp_failed lanin-open-tcp
+t_check "open VPN port 51413/udp not reachable from the LAN via the veth" pp_failed lanin-open-udp
+# Control: without the namespace ruleset and the host table (and with a route
+# back to the LAN outside AccessibleFrom) the same probes get through.
+ns_open "$B"
+host_guard_off "$B"
+in_ns "$B" ip route add "$LANOUT_NET" via "$BR"
+blocked_batch
+in_ns "$B" ip route del "$LANOUT_NET" via "$BR"
+host_guard_on "$B"
+ns_restore "$B"
+in_host sysctl -qw net.ipv4.conf.lanout0.forwarding="$lanout_fwd"
+t_check "control: without the namespace ruleset and host table the LAN outside AccessibleFrom reaches namespaceAddress:8080/tcp and :5353/udp" \
+	bash -c "[ \"\$(cat $PP/lanout-to-tcp)\$(cat $PP/lanout-to-udp)\" = 00 ]"
+t_check "control: the same host:18080/tcp and host:15353/udp probes from the LAN inside AccessibleFrom got through (above)" test "$lanin_from" = 0
+missing=""
+for w in host lanin lanout peer; do for k in tcp udp; do pp_ok "$w-7777-$k" || missing="$missing $w/$k"; done; done
+pp_ok peer-7777-tcp6 || missing="$missing peer/tcp6"
+t_check "control: without the namespace ruleset and host table 7777 is reached from host, both LANs and the peer${missing:+ (not:$missing)}" test -z "$missing"
+t_check "control: without the namespace ruleset and host table 51413 is reached from the LAN via the veth" \
+	bash -c "[ \"\$(cat $PP/lanin-open-tcp)\$(cat $PP/lanin-open-udp)\" = 00 ]"
+
+# --- Router advertisements --------------------------------------------------------
+ra_effect() { # anything the RA could have created in the namespace
+	in_ns "$B" ip -6 addr show | grep 2001:db8:99:
+	in_ns "$B" ip -6 route show | grep -E '2001:db8:99:|via fe80::5'
+}
+ra_send() { in_host python3 "$HERE/ra.py" "$B-br" 2001:db8:99:: && sleep 0.3; }
+ra_send
+t_check "IPv6: a router advertisement injected on $B-br creates no address or route" test -z "$(ra_effect)"
+# Each layer alone: sysctls hold without the ruleset ...
+ns_open "$B"
+ra_send
+t_check "IPv6: ... also with the namespace ruleset replaced by accept-all (the sysctls hold)" test -z "$(ra_effect)"
+# ... and (control) the same RA takes effect with neither.
+for k in accept_ra=2 autoconf=1 forwarding=0 disable_ipv6=0; do
+	in_ns "$B" sysctl -qw "net.ipv6.conf.veth-$B.$k"
+done
+ra_send
+ra_took() { [ -n "$(ra_effect)" ]; }
+t_check "control: with accept-all and accept_ra=2 the same RA creates an address/route" wait_for 3 ra_took
+ns_restore "$B"
+
+# --- down ----------------------------------------------------------------------------
+kill "${LAB_PIDS[-1]}" 2>/dev/null
+t_check "wg-down $B" vc_ok wg-down "$B"
+t_check "netns-down $B" vc_ok netns-down "$B"
+t_done
