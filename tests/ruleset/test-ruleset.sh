@@ -234,7 +234,34 @@ serve "$VPN" udp6 53 '[fc00:bbbb:bbbb:bb01::1]'
 sleep 0.5
 t_check "control: IPv6 client outside AccessibleFrom reaches 9091 (no ruleset)" \
 	probe "$LAN" tcp6 '[fd93:9701:1d00::2]' 9091 '[fd00:9::1]'
+# A rogue router advertisement from the LAN side (needs the sender's
+# link-local address out of DAD).
+ra_leaves_trace() { # true when the namespace took an address or a route from it
+	in_ns "$IN" ip -6 addr show dev veth-dual | grep -q 2001:db8:77: ||
+		in_ns "$IN" ip -6 route show | grep -q '^default.*veth-dual'
+}
+send_ra() {
+	local i
+	for i in $(seq 50); do
+		ip -n "$LAN" -6 addr show dev lanif scope link | grep -q tentative || break
+		sleep 0.1
+	done
+	in_ns "$LAN" python3 "$T_TOP/tests/ruleset/send-ra.py" lanif
+	sleep 0.5
+}
+send_ra
+t_check "control: without the ruleset a router advertisement configures the namespace" ra_leaves_trace
+ip -n "$IN" -6 addr flush dev veth-dual scope global
+ip -n "$IN" addr add fd93:9701:1d00::2/64 dev veth-dual nodad
+ip -n "$IN" -6 route flush dev veth-dual proto ra
+ip -n "$IN" -6 route del default dev veth-dual 2>/dev/null
+ip -n "$IN" -6 route add fd00:1::/64 via fd93:9701:1d00::1 dev veth-dual 2>/dev/null
+ip -n "$IN" -6 route add fd00:9::/64 via fd93:9701:1d00::1 dev veth-dual 2>/dev/null
+t_check_not "control: cleaned up" ra_leaves_trace
 t_check "dual: full loads" in_ns "$IN" nft -f "$work/dual/full.nft"
+send_ra
+t_check_not "dual: a router advertisement changes nothing under the ruleset" ra_leaves_trace
+t_check "dual: ... dropped and counted" test "$(in_ns "$IN" nft list counter inet vpn-confinement ra_drop | awk '/packets/ { print $2 }')" -gt 0
 t_check "dual: IPv6 mapped port from the bridge subnet (ND both ways)" probe "$LAN" tcp6 '[fd93:9701:1d00::2]' 9091
 t_check "dual: IPv6 mapped port from AccessibleFrom" probe "$LAN" tcp6 '[fd93:9701:1d00::2]' 9091 '[fd00:1::1]'
 t_check_not "dual: not from outside AccessibleFrom" probe "$LAN" tcp6 '[fd93:9701:1d00::2]' 9091 '[fd00:9::1]'
