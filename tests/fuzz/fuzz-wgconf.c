@@ -3,7 +3,8 @@
  * wgconf_parse. When they parse, the setconf rendering is checked too: put
  * back together with the wg-quick-only settings it must parse again to the
  * same config (so the renderer only writes what the parser reads, and the
- * parser loses nothing), and no diagnostic may quote a key of the config. */
+ * parser loses nothing). No diagnostic may quote key material, whether the
+ * input parsed or not. */
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -93,34 +94,72 @@ static char *render_quick(const struct wg_config *c, size_t *len) {
 	return out;
 }
 
-/* Whether a window of key text has a non-letter: windows of letters only
- * could be the parser's own words ("WireGuard"), which a key may spell. */
-static bool has_non_letter(const char *s, size_t n) {
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
-			return true;
+static bool is_b64(unsigned char c) {
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '+' || c == '/' || c == '=';
+}
+
+/* Whether 8 characters look like key text and could not come from the
+ * parser's own words or rendered values: an upper-case letter, a lower-case
+ * letter and a digit, '+' or '/' (its words are letters, its numbers digits,
+ * its addresses lower-case hex, and quoted input never has 8 base64
+ * characters in a row). */
+static bool key_like(const char *w) {
+	bool upper = false, lower = false, other = false;
+
+	for (size_t i = 0; i < 8; i++) {
+		upper |= w[i] >= 'A' && w[i] <= 'Z';
+		lower |= w[i] >= 'a' && w[i] <= 'z';
+		other |= (w[i] >= '0' && w[i] <= '9') || w[i] == '+' || w[i] == '/';
+	}
+	return upper && lower && other;
+}
+
+/* Whether a message quotes 8 key-like characters of text. */
+static bool messages_quote(const struct diag *d, const char *text, size_t len) {
+	for (size_t e = 0; e < d->n; e++) {
+		const char *m = d->entries[e].message;
+		size_t mlen = strlen(m);
+		for (size_t i = 0; i + 8 <= len; i++)
+			if (key_like(text + i) && memmem(m, mlen, text + i, 8))
+				return true;
+	}
 	return false;
 }
 
-/* Whether any message quotes 8 characters of a base64 key of c. */
-static bool messages_quote_keys(const struct diag *d, const struct wg_config *c) {
-	char keys[2 + 2 * 64][WG_KEY_B64_LEN + 1];
-	size_t n = 0;
+/* Whether a message quotes key material: any 8 key-like characters of a
+ * run of 16 or more base64 characters in the input (keys, or most of one). */
+static bool messages_quote_input_keys(const struct diag *d, const uint8_t *data, size_t size) {
+	size_t i = 0;
 
-	wg_key_to_base64(keys[n++], c->private_key);
-	for (size_t i = 0; i < c->n_peers && n + 2 <= ELEMENTSOF(keys); i++) {
-		wg_key_to_base64(keys[n++], c->peers[i].public_key);
-		if (c->peers[i].has_preshared_key)
-			wg_key_to_base64(keys[n++], c->peers[i].preshared_key);
+	while (i < size) {
+		size_t run = 0;
+		while (i + run < size && is_b64(data[i + run]))
+			run++;
+		if (run >= 16 && messages_quote(d, (const char *)data + i, run))
+			return true;
+		i += run ? run : 1;
 	}
-	for (size_t e = 0; e < d->n; e++)
-		for (size_t k = 0; k < n; k++)
-			for (size_t i = 0; i + 8 <= WG_KEY_B64_LEN; i++)
-				if (has_non_letter(keys[k] + i, 8) &&
-				    memmem(d->entries[e].message, strlen(d->entries[e].message),
-					   keys[k] + i, 8))
-					return true;
 	return false;
+}
+
+/* The same for the keys of a parsed config, in their canonical text. */
+static bool messages_quote_config_keys(const struct diag *d, const struct wg_config *c) {
+	char key[WG_KEY_B64_LEN + 1];
+	bool found;
+
+	wg_key_to_base64(key, c->private_key);
+	found = messages_quote(d, key, WG_KEY_B64_LEN);
+	for (size_t i = 0; !found && i < c->n_peers; i++) {
+		wg_key_to_base64(key, c->peers[i].public_key);
+		found = messages_quote(d, key, WG_KEY_B64_LEN);
+		if (!found && c->peers[i].has_preshared_key) {
+			wg_key_to_base64(key, c->peers[i].preshared_key);
+			found = messages_quote(d, key, WG_KEY_B64_LEN);
+		}
+	}
+	explicit_wipe(key, sizeof(key));
+	return found;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -132,6 +171,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	int r;
 
 	r = wgconf_parse("fuzz.conf", (const char *)data, size, &c, &d);
+	if (messages_quote_input_keys(&d, data, size))
+		abort();
 	if (r != 0) {
 		if (c || d.n_errors == 0)
 			abort(); /* a failure must say why, and leave nothing */
@@ -140,7 +181,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	}
 	if (d.n_errors != 0 || c->n_peers == 0 || c->n_addresses == 0 || c->n_dns == 0)
 		abort();
-	if (messages_quote_keys(&d, c))
+	if (messages_quote_config_keys(&d, c))
 		abort();
 
 	text = render_quick(c, &len);
