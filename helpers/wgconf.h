@@ -79,8 +79,9 @@ DEFINE_PTR_CLEANUP(struct wg_config, wg_config_free)
 bool wg_config_has_family(const struct wg_config *c, int family);
 
 /* Strict base64 (44 characters, '=' last, zero padding bits) to a 32-byte
- * key, and back (out gets WG_KEY_B64_LEN characters and a NUL). The decoder
- * has no branches on the key's data; it returns 0 or -EINVAL. */
+ * key, and back (out gets WG_KEY_B64_LEN characters and a NUL). Neither
+ * branches nor indexes a table on the key's characters. The decoder returns
+ * 0 or -EINVAL. */
 int wg_key_from_base64(uint8_t key[WG_KEY_LEN], const char *s);
 void wg_key_to_base64(char out[WG_KEY_B64_LEN + 1], const uint8_t key[WG_KEY_LEN]);
 
