@@ -110,6 +110,9 @@ lab_up() {
 	for n in "$LAB_HOST" "$LAB_INET" "$LAB_LANIN" "$LAB_LANOUT"; do
 		ip netns add "$n" || return 1
 		ip -n "$n" link set lo up || return 1
+		# No DAD on the lab's own links: their addresses would change state
+		# (tentative -> valid) between two host snapshots.
+		in_netns "$n" sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0 || return 1
 	done
 	# veths made directly in their namespaces (no name ever in the root netns).
 	ip -n "$LAB_HOST" link add up0 type veth peer name eth0 netns "$LAB_INET" &&
@@ -447,7 +450,7 @@ probe_batch() {
 host_snapshot() {
 	{
 		echo "== ruleset"; in_host nft list ruleset
-		echo "== links"; in_host ip -o link show | sed -E 's/^[0-9]+: //; s/ link\/ether [0-9a-f:]+.*//'
+		echo "== links"; in_host ip -o link show | sed -E 's/^[0-9]+: //; s/@if[0-9]+//; s/ link\/ether [0-9a-f:]+.*//'
 		echo "== addrs"; in_host ip -o addr show | sed -E 's/^[0-9]+: //; s/valid_lft.*//'
 		echo "== routes4"; in_host ip -4 route show table all
 		echo "== routes6"; in_host ip -6 route show table all
