@@ -174,7 +174,9 @@ t_check "netns-up again converges" vc netns-up $N
 rules2=$(inside $N nft list ruleset; h nft list table inet vpn-confinement-$N)
 t_check "a second netns-up doubles no rule" test "$rules1" = "$rules2"
 
-# --- wg-up
+# --- wg-up (with a link of the host already named like the tunnel, as a
+# host's own "wg0" would be: it must not matter)
+h ip link add name ${N}0 type bridge
 out=$(vc wg-up $N 2>$tmp/wgup.err)
 rc=$?
 t_check "wg-up succeeds" test $rc = 0
@@ -192,6 +194,8 @@ t_check "resolv.conf in the run dir and NETNS_ETCDIR" \
 t_check "HTTP through the tunnel" inside $N curl -sf -m 5 -o /dev/null http://10.99.0.1:8080/
 t_check "the server saw the tunnel address" grep -q '^10.99.0.2 ' $tmp/http.log
 t_check "check passes" vc check $N
+t_check "the host's own ${N}0 is untouched" bash -c "h ip -d link show dev ${N}0 | grep -q bridge"
+h ip link del ${N}0
 t_check "status --json is valid JSON" bash -c "vc status $N --json | python3 -c 'import json,sys; json.load(sys.stdin)'"
 key=$(cat $tmp/c.key)
 st=$(vc status; vc status --json; cat $tmp/run/$N/* 2>/dev/null)
