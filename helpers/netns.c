@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sched.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -324,13 +325,37 @@ static char *claims_lookup_others(const char *ns, const char *key) {
 	return NULL;
 }
 
+/* Claims of several namespaces brought up at once (systemd starts them in
+ * parallel) are read, decided and written under one lock. */
+static int claims_lock(void) {
+	int fd;
+
+	if (mkdir(rundir(), 0755) < 0 && errno != EEXIST)
+		return -errno;
+	/* flock() on the run directory itself: no lock file left behind. */
+	fd = open(rundir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR) {
+			int r = -errno;
+			close(fd);
+			return r;
+		}
+	return fd; /* closing it unlocks */
+}
+
 int host_sysctl_claim(const char *ns, const char *key, const char *value) {
 	_cleanup_free_ char *text = NULL, *mine = NULL, *original = NULL, *updated = NULL;
+	_cleanup_close_ int lock = -1;
 	char current[256];
 	int r;
 
 	if (strchr(key, '\t') || strchr(key, '\n'))
 		return -EINVAL;
+	lock = claims_lock();
+	if (lock < 0)
+		return lock;
 	r = state_read(ns, HOST_SYSCTL_FILE, &text);
 	if (r < 0 && r != -ENOENT)
 		return r;
@@ -361,8 +386,12 @@ int host_sysctl_claim(const char *ns, const char *key, const char *value) {
 
 int host_sysctl_release(const char *ns) {
 	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int lock = -1;
 	int r, first = 0;
 
+	lock = claims_lock();
+	if (lock < 0)
+		return lock;
 	r = state_read(ns, HOST_SYSCTL_FILE, &text);
 	if (r == -ENOENT)
 		return 0;
