@@ -201,6 +201,44 @@ ip -n "$IN" route del 10.2.0.1/32
 t_check "full: output drops are counted" test "$(counter output_drop)" -gt 0
 t_check "full: input drops are counted" test "$(counter input_drop)" -gt 0
 
+# Established flows stay on their interface: a TCP connection through the
+# tunnel keeps sending while its route moves to the veth (as when N0
+# vanishes and a LAN route covers the address). The LAN counts what arrives.
+nsenter --net=/run/netns/"$VPN" socat -u TCP-LISTEN:81,reuseaddr,fork OPEN:/dev/null &
+pids+=($!)
+in_ns "$LAN" nft -f - <<'NFT'
+table inet watch {
+	counter leaked { }
+	chain pre {
+		type filter hook prerouting priority -300; policy accept;
+		tcp dport 81 counter name "leaked"
+	}
+}
+NFT
+leaked() { in_ns "$LAN" nft list counter inet watch leaked | awk '/packets/ { print $2 }'; }
+printf '#!/bin/sh\nwhile true; do echo x; sleep 0.05; done\n' >"$work/sender.sh"
+chmod +x "$work/sender.sh"
+flow_moves() { # starts a sender, moves its route, prints what the LAN saw
+	local sender before
+	nsenter --net=/run/netns/"$IN" socat -u EXEC:"$work/sender.sh" TCP:10.2.0.1:81 &
+	sender=$!
+	sleep 0.5
+	before=$(leaked)
+	ip -n "$IN" route replace 10.2.0.1/32 via 192.168.15.5 dev veth-proton
+	sleep 1
+	kill "$sender"
+	wait "$sender" 2>/dev/null
+	ip -n "$IN" route del 10.2.0.1/32
+	echo $(($(leaked) - before))
+}
+in_ns "$IN" nft delete table inet vpn-confinement
+n=$(flow_moves)
+t_check "control: without the ruleset the flow continues on the veth ($n packets)" test "$n" -gt 0
+in_ns "$IN" nft -f "$work/proton/full.nft"
+n=$(flow_moves)
+t_check "full: not one packet of the tunnel flow on the veth ($n)" test "$n" -eq 0
+t_check "full: ... dropped by the output chain" test "$(counter output_drop)" -gt 0
+
 # ---- IPv6 with the "dual" case: dual-stack tunnel (dual0), IPv6 bridge
 # addresses, AccessibleFrom=fd00:1::/64, PortMapping=9091:9091:tcp.
 IN=rs6i$tag LAN=rs6l$tag VPN=rs6v$tag
