@@ -97,7 +97,8 @@ netns-up)
 wg-up)
 	tmp=vcb$RANDOM
 	echo "$tmp" >"$STATE/wgtmp"
-	wireguard-go "$tmp" >/dev/null
+	# (its banner about the kernel module is noise here)
+	wireguard-go "$tmp" >/dev/null 2>&1
 	umask 077
 	sed -E '/^[[:space:]]*(Address|DNS|MTU|Table|PreUp|PostUp|PreDown|PostDown|SaveConfig)[[:space:]]*=/d' "$WGCONF" >"$STATE/wg.conf"
 	wg setconf "$tmp" "$STATE/wg.conf"
