@@ -279,6 +279,20 @@ t_check "second namespace up" vc netns-up $N2
 t_check "first namespace down" vc netns-down $N
 t_check "forwarding kept while the second needs it" test "$(h cat /proc/sys/net/ipv4/conf/vh$sfx/forwarding)" = 1
 t_check "second namespace down" vc netns-down $N2
+# Both at once, as systemd starts them at boot: the claims do not race.
+for round in 1 2 3; do
+	vc netns-up $N >/dev/null 2>&1 &
+	a=$!
+	vc netns-up $N2 >/dev/null 2>&1 &
+	b=$!
+	wait $a; ra=$?
+	wait $b; rb=$?
+	t_check "parallel netns-up (round $round)" test "$ra$rb" = 00
+	vc netns-down $N
+	t_check "forwarding kept for the other (round $round)" test "$(h cat /proc/sys/net/ipv4/conf/vh$sfx/forwarding)" = 1
+	vc netns-down $N2
+	t_check "forwarding restored (round $round)" test "$(h cat /proc/sys/net/ipv4/conf/vh$sfx/forwarding)" = 0
+done
 snapshot >$tmp/after
 if diff -u $tmp/before $tmp/after; then t_pass "host links, addresses, routes, ruleset, sysctls as before"; else t_fail "host state differs after down"; fi
 t_check "namespaces gone" bash -c "! test -e /run/netns/$N && ! test -e /run/netns/$N2"
