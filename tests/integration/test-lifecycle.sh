@@ -211,29 +211,35 @@ for n in "$D" "$E"; do
 done
 t_check "status shows no private key" test $leak = 0
 
-# Kill switch per namespace: D's tunnel dies, D sends nothing out of its veth,
-# E is unaffected.
-T4=$LAB_DIR/targets4
-obs_default_targets 2 >"$T4"
-obs_setup "$LAB_HOST" vclveth "veth-$D-br" daddr "$T4"
-obs_setup "$LAB_HOST" vclvethe "veth-$E-br" daddr "$T4"
-in_ns "$D" ip link del "${D}0"
-probe_batch "$D" "$T4" "$LAB_DIR/probes"
-t_check "two namespaces: $D with its tunnel gone sends 0 packets out of veth-$D-br" \
-	test "$(obs_count "$LAB_HOST" vclveth all)" = 0
-t_check "two namespaces: $E's tunnel still works meanwhile" tunnel_ok "$E" 3
-ns_open "$D"
-probe_batch "$D" "$T4" "$LAB_DIR/probes"
-ns_restore "$D"
-t_check "control: without $D's ruleset the same probes leave via veth-$D-br" \
-	test "$(obs_probe_sum "$LAB_HOST" vclveth)" -gt 0
-t_check "two namespaces: nothing of $D's probes on veth-$E-br" test "$(obs_probe_sum "$LAB_HOST" vclvethe)" = 0
-obs_delete "$LAB_HOST" vclveth
-obs_delete "$LAB_HOST" vclvethe
+# Kill switch per namespace: one's tunnel dies, it sends nothing out of its
+# veth, the other is unaffected (and sees nothing of it on its own veth).
+for x in "$D:2:$E:3" "$E:3:$D:2"; do
+	IFS=: read -r n i o oi <<<"$x"
+	T4=$LAB_DIR/targets4-$n
+	obs_default_targets "$i" >"$T4"
+	obs_setup "$LAB_HOST" vclveth "veth-$n-br" daddr "$T4"
+	obs_setup "$LAB_HOST" vclvetho "veth-$o-br" daddr "$T4"
+	in_ns "$n" ip link del "${n}0"
+	probe_batch "$n" "$T4" "$LAB_DIR/probes"
+	t_check "two namespaces: $n with its tunnel gone sends 0 packets out of veth-$n-br" \
+		test "$(obs_count "$LAB_HOST" vclveth all)" = 0
+	t_check "two namespaces: $o's tunnel still works meanwhile" tunnel_ok "$o" "$oi"
+	ns_open "$n"
+	probe_batch "$n" "$T4" "$LAB_DIR/probes"
+	ns_restore "$n"
+	t_check "control: without $n's ruleset the same probes leave via veth-$n-br" \
+		test "$(obs_probe_sum "$LAB_HOST" vclveth)" -gt 0
+	t_check "two namespaces: nothing of $n's probes on veth-$o-br" test "$(obs_probe_sum "$LAB_HOST" vclvetho)" = 0
+	obs_delete "$LAB_HOST" vclveth
+	obs_delete "$LAB_HOST" vclvetho
+	vc wg-down "$n" >/dev/null 2>&1
+	t_check "two namespaces: $n's tunnel back (wg-down, wg-up)" vc_ok wg-up "$n"
+	wait_for 8 tunnel_ok "$n" "$i"
+done
 
 # Both down: the host as at the start.
 for pid in "${LAB_PIDS[@]: -2}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-t_check "two namespaces: wg-down $D (tunnel already gone)" vc_ok wg-down "$D"
+t_check "two namespaces: wg-down $D" vc_ok wg-down "$D"
 t_check "two namespaces: wg-down $E" vc_ok wg-down "$E"
 t_check "two namespaces: netns-down $D" vc_ok netns-down "$D"
 t_check "two namespaces: netns-down $E" vc_ok netns-down "$E"
