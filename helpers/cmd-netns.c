@@ -281,35 +281,31 @@ static int netns_up(const struct ns_names *n, const struct ns_config *ns, struct
 			/* wg-up owns the namespace ruleset now (the full one);
 			 * going back to the base one would cut the tunnel. */
 			fprintf(stderr, "vpn-confinement: %s: tunnel is up; keeping its ruleset\n", n->ns);
-		else if ((r = runtime_nft_apply("loading the namespace base ruleset", base)) < 0)
+		else if ((r = u->netns ? runtime_nft_create("loading the namespace base ruleset", base, NS_TABLE_NAME)
+				       : runtime_nft_apply("loading the namespace base ruleset", base)) < 0)
 			return r;
 		r = ns_sysctls_early();
 		if (r < 0)
 			return step_fail(n, "setting the namespace sysctls", r);
 	}
 
-	/* 3. Host side links: bridge, veth pair (inner end created in N). */
+	/* 3. Host side links: bridge, veth pair (inner end created in N),
+	 * made here so that their sysctls are set before they are up. */
 	if ((r = batch_open(&hb)) < 0 || (r = batch_open(&nb)) < 0)
 		return r;
 	if (!link_exists(n->bridge)) {
-		fprintf(hb.f, "link add name %s type bridge\n", n->bridge);
 		u->bridge = true;
+		if ((r = nl_link_add(n->bridge, "bridge")) < 0)
+			return step_fail(n, "creating the bridge", r);
 	}
 	if (!link_exists(n->veth_host)) {
-		fprintf(hb.f, "link add name %s type veth peer name %s netns %s\n", n->veth_host, n->veth_ns,
-			n->ns);
 		u->veth = true;
+		if ((r = nl_veth_add(n->veth_host, n->veth_ns, nsfd)) < 0)
+			return step_fail(n, "creating the veth pair", r);
 	}
-	r = batch_run(&hb, "creating the bridge and veth pair", -1);
-	if (r < 0)
-		return r;
 	r = host_sysctls_own_links(n, ns);
 	if (r < 0)
 		return step_fail(n, "setting sysctls of the bridge", r);
-	fclose(hb.f);
-	free(hb.buf);
-	if ((r = batch_open(&hb)) < 0)
-		return r;
 	fprintf(hb.f, "addr replace %s dev %s\n", ipnet_str(&ns->bridge_addr, buf), n->bridge);
 	if (ns->has_ipv6)
 		fprintf(hb.f, "addr replace %s dev %s nodad\n", ipnet_str(&ns->bridge_addr6, buf), n->bridge);
@@ -354,7 +350,8 @@ static int netns_up(const struct ns_names *n, const struct ns_config *ns, struct
 	/* 5. Host table: DNAT and the guard. Table existence before is not
 	 * tracked: on a re-run it was ours already. */
 	u->host_table = u->marker;
-	r = runtime_nft_apply("loading the host table", host);
+	r = !runtime_nft_table_exists(n->host_table) ? runtime_nft_create("loading the host table", host, n->host_table)
+						      : runtime_nft_apply("loading the host table", host);
 	if (r < 0)
 		return r;
 

@@ -120,6 +120,30 @@ int nl_link_add(const char *name, const char *kind) {
 	return nl_talk(&r, NULL, NULL);
 }
 
+int nl_veth_add(const char *name, const char *peer, int peer_netns_fd) {
+	struct nl_req r;
+	struct rtattr *linkinfo, *data, *peer_attr;
+	struct ifinfomsg peer_ifi = { 0 };
+	uint32_t fd = (uint32_t)peer_netns_fd;
+
+	if (strlen(name) >= IFNAMSIZ || strlen(peer) >= IFNAMSIZ)
+		return -EINVAL;
+	req_init(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(struct ifinfomsg));
+	req_attr(&r, IFLA_IFNAME, name, strlen(name) + 1);
+	linkinfo = req_attr(&r, IFLA_LINKINFO, NULL, 0);
+	req_attr(&r, IFLA_INFO_KIND, "veth", 4);
+	data = req_attr(&r, IFLA_INFO_DATA, NULL, 0);
+	/* VETH_INFO_PEER holds an ifinfomsg, then the peer's attributes. */
+	peer_attr = req_attr(&r, 1 /* VETH_INFO_PEER */, &peer_ifi, sizeof(peer_ifi));
+	req_attr(&r, IFLA_IFNAME, peer, strlen(peer) + 1);
+	if (peer_netns_fd >= 0)
+		req_attr(&r, IFLA_NET_NS_FD, &fd, sizeof(fd));
+	req_nest_end(&r, peer_attr);
+	req_nest_end(&r, data);
+	req_nest_end(&r, linkinfo);
+	return nl_talk(&r, NULL, NULL);
+}
+
 int nl_link_del(int ifindex) {
 	struct nl_req r;
 	struct ifinfomsg *ifi = req_init(&r, RTM_DELLINK, 0, sizeof(*ifi));

@@ -13,6 +13,9 @@
 /* Create a link of the given kind ("wireguard"). -EOPNOTSUPP when the kernel
  * knows no such kind; -EEXIST when the name is taken. */
 int nl_link_add(const char *name, const char *kind);
+/* Create a veth pair; the peer goes into the namespace open at
+ * peer_netns_fd (or stays here when it is -1). */
+int nl_veth_add(const char *name, const char *peer, int peer_netns_fd);
 int nl_link_del(int ifindex);
 /* Move a link into the network namespace open at netns_fd. */
 int nl_link_set_netns(int ifindex, int netns_fd);

@@ -64,6 +64,34 @@ int runtime_nft_apply(const char *step, const char *text) {
 	return r;
 }
 
+int runtime_nft_create(const char *step, const char *text, const char *table) {
+	_cleanup_free_ char *header = NULL, *stripped = NULL;
+	const char *at;
+
+	/* A transaction that deletes a table makes the kernel finish
+	 * destroying it when the netlink socket closes, about 10 ms: for a
+	 * table known to be absent, leave out the replace header (that
+	 * ruleset.c writes first). Without it, the text is applied as is. */
+	if (asprintf(&header, "table inet %s {\n}\ndelete table inet %s\n", table, table) < 0)
+		return -ENOMEM;
+	at = strstr(text, header);
+	if (!at || strstr(at + 1, header))
+		return runtime_nft_apply(step, text);
+	if (asprintf(&stripped, "%.*s%s", (int)(at - text), text, at + strlen(header)) < 0)
+		return -ENOMEM;
+	return runtime_nft_apply(step, stripped);
+}
+
+bool runtime_nft_table_exists(const char *table) {
+	_cleanup_free_ char *family_table = NULL, *listing = NULL;
+
+	if (asprintf(&family_table, "inet %s", table) < 0)
+		return true;
+	/* Any answer but "no such table" counts as existing: the caller then
+	 * uses the replacing form, which is right either way. */
+	return nft_list_table(family_table, &listing) != -ENOENT;
+}
+
 const char *netns_etcdir(void) {
 	const char *v = getenv("VPN_CONFINEMENT_NETNS_ETCDIR");
 	return v && *v ? v : "/etc/netns";

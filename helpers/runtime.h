@@ -50,6 +50,13 @@ int runtime_load_wg(const struct ns_config *ns, struct wg_config **out);
  * prints "vpn-confinement: STEP: nft: MESSAGE". */
 int runtime_nft_apply(const char *step, const char *text);
 
+/* Apply a rendered table that is known not to exist in the current
+ * namespace, faster (see runtime.c). */
+int runtime_nft_create(const char *step, const char *text, const char *table);
+/* Whether table "inet TABLE" exists in the current namespace (true when
+ * that cannot be told). */
+bool runtime_nft_table_exists(const char *table);
+
 /* /etc/netns, where `ip netns exec` looks for per-namespace files;
  * $VPN_CONFINEMENT_NETNS_ETCDIR overrides it (tests). */
 const char *netns_etcdir(void);
