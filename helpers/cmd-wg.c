@@ -279,15 +279,15 @@ static int remove_resolv_conf(const struct ns_names *n) {
 /* Stop a wireguard-go that is ours: it exits by itself once its interface is
  * deleted; otherwise SIGTERM, then SIGKILL. Reaps it when it is our child. */
 static int wgo_stop(pid_t pid, const char *sockname) {
-	for (int i = 0; i < 300; i++) {
+	for (int i = 0; i < 1500; i++) {
 		if (!wgo_pid_alive(pid, sockname))
 			goto gone;
-		if (i == 100)
+		if (i == 500)
 			kill(pid, SIGTERM);
-		if (i == 250)
+		if (i == 1250)
 			kill(pid, SIGKILL);
 		waitpid(pid, NULL, WNOHANG);
-		sleep_ms(10);
+		sleep_ms(2);
 	}
 	return -ETIMEDOUT;
 gone:
@@ -418,7 +418,7 @@ static int start_wireguard_go(const struct ns_names *n, const char *tmpname, pid
 	if (r < 0)
 		return r;
 	snprintf(sock, sizeof(sock), WG_SOCKET_DIR "/%s.sock", tmpname);
-	for (int i = 0; i < 1000; i++) { /* up to 10 s */
+	for (int i = 0; i < 5000; i++) { /* up to 10 s */
 		if (waitpid(*pid, &status, WNOHANG) == *pid) {
 			fprintf(stderr, "vpn-confinement: %s: wireguard-go exited at start with status %d%s%s\n",
 				n->ns, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
@@ -428,7 +428,7 @@ static int start_wireguard_go(const struct ns_names *n, const char *tmpname, pid
 		}
 		if (access(sock, F_OK) == 0 && if_nametoindex(tmpname) != 0)
 			return 0;
-		sleep_ms(10);
+		sleep_ms(2);
 	}
 	fprintf(stderr, "vpn-confinement: %s: wireguard-go did not create %s in time\n", n->ns, sock);
 	return -ETIMEDOUT;
