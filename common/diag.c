@@ -3,8 +3,8 @@
 
 #include <stdio.h>
 
-static int diag_add(struct diag *d, enum diag_level level, const char *file, unsigned line,
-		    const char *fmt, va_list ap) {
+_printf_(5, 0) static int diag_add(struct diag *d, enum diag_level level, const char *file,
+				   unsigned line, const char *fmt, va_list ap) {
 	struct diag_entry e = { .level = level, .line = line };
 
 	if (vasprintf(&e.message, fmt, ap) < 0)
