@@ -123,8 +123,39 @@ static int tmpname_pick(const char *ns, char out[IF_NAMESIZE]) {
 	return -EEXIST;
 }
 
-/* Resolve DNS-name endpoints in the host namespace (where the UDP socket is),
- * with bounded retries, and put the literal address into the config. */
+/* Resolve one DNS-name endpoint; 0, or the getaddrinfo() error. */
+static int resolve_one(struct wg_peer *p) {
+	/* AI_ADDRCONFIG: no IPv6 endpoint on a host without IPv6. */
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM, .ai_flags = AI_ADDRCONFIG };
+	struct addrinfo *res = NULL;
+	struct ipaddr a = { 0 };
+	char buf[IPNET_STRLEN];
+	char *lit;
+	int g;
+
+	g = getaddrinfo(p->endpoint_host, NULL, &hints, &res);
+	if (g != 0)
+		return g;
+	a.family = res->ai_family;
+	if (res->ai_family == AF_INET)
+		a.v4 = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
+	else
+		a.v6 = ((struct sockaddr_in6 *)res->ai_addr)->sin6_addr;
+	freeaddrinfo(res);
+	lit = strdup(ipaddr_str(&a, buf));
+	if (!lit)
+		return EAI_MEMORY;
+	free(p->endpoint_host);
+	p->endpoint_host = lit;
+	p->endpoint_is_ip = true;
+	p->endpoint_ip = a;
+	return 0;
+}
+
+/* Every endpoint, in the host namespace (where the UDP socket is): DNS
+ * names resolved (the literal address goes into the config), and a route
+ * to it there. Bounded retries with back-off: at boot the network may come
+ * a little later; after that, the unit's restarts take over. */
 static int resolve_endpoints(const struct ns_names *n, struct wg_config *wg) {
 	const char *env = getenv("VPN_CONFINEMENT_RESOLVE_ATTEMPTS");
 	uint64_t attempts = 6;
@@ -133,49 +164,35 @@ static int resolve_endpoints(const struct ns_names *n, struct wg_config *wg) {
 		attempts = 6;
 	for (size_t i = 0; i < wg->n_peers; i++) {
 		struct wg_peer *p = &wg->peers[i];
-		/* AI_ADDRCONFIG: no IPv6 endpoint on a host without IPv6. */
-		struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
-					  .ai_flags = AI_ADDRCONFIG };
-		struct addrinfo *res = NULL;
+		char reason[256] = "";
+		bool named = p->has_endpoint && !p->endpoint_is_ip;
 		long delay = 500;
-		int g = 0;
+		uint64_t a;
 
-		if (!p->has_endpoint || p->endpoint_is_ip)
+		if (!p->has_endpoint)
 			continue;
-		for (uint64_t a = 0; a < attempts; a++) {
+		for (a = 0; a < attempts; a++) {
+			char buf[IPNET_STRLEN];
+			int oif, g;
+
 			if (a > 0) {
 				sleep_ms(delay);
 				delay = delay * 2 > 8000 ? 8000 : delay * 2;
 			}
-			g = getaddrinfo(p->endpoint_host, NULL, &hints, &res);
-			if (g == 0)
+			if (!p->endpoint_is_ip && (g = resolve_one(p)) != 0) {
+				snprintf(reason, sizeof(reason), "cannot resolve endpoint %s: %s", p->endpoint_host,
+					 g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g));
+			} else if (nl_route_get(&p->endpoint_ip, &oif) < 0) {
+				snprintf(reason, sizeof(reason), "no route to endpoint %s%s from the host namespace",
+					 ipaddr_str(&p->endpoint_ip, buf), named ? " (resolved from its name)" : "");
+			} else
 				break;
-			fprintf(stderr, "vpn-confinement: %s: resolving endpoint %s (attempt %llu of %llu): %s\n",
-				n->ns, p->endpoint_host, (unsigned long long)a + 1, (unsigned long long)attempts,
-				g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g));
+			fprintf(stderr, "vpn-confinement: %s: %s (attempt %llu of %llu)\n", n->ns, reason,
+				(unsigned long long)a + 1, (unsigned long long)attempts);
 		}
-		if (g != 0) {
-			fprintf(stderr, "vpn-confinement: %s: %s:%u: cannot resolve endpoint %s, giving up\n", n->ns,
-				wg->path, p->line, p->endpoint_host);
+		if (a == attempts) {
+			fprintf(stderr, "vpn-confinement: %s: %s:%u: %s, giving up\n", n->ns, wg->path, p->line, reason);
 			return -EHOSTUNREACH;
-		}
-		{
-			struct ipaddr a = { .family = res->ai_family };
-			char buf[IPNET_STRLEN];
-			char *lit;
-
-			if (res->ai_family == AF_INET)
-				a.v4 = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
-			else
-				a.v6 = ((struct sockaddr_in6 *)res->ai_addr)->sin6_addr;
-			freeaddrinfo(res);
-			lit = strdup(ipaddr_str(&a, buf));
-			if (!lit)
-				return -ENOMEM;
-			free(p->endpoint_host);
-			p->endpoint_host = lit;
-			p->endpoint_is_ip = true;
-			p->endpoint_ip = a;
 		}
 	}
 	return 0;

@@ -369,6 +369,11 @@ write_ini $N $tmp/unres.conf 192.168.151.1/24 192.168.151.5/24 8081:8081:tcp
 vc wg-up $N >/dev/null 2>$tmp/unres.err
 t_check "unresolvable endpoint: exit 1" test $? = 1
 t_check "unresolvable endpoint: reason given" grep -q "cannot resolve endpoint no-such-host.invalid" $tmp/unres.err
+write_wg $tmp/noroute.conf "" "198.18.255.1:51820"
+write_ini $N $tmp/noroute.conf 192.168.151.1/24 192.168.151.5/24 8081:8081:tcp
+vc wg-up $N >/dev/null 2>$tmp/noroute.err
+t_check "endpoint without a route from the host: exit 1" test $? = 1
+t_check "endpoint without a route: reason given" grep -q "no route to endpoint 198.18.255.1" $tmp/noroute.err
 t_check "no tunnel left after failed wg-ups" bash -c "! inside $N ip link show dev ${N}0 2>/dev/null && ! test -e $tmp/run/$N/wg"
 t_check "base ruleset after failed wg-ups" bash -c "inside $N nft list table inet vpn-confinement | grep -q 'policy drop'"
 write_ini $N $tmp/wg.conf 192.168.151.1/24 192.168.151.5/24 8081:8081:tcp
