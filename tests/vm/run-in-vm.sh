@@ -15,7 +15,7 @@
 #   (VM_TIMEOUT) killed the VM; 125 when the VM could not be set up or did
 #   not report (a message on stderr says which, and the kernel console log
 #   is printed).
-# - Environment inside: PATH, HOME=/root, LANG=C.UTF-8, plus each variable
+# - Environment inside: PATH, HOME=/root, LANG=C.UTF-8, RUN_IN_VM=1, plus each variable
 #   named in VM_PASS_ENV (space-separated) copied from here.
 # - The VM has no network device. It does not touch this machine's network.
 #
@@ -44,6 +44,7 @@ VM_TIMEOUT=${VM_TIMEOUT:-900}
 VM_MEM=${VM_MEM:-2G}
 VM_SMP=${VM_SMP:-2}
 VM_ACCEL=${VM_ACCEL:-tcg}
+VM_CPU=${VM_CPU:-max}
 VM_CACHE=${VM_CACHE:-$top/.cache/vm}
 BUSYBOX=/bin/busybox
 # Loaded by the initramfs, with their dependencies, in this order.
@@ -182,7 +183,7 @@ chmod 0666 $r/dev/net/tun
 stty -F /dev/ttyS1 raw -echo
 cut -d' ' -f1 /proc/uptime > $r/run/vm-io/uptime-start
 chroot $r /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-	HOME=/root LANG=C.UTF-8 /bin/bash /run/vm-io/cmd.sh </dev/null >/dev/ttyS1 2>&1
+	HOME=/root LANG=C.UTF-8 RUN_IN_VM=1 /bin/bash /run/vm-io/cmd.sh </dev/null >/dev/ttyS1 2>&1
 echo $? > $r/run/vm-io/rc
 cut -d' ' -f1 /proc/uptime > $r/run/vm-io/uptime-end
 poweroff -f
@@ -251,7 +252,7 @@ mkdir "$work/io"
 start=$(date +%s.%N)
 timeout --kill-after=10 "$VM_TIMEOUT" \
 	qemu-system-x86_64 -nodefaults -no-user-config -no-reboot \
-	-accel "$VM_ACCEL" -cpu max -m "$VM_MEM" -smp "$VM_SMP" \
+	-accel "$VM_ACCEL" -cpu "$VM_CPU" -m "$VM_MEM" -smp "$VM_SMP" \
 	-display none -nic none \
 	-kernel "$kimage" -initrd "$work/initrd.cpio" \
 	-append "console=ttyS0 quiet mitigations=off panic=-1 rdinit=/init ${VM_APPEND:-}" \
