@@ -152,6 +152,7 @@ wg-down)
 	pid=$(fuser "/var/run/wireguard/$tmp.sock" 2>/dev/null | tr -d ' ' || true)
 	ip -n "$N" link del "$WG"
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+	rm -f "/var/run/wireguard/$tmp.sock"
 	nsx conntrack -F 2>/dev/null
 	rm -f "/etc/netns/$N/resolv.conf" "$STATE/wgtmp"
 	rmdir "/etc/netns/$N"

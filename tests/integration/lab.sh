@@ -364,6 +364,8 @@ fam_of() { case $1 in *:*) echo ip6 ;; *) echo ip ;; esac; }
 # obs_setup NETNS TABLE DEVICE DIRMATCH TARGETFILE: a netdev table counting, at
 # DEVICE's ingress, all packets ("all"), and per target and kind "NAME KIND"
 # matching daddr (DIRMATCH=daddr) or the sources in TARGETFILE (saddr).
+# "allip" counts every IPv4/IPv6 packet: "all" also has ARP, which the
+# kernel's neighbour upkeep sends on its own and no inet ruleset sees.
 obs_setup() {
 	local netns=$1 table=$2 dev=$3 dir=$4 targets=$5 name addr kind fam
 	# Remembered for obs_reset (nft 1.0.6 cannot reset anonymous counters).
@@ -374,6 +376,7 @@ obs_setup() {
 		echo "table netdev $table {"
 		echo " chain c { type filter hook ingress device \"$dev\" priority -500; policy accept;"
 		echo "  counter comment \"all\""
+		echo "  meta protocol { ip, ip6 } counter comment \"allip\""
 		echo "  tcp dport 9997 counter comment \"flow\""
 		while read -r name addr; do
 			fam=$(fam_of "$addr")
