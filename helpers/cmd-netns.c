@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "commands.h"
+#include "fwdguard.h"
 #include "netns.h"
 #include "nl.h"
 #include "proc.h"
@@ -183,6 +184,12 @@ static int host_forwarding(const struct ns_names *n, const struct ns_config *ns,
 		}
 		if (streq(ifname, n->bridge) || streq(ifname, "lo"))
 			continue;
+		if (!forward_guard_ifname_ok(ifname)) {
+			fprintf(stderr,
+				"vpn-confinement: %s: warning: not enabling forwarding on interface '%s' (AccessibleFrom %s): its name cannot be put into the forwarding guard\n",
+				n->ns, ifname, ipnet_str(a, buf));
+			continue;
+		}
 		if (fam == 0)
 			snprintf(key, sizeof(key), "net/ipv4/conf/%s/forwarding", ifname);
 		else

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "fwdguard.h"
 #include "netns.h"
 #include "nft.h"
 #include "nl.h"
@@ -359,6 +360,12 @@ static void gather(struct ns_status *s, const char *name, uint64_t max_age) {
 		char table[NS_PATH_SIZE + 8];
 		snprintf(table, sizeof(table), "inet %s", s->n.host_table);
 		s->host_rs = compare_table(host_text, table, -1);
+	}
+	if (state_exists(name, "host-sysctl")) {
+		_cleanup_free_ char *listing = NULL;
+		if (nft_list_table("inet " FORWARD_GUARD_TABLE, &listing) == -ENOENT)
+			problem(s, "forwarding is on for the port mappings but the guard (table inet %s) is missing",
+				FORWARD_GUARD_TABLE);
 	}
 
 	/* Inside. */

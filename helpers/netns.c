@@ -11,6 +11,7 @@
 #include <sys/statfs.h>
 
 #include "config.h"
+#include "fwdguard.h"
 #include "names.h"
 #include "util.h"
 
@@ -379,6 +380,10 @@ int host_sysctl_claim(const char *ns, const char *key, const char *value) {
 		if (r < 0)
 			return r;
 	}
+	/* The guard first: forwarding goes on only where it already holds. */
+	r = forward_guard_update();
+	if (r < 0)
+		return r;
 	if (streq(current, value))
 		return 0;
 	return sysctl_write(key, value);
@@ -421,5 +426,9 @@ int host_sysctl_release(const char *ns) {
 	}
 	if (first)
 		return first;
-	return state_remove(ns, HOST_SYSCTL_FILE);
+	r = state_remove(ns, HOST_SYSCTL_FILE);
+	if (r < 0)
+		return r;
+	/* After the restore: forwarding is off before the guard loosens. */
+	return forward_guard_update();
 }

@@ -22,7 +22,7 @@ for tool in ip wg wireguard-go nft python3 curl nsenter; do
 done
 
 sfx=$(printf '%04x' $((RANDOM ^ $$ & 0xffff)))
-HOST=vch$sfx PEER=vcp$sfx
+HOST=vch$sfx PEER=vcp$sfx OTHER=vco$sfx # OTHER: another network of the host
 N=r$sfx          # the namespace under test (<= 7 chars)
 N2=s$sfx         # a second one, for shared forwarding claims
 SRV=vcs$sfx      # the server's wireguard-go interface
@@ -59,6 +59,7 @@ cleanup() {
 	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
 	ip netns del $HOST 2>/dev/null
 	ip netns del $PEER 2>/dev/null
+	ip netns del $OTHER 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
@@ -81,6 +82,24 @@ p ip link set lo up
 # server's reverse lookup of its own address would wait for an unreachable
 # resolver instead of failing at once.
 p ip route add 192.168.151.0/24 via 10.77.0.1
+p ip route add 10.88.0.0/24 via 10.77.0.1
+# A second network of the host, which the LAN must not reach through it
+# just because port mappings needed forwarding on the LAN interface.
+ip netns add $OTHER
+ip link add vo$sfx netns $HOST type veth peer name vq$sfx netns $OTHER
+h sysctl -qw net.ipv6.conf.vo$sfx.disable_ipv6=1
+nsenter --net=/run/netns/$OTHER sysctl -qw net.ipv6.conf.vq$sfx.disable_ipv6=1
+# (forwarding on for replies from there: as on a host that routes between
+# some of its networks, just not from the LAN)
+h sysctl -qw net.ipv4.conf.vo$sfx.forwarding=1
+h ip addr add 10.88.0.1/24 dev vo$sfx
+h ip link set vo$sfx up
+nsenter --net=/run/netns/$OTHER ip addr add 10.88.0.2/24 dev vq$sfx
+nsenter --net=/run/netns/$OTHER ip link set vq$sfx up
+nsenter --net=/run/netns/$OTHER ip link set lo up
+nsenter --net=/run/netns/$OTHER ip route add 10.77.0.0/24 via 10.88.0.1
+nsenter --net=/run/netns/$OTHER python3 -m http.server -b 10.88.0.2 8099 >/dev/null 2>&1 &
+pids+=($!)
 p ip route add 192.168.152.0/24 via 10.77.0.1
 
 umask 077
@@ -155,6 +174,9 @@ if h ip link add name vck$sfx type wireguard 2>/dev/null; then
 	KWG=1
 fi
 
+t_check_not "before netns-up, the LAN cannot go through the host to its other network" \
+	p curl -sf -m 2 -o /dev/null http://10.88.0.2:8099/
+
 # --- netns-up
 t_check "netns-up succeeds" vc netns-up $N
 t_check "namespace exists" test -e /run/netns/$N
@@ -212,6 +234,19 @@ t_check "mapped port reachable from the host itself" h curl -sf -m 5 -o /dev/nul
 t_check "unmapped port listening inside is positive-controlled locally" inside $N curl -sf -m 5 -o /dev/null http://127.0.0.1:8082/
 t_check "mapped port reachable from the LAN at namespaceAddress:to" p curl -sf -m 5 -o /dev/null http://192.168.151.1:8081/
 t_check_not "unmapped port unreachable from the LAN" p curl -sf -m 2 -o /dev/null http://192.168.151.1:8082/
+
+# --- the forwarding guard: the LAN reaches the namespace, not the host's
+# other networks
+t_check "forwarding guard table loaded" h nft list table inet vpn-confinement-forwarding
+t_check "positive control: the other network answers the host" h curl -sf -m 5 -o /dev/null http://10.88.0.2:8099/
+t_check_not "the LAN cannot go through the host to its other network" p curl -sf -m 2 -o /dev/null http://10.88.0.2:8099/
+h nft delete table inet vpn-confinement-forwarding
+t_check "control: without the guard, forwarding on the LAN interface would let it through" \
+	p curl -sf -m 5 -o /dev/null http://10.88.0.2:8099/
+t_check_not "check notices the missing guard" bash -c "vc check $N >/dev/null"
+t_check "netns-up again restores the guard" vc netns-up $N
+t_check_not "guarded again" p curl -sf -m 2 -o /dev/null http://10.88.0.2:8099/
+t_check "the mapped port still works" p curl -sf -m 5 -o /dev/null http://10.77.0.1:8081/
 
 # --- wg-up while up replaces the tunnel
 t_check "wg-up again succeeds" bash -c "vc wg-up $N >/dev/null 2>&1"
