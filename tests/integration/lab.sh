@@ -327,6 +327,20 @@ host_guard_off() {
 }
 host_guard_on() { in_host nft -f "$LAB_DIR/host-$1.saved"; }
 
+# host_fwd_save / host_fwd_restore: HOST's forwarding sysctls, global and per
+# interface, IPv6 force_forwarding too (writing ip_forward or
+# conf.all.forwarding resets every interface's value, so the global ones are
+# put back first).
+host_fwd_save() {
+	in_host sysctl -a 2>/dev/null |
+		grep -E '^net\.ipv4\.ip_forward |^net\.ipv[46]\.conf\.[^.]+\.(force_)?forwarding ' >"$LAB_DIR/fwd.saved"
+}
+host_fwd_restore() {
+	local k v
+	{ grep -E 'ip_forward |\.all\.' "$LAB_DIR/fwd.saved"; grep -vE 'ip_forward |\.all\.' "$LAB_DIR/fwd.saved"; } |
+		while read -r k _ v; do in_host sysctl -qw "$k=$v"; done
+}
+
 # --- observation: nft counters in tables of our own --------------------------
 
 # obs_targets: "NAME ADDRESS" pairs probed by probe_batch.

@@ -55,6 +55,46 @@ for t in lanin6 bridge6; do for k in $PROBE_KINDS; do
 	[ "$(obs_count "$LAB_HOST" vclveth "$t $k")" -gt 0 ] || missing="$missing $t/$k"
 done; done
 t_check "control: without the namespace ruleset the same IPv6 probes leave via the veth${missing:+ (not seen:$missing)}" test -z "$missing"
+
+# Kill switch over IPv6: the wg interface deleted, no IPv6 probe leaves.
+obs_reset "$LAB_HOST" vclveth
+in_ns "$B" ip link del "${B}0"
+probe_batch "$B" "$T6" "$P"
+n=$(obs_count "$LAB_HOST" vclveth allip)
+t_check "IPv6 kill switch (wg interface deleted): 0 IP packets on the veth ($n)" test "$n" = 0
+bad=""; for f in "$P"/*; do [ "$(cat "$f")" = 0 ] && bad="$bad ${f##*/}"; done
+t_check "IPv6 kill switch (wg interface deleted): no IPv6 probe answered${bad:+ (answered:$bad)}" test -z "$bad"
+vc wg-down "$B" >/dev/null 2>&1
+t_check "tunnel back (wg-down, wg-up)" vc_ok wg-up "$B"
+t_check "IPv6 tunnel back" wait_for 8 tun6
+
+# Second layer over IPv6: the host routes IPv6 (worst case); a root process in
+# the namespace flushes its ruleset and routes IPv6 via the bridge.
+host_fwd_save
+in_host sysctl -qw net.ipv6.conf.all.forwarding=1
+NS6NET=${NSIP6%::*}::/64
+obs_from "$LAB_INET" vclfrom eth0 "$NS6NET" "$CIP6/128"
+obs_from "$LAB_LANIN" vclfrom eth0 "$NS6NET" "$CIP6/128"
+ns_open "$B"
+in_ns "$B" ip -6 route replace default via "$(br_ip6 "$I")"
+m=$(lines "$LAB_DIR/log/srv-host.log")
+probe_batch "$B" "$T6" "$P"
+s6="$(obs_from_count "$LAB_INET" vclfrom) $(obs_from_count "$LAB_LANIN" vclfrom) $(new_lines "$LAB_DIR/log/srv-host.log" "$m" " $NSIP6\$")"
+t_check "second layer (IPv6): with the namespace ruleset gone, internet, LAN and host sockets see nothing new ($s6)" test "$s6" = "0 0 0"
+host_guard_off "$B"
+m=$(lines "$LAB_DIR/log/srv-host.log")
+probe_batch "$B" "$T6" "$P"
+read -r s1 s2 s3 <<<"$(obs_from_count "$LAB_INET" vclfrom) $(obs_from_count "$LAB_LANIN" vclfrom) $(new_lines "$LAB_DIR/log/srv-host.log" "$m" " $NSIP6\$")"
+host_guard_on "$B"
+t_check "control: without the host table the same IPv6 probes reach the internet, the LAN and host sockets ($s1 $s2 $s3)" \
+	test "$s1" -gt 0 -a "$s2" -gt 0 -a "$s3" -gt 0
+in_ns "$B" ip -6 route del default via "$(br_ip6 "$I")"
+in_ns "$B" ip -6 route add default dev "${B}0"
+ns_restore "$B"
+host_fwd_restore
+obs_delete "$LAB_INET" vclfrom
+obs_delete "$LAB_LANIN" vclfrom
+t_check "IPv6 tunnel still fine after the second-layer test" wait_for 4 tun6
 obs_delete "$LAB_HOST" vclveth
 
 # --- Port mappings: reachable ------------------------------------------------------
@@ -107,7 +147,7 @@ blocked_batch() {
 }
 # The host also routes for the LAN outside AccessibleFrom (worst case: the
 # runtime turns forwarding on only where AccessibleFrom needs it).
-lanout_fwd=$(in_host sysctl -n net.ipv4.conf.lanout0.forwarding)
+host_fwd_save
 in_host sysctl -qw net.ipv4.conf.lanout0.forwarding=1
 m=$(lines "$NSLOG")
 blocked_batch
@@ -133,7 +173,7 @@ blocked_batch
 in_ns "$B" ip route del "$LANOUT_NET" via "$BR"
 host_guard_on "$B"
 ns_restore "$B"
-in_host sysctl -qw net.ipv4.conf.lanout0.forwarding="$lanout_fwd"
+host_fwd_restore
 t_check "control: without the namespace ruleset and host table the LAN outside AccessibleFrom reaches namespaceAddress:8080/tcp and :5353/udp" \
 	bash -c "[ \"\$(cat $PP/lanout-to-tcp)\$(cat $PP/lanout-to-udp)\" = 00 ]"
 t_check "control: the same host:18080/tcp and host:15353/udp probes from the LAN inside AccessibleFrom got through (above)" test "$lanin_from" = 0

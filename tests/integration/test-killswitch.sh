@@ -248,7 +248,7 @@ obs_gone
 # --- Second layer ---------------------------------------------------------------
 # HOST as a router (the worst case). A root process in the namespace flushes
 # the ruleset and routes everything via the bridge: the host guard holds.
-fwd4=$(in_host sysctl -n net.ipv4.ip_forward) fwd6=$(in_host sysctl -n net.ipv6.conf.all.forwarding)
+host_fwd_save
 in_host sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 obs_setup "$LAB_HOST" vclveth "veth-$A-br" daddr "$T4"
 obs_from "$LAB_INET" vclfrom eth0 "$(ns_net "$I")" "$CIP/32"
@@ -279,7 +279,7 @@ host_guard_on "$A"
 read -r s1 s2 s3 s4 s5 <<<"$s"
 t_check "control: without the host table, internet, both LANs, host sockets and host DNS see the probes ($s)" \
 	test "$s1" -gt 0 -a "$s2" -gt 0 -a "$s3" -gt 0 -a "$s4" -gt 0 -a "$s5" -gt 0
-in_host sysctl -qw net.ipv4.ip_forward="$fwd4" net.ipv6.conf.all.forwarding="$fwd6"
+host_fwd_restore
 
 # --- down --------------------------------------------------------------------------
 obs_delete "$LAB_HOST" vclveth
