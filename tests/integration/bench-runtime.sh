@@ -47,8 +47,20 @@ run_one() {
 	fi
 	echo $(( (t1 - t0) / 1000 )) >>"$R/$impl.$phase"
 }
+# wireguard-go's own start, for wg-up's context: from exec until its control
+# socket answers (it daemonizes once ready), then gone again.
+wggo_start() {
+	local name=vq$LAB_SFX t0 t1
+	t0=$(now)
+	in_host wireguard-go "$name" >/dev/null 2>&1 && wg show "$name" >/dev/null 2>&1
+	t1=$(now)
+	in_host ip link del "$name"
+	wait_for 3 test ! -S "/var/run/wireguard/$name.sock" || rm -f "/var/run/wireguard/$name.sock"
+	echo $(( (t1 - t0) / 1000 )) >>"$R/wggo"
+}
 for ((i = 0; i < REPS; i++)); do
 	t0=$(now); in_host /bin/true; t1=$(now); echo $(( (t1 - t0) / 1000 )) >>"$R/bare"
+	wggo_start
 	for phase in netns-up wg-up wg-down netns-down; do
 		run_one helper "$H" "$phase"
 		run_one baseline "$B" "$phase"
@@ -68,6 +80,8 @@ for phase in netns-up wg-up wg-down netns-down; do
 done
 t_check "bench completed: every helper run succeeded" test $ok_helper = 1
 t_check "bench completed: every baseline run succeeded" test $ok_base = 1
+awk -v w="$(median "$R/wggo")" -v h="$(cut -d' ' -f1 "$R/median.wg-up")" 'BEGIN {
+	printf "# wireguard-go alone (start until its socket answers): %.1f ms, %.0f%% of the helper'"'"'s wg-up\n", w / 1000, 100 * w / h }'
 # The target is information, not a pass/fail check: on a loaded 2-core
 # machine the ratio of two ~50 ms / ~200 ms medians moves by about 1x.
 read -r h b <"$R/median.netns-up"
