@@ -162,10 +162,15 @@ static int host_sysctls_own_links(const struct ns_names *n, const struct ns_conf
 static int host_forwarding(const struct ns_names *n, const struct ns_config *ns, bool *claimed) {
 	bool want[2] = { false, false }; /* IPv4, IPv6 */
 	char key[128];
+	char **keys = NULL;
+	size_t n_keys = 0;
 	int r;
 
-	if (ns->n_port_mappings == 0)
+	if (ns->n_port_mappings == 0 || ns->n_accessible_from == 0)
 		return 0;
+	keys = calloc(ns->n_accessible_from, sizeof(char *));
+	if (!keys)
+		return -ENOMEM;
 	for (size_t i = 0; i < ns->n_accessible_from; i++) {
 		const struct ipnet *a = &ns->accessible_from[i];
 		struct ipnet net = ipnet_network(a);
@@ -202,13 +207,20 @@ static int host_forwarding(const struct ns_names *n, const struct ns_config *ns,
 			continue;
 		}
 		want[fam] = true;
-		*claimed = true;
-		r = host_sysctl_claim(n->ns, key, "1");
-		if (r < 0) {
-			fprintf(stderr, "vpn-confinement: setting %s: %s\n", key, strerror(-r));
-			return r;
+		{
+			bool dup = false;
+			for (size_t k = 0; k < n_keys; k++)
+				dup |= streq(keys[k], key);
+			if (!dup && !(keys[n_keys++] = strdup(key))) {
+				r = -ENOMEM;
+				goto out;
+			}
 		}
 	}
+	*claimed = n_keys > 0;
+	r = host_sysctl_claim(n->ns, keys, n_keys, "1");
+	if (r < 0)
+		goto out;
 	for (int fam = 0; fam < 2; fam++) {
 		if (!want[fam])
 			continue;
@@ -219,10 +231,15 @@ static int host_forwarding(const struct ns_names *n, const struct ns_config *ns,
 		r = sysctl_write(key, "1");
 		if (r < 0) {
 			fprintf(stderr, "vpn-confinement: setting %s: %s\n", key, strerror(-r));
-			return r;
+			goto out;
 		}
 	}
-	return 0;
+	r = 0;
+out:
+	for (size_t k = 0; k < n_keys; k++)
+		free(keys[k]);
+	free(keys);
+	return r;
 }
 
 static int netns_up(const struct ns_names *n, const struct ns_config *ns, struct up_undo *u) {

@@ -112,8 +112,23 @@ int forward_guard_update(void) {
 		r = -ENOMEM;
 		goto out;
 	}
-	/* Replace (or delete) the table whole, like the other tables. */
-	fprintf(f, "table inet %s {\n}\ndelete table inet %s\n", FORWARD_GUARD_TABLE, FORWARD_GUARD_TABLE);
+	/* Replace (or delete) the table whole, like the other tables; when it
+	 * does not exist, without the delete, which would cost a wait for the
+	 * kernel's clean-up (see runtime_nft_create()). */
+	{
+		_cleanup_free_ char *listing = NULL;
+		bool exists = nft_list_table("inet " FORWARD_GUARD_TABLE, &listing) != -ENOENT;
+
+		if (!exists && !l4 && !l6) {
+			fclose(f);
+			f = NULL;
+			r = 0;
+			goto out;
+		}
+		if (exists)
+			fprintf(f, "table inet %s {\n}\ndelete table inet %s\n", FORWARD_GUARD_TABLE,
+				FORWARD_GUARD_TABLE);
+	}
 	if (l4 || l6) {
 		fprintf(f,
 			"table inet %s {\n"

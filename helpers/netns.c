@@ -346,17 +346,16 @@ static int claims_lock(void) {
 	return fd; /* closing it unlocks */
 }
 
-int host_sysctl_claim(const char *ns, const char *key, const char *value) {
+/* Record one claim (the caller holds the lock); *write tells whether the
+ * sysctl needs writing. */
+static int claim_record(const char *ns, const char *key, const char *value, bool *write) {
 	_cleanup_free_ char *text = NULL, *mine = NULL, *original = NULL, *updated = NULL;
-	_cleanup_close_ int lock = -1;
 	char current[256];
 	int r;
 
+	*write = false;
 	if (strchr(key, '\t') || strchr(key, '\n'))
 		return -EINVAL;
-	lock = claims_lock();
-	if (lock < 0)
-		return lock;
 	r = state_read(ns, HOST_SYSCTL_FILE, &text);
 	if (r < 0 && r != -ENOENT)
 		return r;
@@ -380,13 +379,40 @@ int host_sysctl_claim(const char *ns, const char *key, const char *value) {
 		if (r < 0)
 			return r;
 	}
+	*write = !streq(current, value);
+	return 0;
+}
+
+int host_sysctl_claim(const char *ns, char *const *keys, size_t n, const char *value) {
+	_cleanup_close_ int lock = -1;
+	_cleanup_free_ bool *write = NULL;
+	int r;
+
+	if (n == 0)
+		return 0;
+	write = calloc(n, sizeof(bool));
+	if (!write)
+		return -ENOMEM;
+	lock = claims_lock();
+	if (lock < 0)
+		return lock;
+	for (size_t i = 0; i < n; i++) {
+		r = claim_record(ns, keys[i], value, &write[i]);
+		if (r < 0) {
+			fprintf(stderr, "vpn-confinement: %s: %s\n", keys[i], strerror(-r));
+			return r;
+		}
+	}
 	/* The guard first: forwarding goes on only where it already holds. */
 	r = forward_guard_update();
 	if (r < 0)
 		return r;
-	if (streq(current, value))
-		return 0;
-	return sysctl_write(key, value);
+	for (size_t i = 0; i < n; i++)
+		if (write[i] && (r = sysctl_write(keys[i], value)) < 0) {
+			fprintf(stderr, "vpn-confinement: setting %s: %s\n", keys[i], strerror(-r));
+			return r;
+		}
+	return 0;
 }
 
 int host_sysctl_release(const char *ns) {

@@ -56,7 +56,7 @@ char *state_get(const char *text, const char *key);
  * $RUNDIR/N/host-sysctl ("KEY<TAB>ORIGINAL" lines) and the original value
  * is taken over from an earlier claim, so only the last namespace to go
  * down restores it. */
-int host_sysctl_claim(const char *ns, const char *key, const char *value);
+int host_sysctl_claim(const char *ns, char *const *keys, size_t n, const char *value);
 /* Restore every claim of N no other namespace holds; remove the record.
  * Reports each failure to stderr and returns the first error. */
 int host_sysctl_release(const char *ns);
