@@ -18,6 +18,7 @@
 #include "proc.h"
 #include "ruleset.h"
 #include "runtime.h"
+#include "wgrt.h"
 #include "util.h"
 
 /* A growing text buffer for `ip -batch -` input. */
@@ -80,6 +81,7 @@ static void undo_up(const struct ns_names *n, const struct up_undo *u) {
 	if (u->netns && (r = netns_remove(n->ns)) < 0)
 		step_fail(n, "undo: removing the namespace", r);
 	if (u->marker) {
+		state_remove(n->ns, STATE_RESOLV);
 		state_remove(n->ns, STATE_NETNS);
 		state_rmdir(n->ns);
 	}
@@ -371,6 +373,11 @@ static int netns_up(const struct ns_names *n, const struct ns_config *ns, struct
 	if (r < 0)
 		return r;
 
+	/* The namespace's resolv.conf, for confined services to bind-mount
+	 * from the start; wg-up fills it in place. */
+	if (!state_exists(n->ns, STATE_RESOLV) && (r = state_write_inplace(n->ns, STATE_RESOLV, RESOLV_DOWN)) < 0)
+		return step_fail(n, "writing resolv.conf", r);
+
 	/* 5. Host table: DNAT and the guard. Table existence before is not
 	 * tracked: on a re-run it was ours already. */
 	u->host_table = u->marker;
@@ -460,7 +467,8 @@ int cmd_netns_down(int argc, char **argv) {
 		fprintf(stderr, "vpn-confinement: %s: netns-down: %d step(s) failed\n", n.ns, failed);
 		return EXIT_FAIL;
 	}
-	if ((r = state_remove(n.ns, STATE_NETNS)) < 0 || (r = state_rmdir(n.ns)) < 0) {
+	if ((r = state_remove(n.ns, STATE_RESOLV)) < 0 || (r = state_remove(n.ns, STATE_NETNS)) < 0 ||
+	    (r = state_rmdir(n.ns)) < 0) {
 		step_fail(&n, "removing the run directory", r);
 		return EXIT_FAIL;
 	}

@@ -238,7 +238,7 @@ static int write_resolv_conf(const struct ns_names *n, const char *text) {
 	size_t len = strlen(text);
 	int r;
 
-	r = state_write(n->ns, STATE_RESOLV, text);
+	r = state_write_inplace(n->ns, STATE_RESOLV, text);
 	if (r < 0)
 		return r;
 	r = resolv_etc_path(n->ns, &dir, &file);
@@ -266,9 +266,11 @@ static int remove_resolv_conf(const struct ns_names *n) {
 	size_t len;
 	int r, first = 0;
 
-	r = state_remove(n->ns, STATE_RESOLV);
+	/* In place, not removed: running services have it bind-mounted. */
+	r = state_exists(n->ns, STATE_NETNS) ? state_write_inplace(n->ns, STATE_RESOLV, RESOLV_DOWN)
+					       : state_remove(n->ns, STATE_RESOLV);
 	if (r < 0) {
-		step_fail(n, "removing the run directory's resolv.conf", r);
+		step_fail(n, "emptying the run directory's resolv.conf", r);
 		first = r;
 	}
 	r = resolv_etc_path(n->ns, &dir, &file);

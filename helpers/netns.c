@@ -230,6 +230,30 @@ int state_write(const char *ns, const char *file, const char *content) {
 	return 0;
 }
 
+int state_write_inplace(const char *ns, const char *file, const char *content) {
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
+	size_t len = strlen(content);
+	int r;
+
+	r = state_mkdir(ns);
+	if (r < 0)
+		return r;
+	r = state_path(ns, file, &path);
+	if (r < 0)
+		return r;
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
+	/* The new text over the old, then cut: a reader meanwhile sees a mix
+	 * for an instant, never an empty file. */
+	if (pwrite(fd, content, len, 0) != (ssize_t)len)
+		return errno ? -errno : -EIO;
+	if (ftruncate(fd, (off_t)len) < 0 || fchmod(fd, 0644) < 0)
+		return -errno;
+	return 0;
+}
+
 int state_read(const char *ns, const char *file, char **out) {
 	_cleanup_free_ char *path = NULL;
 	size_t len;

@@ -44,6 +44,10 @@ int state_write(const char *ns, const char *file, const char *content);
 /* Read it; -ENOENT when absent. */
 int state_read(const char *ns, const char *file, char **out);
 bool state_exists(const char *ns, const char *file);
+/* Rewrite $RUNDIR/N/FILE in place (created 0644 if missing), keeping its
+ * inode: for files that services bind-mount (resolv.conf), which a rename
+ * would leave pointing at the old content. */
+int state_write_inplace(const char *ns, const char *file, const char *content);
 /* Remove a file; 0 when already gone. */
 int state_remove(const char *ns, const char *file);
 /* Remove $RUNDIR/N when empty (0 also when it is not). */

@@ -191,6 +191,10 @@ t_check "global ip_forward untouched" test "$(h cat /proc/sys/net/ipv4/ip_forwar
 t_check "route to AccessibleFrom via the bridge" bash -c "inside $N ip route show 10.77.0.0/24 | grep -q 'via 192.168.151.5'"
 t_check "check fails while the tunnel is down" bash -c "! vc check $N >/dev/null"
 
+t_check "resolv.conf without a nameserver while the tunnel is down" \
+	bash -c "test -f $tmp/run/$N/resolv.conf && ! grep -q nameserver $tmp/run/$N/resolv.conf"
+resolv_inode=$(stat -c %i $tmp/run/$N/resolv.conf)
+
 rules1=$(inside $N nft list ruleset; h nft list table inet vpn-confinement-$N)
 t_check "netns-up again converges" vc netns-up $N
 rules2=$(inside $N nft list ruleset; h nft list table inet vpn-confinement-$N)
@@ -211,6 +215,8 @@ fi
 t_check "tunnel interface $N""0 in the namespace" inside $N ip link show dev ${N}0
 t_check "default route via ${N}0" bash -c "inside $N ip route show default | grep -q 'dev ${N}0'"
 t_check "DNS host route via ${N}0" bash -c "inside $N ip route show 10.99.0.1 | grep -q 'dev ${N}0'"
+t_check "resolv.conf rewritten in place (bind mounts of it see the change)" \
+	test "$(stat -c %i $tmp/run/$N/resolv.conf)" = "$resolv_inode"
 t_check "resolv.conf in the run dir and NETNS_ETCDIR" \
 	bash -c "grep -qx 'nameserver 10.99.0.1' $tmp/run/$N/resolv.conf && cmp -s $tmp/run/$N/resolv.conf $tmp/etc/$N/resolv.conf"
 t_check "HTTP through the tunnel" inside $N curl -sf -m 5 -o /dev/null http://10.99.0.1:8080/
@@ -282,7 +288,9 @@ t_check "base ruleset still loaded" bash -c "inside $N nft list table inet vpn-c
 t_check_not "no HTTP after wg-down" inside $N curl -sf -m 2 -o /dev/null http://10.99.0.1:8080/
 t_check "positive control: the LAN server answers the host" h curl -sf -m 5 -o /dev/null http://10.77.0.2:8090/
 t_check_not "no reaching the LAN after wg-down" inside $N curl -sf -m 2 -o /dev/null http://10.77.0.2:8090/
-t_check "resolv.conf files removed" bash -c "! test -e $tmp/run/$N/resolv.conf && ! test -e $tmp/etc/$N/resolv.conf"
+t_check "no nameserver in resolv.conf after wg-down, same file" \
+	bash -c "! grep -q nameserver $tmp/run/$N/resolv.conf && test \$(stat -c %i $tmp/run/$N/resolv.conf) = $resolv_inode"
+t_check "the NETNS_ETCDIR resolv.conf removed" bash -c "! test -e $tmp/etc/$N/resolv.conf"
 # ([w]: so pgrep does not find the bash -c running it)
 t_check "no wireguard-go of ours left" bash -c "! pgrep -f '[w]ireguard-go -f vc-$N-'"
 t_check "wg-down again is fine" vc wg-down $N
