@@ -10,7 +10,9 @@
  *   wg            written by wg-up: implementation=, ifname=, and for
  *                 wireguard-go socket= (the UAPI socket name) and pid=
  *   wg-stopping   exists while wg-down (or a teardown) runs
- *   resolv.conf   the namespace's resolv.conf (also in $NETNS_ETCDIR/N/)
+ *   resolv.conf   the namespace's resolv.conf, netns-up to netns-down, one
+ *                 inode rewritten in place (services bind-mount it); while the
+ *                 tunnel is up also in $NETNS_ETCDIR/N/
  *   wireguard-go.log  wireguard-go's output when stderr is not the journal */
 #pragma once
 

@@ -145,6 +145,21 @@ static void test_state(void) {
 	CHECK(wg_state_load("abc", &st) == 0 && st.pid == 0 && !st.socket, "bad pid ignored");
 	wg_state_clear(&st);
 
+	/* In place: the same inode, the new content, no trailing old bytes. */
+	{
+		_cleanup_free_ char *p = NULL, *t = NULL;
+		struct stat a, b;
+
+		CHECK(state_write_inplace("abc", "resolv.conf", "nameserver 10.0.0.1\nnameserver 10.0.0.2\n") == 0,
+		      "inplace 1");
+		CHECK(state_path("abc", "resolv.conf", &p) == 0 && stat(p, &a) == 0, "stat 1");
+		CHECK(state_write_inplace("abc", "resolv.conf", "# down\n") == 0, "inplace 2");
+		CHECK(stat(p, &b) == 0 && a.st_ino == b.st_ino && (b.st_mode & 0777) == 0644, "same inode, 0644");
+		CHECK(state_read("abc", "resolv.conf", &t) == 0, "read back");
+		CHECK_STREQ(t, "# down\n", "truncated to the new content");
+		CHECK(state_remove("abc", "resolv.conf") == 0, "remove");
+	}
+
 	CHECK(state_remove("abc", STATE_WG) == 0 && state_remove("abc", STATE_WG) == 0, "remove twice");
 	CHECK(state_rmdir("abc") == 0 && state_exists("abc", "netns"), "rmdir keeps a non-empty dir");
 	CHECK(state_remove("abc", "netns") == 0 && state_rmdir("abc") == 0, "remove all");
