@@ -85,6 +85,8 @@ struct ns_status {
 	size_t n_dns;
 	bool resolv_ok;
 
+	char *host_sysctl; /* $RUNDIR/N/host-sysctl: "KEY<TAB>ORIGINAL" lines */
+
 	char **problems;
 	size_t n_problems;
 };
@@ -104,6 +106,7 @@ static void ns_status_clear(struct ns_status *s) {
 	ns_config_free(s->cfg);
 	wg_config_free(s->wg);
 	wg_state_clear(&s->st);
+	free(s->host_sysctl);
 	for (size_t i = 0; i < s->n_problems; i++)
 		free(s->problems[i]);
 	free(s->problems);
@@ -328,6 +331,7 @@ static void gather(struct ns_status *s, const char *name, uint64_t max_age) {
 		problem(s, "no config %s", path);
 
 	s->managed = state_exists(name, STATE_NETNS);
+	state_read(name, "host-sysctl", &s->host_sysctl);
 	s->tunnel_recorded = state_exists(name, STATE_WG);
 	if (s->tunnel_recorded && (r = wg_state_load(name, &s->st)) < 0)
 		problem(s, "run file %s/%s/%s unreadable: %s", rundir(), name, STATE_WG, strerror(-r));
@@ -548,6 +552,26 @@ static void print_json(FILE *f, const struct ns_status *s) {
 		}
 		fputs("]}", f);
 	}
+	fputs("],\"host_sysctls\":[", f);
+	{
+		bool first = true;
+		for (const char *p = s->host_sysctl; p && *p;) {
+			const char *eol = strchrnul(p, '\n'), *tab = memchr(p, '\t', (size_t)(eol - p));
+			if (tab) {
+				_cleanup_free_ char *key = strndup(p, (size_t)(tab - p));
+				_cleanup_free_ char *orig = strndup(tab + 1, (size_t)(eol - tab - 1));
+				if (key && orig) {
+					fputs(first ? "{\"key\":" : ",{\"key\":", f);
+					json_str(f, key);
+					fputs(",\"original\":", f);
+					json_str(f, orig);
+					fputc('}', f);
+					first = false;
+				}
+			}
+			p = *eol ? eol + 1 : eol;
+		}
+	}
 	fputs("],\"routes\":[", f);
 	for (size_t i = 0; i < s->n_routes; i++) {
 		const struct route_info *r = &s->routes[i];
@@ -636,6 +660,13 @@ static void print_text(FILE *f, const struct ns_status *s) {
 		fprintf(f, "  route:      %s%s%s dev %s\n", r->dst, r->via[0] ? " via " : "", r->via, r->dev);
 	}
 	if (s->netns_exists) {
+		for (const char *p = s->host_sysctl; p && *p;) {
+			const char *eol = strchrnul(p, '\n'), *tab = memchr(p, '\t', (size_t)(eol - p));
+			if (tab)
+				fprintf(f, "  host:       %.*s changed (was %.*s; restored by netns-down)\n", (int)(tab - p), p,
+					(int)(eol - tab - 1), tab + 1);
+			p = *eol ? eol + 1 : eol;
+		}
 		fprintf(f, "  ruleset:    namespace %s (%s form expected), host %s\n", rs_str(s->ns_rs),
 			s->ns_rs_expected, rs_str(s->host_rs));
 	}
