@@ -1,0 +1,373 @@
+#!/bin/bash
+# End to end under real systemd: the generator, the templates and the helper,
+# installed under /usr/local, in a systemd-nspawn container booting this
+# machine's own /usr, whose network is the "host" namespace of the
+# integration lab (tests/integration/lab.sh) with its WireGuard VPN provider,
+# servers and resolvers. Inside: a namespace N, a confined test service
+# (vcprobe: a client loop and a small server) and an unconfined control
+# (vccontrol); commands run "as a confined service" through systemd-run
+# --unit=vccmd@X (the namespace's ini confines vccmd@.service) and, for the
+# positive controls, as an unconfined vcfree@X.
+#
+# Each issue-4 "End to end" case is its own test (DESIGN.md L1-L6): start,
+# DNS, capabilities, tunnel restart, stop and start, boot with the VPN peer
+# down, fail-closed after a reload, missing namespace.
+#
+# E2E_HOLD=STAGE (start, stop, again, boot) stops there, to look around in
+# the container (it says how to enter it and how to go on).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
+t_require_root
+for tool in systemd-nspawn tcpdump wireguard-go dnsmasq; do
+	command -v "$tool" >/dev/null || { echo "needs $tool"; echo "0 passed, 1 failed"; exit 1; }
+done
+. "$here/../integration/lab.sh"
+
+# --- the install tree: built for /usr/local, where the container finds it.
+E2E_BUILD=$T_TOP/build/e2e-usrlocal
+inst=$(mktemp -d /tmp/vc-e2e-inst.XXXXXX)
+if ! make -C "$T_TOP" --no-print-directory -s BUILD="$E2E_BUILD" PREFIX=/usr/local \
+	DESTDIR="$inst" install >"$inst.log" 2>&1; then
+	cat "$inst.log"; rm -rf "$inst" "$inst.log"
+	echo "0 passed, 1 failed"; exit 1
+fi
+rm -f "$inst.log"
+
+lab_up || { echo "lab_up failed"; rm -rf "$inst"; echo "0 passed, 1 failed"; exit 1; }
+NSPAWN_PID= LEADER=
+e2e_cleanup() {
+	local rc=$?
+	container_stop
+	rm -rf "$inst"
+	(exit $rc)
+	lab_cleanup
+}
+trap e2e_cleanup EXIT
+
+lab_testns N c
+# The endpoint by name: resolvable in the container only once its
+# /etc/hosts says so (the boot test starts without it).
+WG_ENDPOINT=vpn.test:$WG_PORT lab_client "$N" 0
+lab_ini "$N" 0 "" "PortMapping=18000:8000:tcp"
+cat >>"$VPN_CONFINEMENT_CONFDIR/$N.ini" <<EOF
+
+[Confinement]
+Unit=vcprobe.service
+Unit=vccmd@.service
+EOF
+TUN_IP=$(client_ip 0)
+
+# --- the container's own units (its /etc/systemd/system) and programs.
+units=$LAB_DIR/units
+mkdir -p "$units/multi-user.target.wants"
+# A machine id of its own, so that the container's first boot does not
+# enable every installed unit by preset; nothing here waits for networkd.
+tr -dc 0-9a-f </dev/urandom | head -c 32 >"$LAB_DIR/machine-id"; echo >>"$LAB_DIR/machine-id"
+ln -s /dev/null "$units/systemd-networkd-wait-online.service"
+# In the install tree: a confined service has a /tmp of its own.
+probe=$inst/usr/local/libexec/vc-e2e/probe.py
+mkdir -p "${probe%/*}"
+cat >"$probe" <<'EOF'
+# probe.py TAG HOST PORT [LISTEN_PORT]: every 0.5 s, connect to HOST:PORT,
+# send "TAG SEQ", log the server's "hello PEER"; optionally also serve
+# LISTEN_PORT, answering "TAG here".
+import socket, sys, threading, time
+tag, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if len(sys.argv) > 4:
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("0.0.0.0", int(sys.argv[4])))
+    srv.listen(8)
+    def serve():
+        while True:
+            c, _ = srv.accept()
+            c.sendall(("%s here\n" % tag).encode())
+            c.close()
+    threading.Thread(target=serve, daemon=True).start()
+seq = 0
+while True:
+    seq += 1
+    try:
+        s = socket.create_connection((host, port), timeout=2)
+        s.sendall(("%s %d\n" % (tag, seq)).encode())
+        hello = s.recv(100).decode().strip()
+        s.close()
+        print("%s %d ok %s" % (tag, seq, hello), flush=True)
+    except OSError as e:
+        print("%s %d fail %s" % (tag, seq, e), flush=True)
+    time.sleep(0.5)
+EOF
+cat >"$units/vcprobe.service" <<EOF
+[Unit]
+Description=vpn-confinement e2e: confined probe
+
+[Service]
+ExecStart=/usr/bin/python3 /usr/local/libexec/vc-e2e/probe.py vcprobe $INET_IP 9998 8000
+EOF
+cat >"$units/vccontrol.service" <<EOF
+[Unit]
+Description=vpn-confinement e2e: unconfined control
+
+[Service]
+ExecStart=/usr/bin/python3 /usr/local/libexec/vc-e2e/probe.py vccontrol $INET_IP 9997
+EOF
+
+container_start() {
+	local log=$LAB_DIR/log/nspawn.log i
+	SYSTEMD_NSPAWN_API_VFS_WRITABLE=network setsid systemd-nspawn -q -D / \
+		--volatile=yes --register=no --keep-unit \
+		--network-namespace-path="/run/netns/$LAB_HOST" \
+		--capability=CAP_NET_ADMIN,CAP_NET_RAW --bind=/dev/net/tun \
+		--resolv-conf=off --timezone=off \
+		--bind-ro=/etc/alternatives --bind-ro="$inst/usr/local:/usr/local" \
+		--bind="$LAB_DIR:$LAB_DIR" --bind="$VPN_CONFINEMENT_CONFDIR:/etc/vpn-confinement" \
+		--bind="$units:/etc/systemd/system" --bind-ro="$LAB_DIR/machine-id:/etc/machine-id" \
+		--boot systemd.firstboot=off </dev/null >>"$log" 2>&1 &
+	NSPAWN_PID=$!
+	LEADER=
+	# The container's PID 1: the child of systemd-nspawn that became systemd.
+	for i in $(seq 1 200); do
+		for p in $(pgrep -P "$NSPAWN_PID"); do
+			[ "$(cat "/proc/$p/comm" 2>/dev/null)" = systemd ] && LEADER=$p
+		done
+		[ -n "$LEADER" ] && break
+		sleep 0.1
+	done
+	[ -n "$LEADER" ] || { echo "# the container did not start"; tail -n 20 "$log"; return 1; }
+	# Up when the manager has finished booting (degraded is fine here).
+	wait_for 90 booted || { echo "# the container did not finish booting"; tail -n 20 "$log"; return 1; }
+}
+booted() {
+	case $(nsenter -t "$LEADER" -a systemctl is-system-running 2>/dev/null) in
+	running|degraded) return 0 ;;
+	esac
+	return 1
+}
+
+container_stop() {
+	local i
+	[ -n "${NSPAWN_PID:-}" ] || return 0
+	[ -n "${LEADER:-}" ] && kill -RTMIN+3 "$LEADER" 2>/dev/null
+	for i in $(seq 1 150); do
+		kill -0 "$NSPAWN_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$NSPAWN_PID" 2>/dev/null && kill -KILL "$NSPAWN_PID" 2>/dev/null
+	wait "$NSPAWN_PID" 2>/dev/null
+	NSPAWN_PID= LEADER=
+}
+
+# in_c CMD...: run CMD inside the container (all its namespaces).
+in_c() { nsenter -t "$LEADER" -a "$@"; }
+# confined CMD...: run CMD as a confined service; unconfined: as a free one.
+# (--collect: a failed one is unloaded too; names unique per call.)
+confined() { in_c systemd-run -q --wait --pipe --collect --unit="vccmd@$(date +%s%N).service" "$@"; }
+unconfined() { in_c systemd-run -q --wait --pipe --collect --unit="vcfree@$(date +%s%N).service" "$@"; }
+ino() { in_c stat -L -c %i "$1" 2>/dev/null; }
+mainpid() { in_c systemctl show -p MainPID --value "$1"; }
+# seen PORT PEER TAG: lines the internet's server on PORT logged for TAG
+# from PEER; seen_other: from anyone else; seen_at_least N PORT PEER TAG.
+seen() { grep -c "^tcpdata $1 $2 $3 " "$LAB_DIR/log/srv-inet.log"; }
+seen_other() { grep "^tcpdata $1 " "$LAB_DIR/log/srv-inet.log" | grep " $3 " | grep -vc "^tcpdata $1 $2 "; }
+seen_at_least() { [ "$(seen "$2" "$3" "$4")" -ge "$1" ]; }
+# same_netns PID: the process is in /run/netns/$N.
+same_netns() {
+	local a b
+	a=$(ino "/proc/$1/ns/net") b=$(ino "/run/netns/$N")
+	[ -n "$a" ] && [ "$a" = "$b" ]
+}
+lan_reaches_probe() {
+	in_lanin python3 -c "
+import socket
+s = socket.create_connection(('$HOST_LANIN_IP', 18000), timeout=3)
+print(s.recv(100).decode().strip())" | grep -q 'vcprobe here'
+}
+
+# E2E_HOLD=STAGE: stop at that stage, to look around in the container.
+hold() {
+	[ "${E2E_HOLD:-}" = "$1" ] || return 0
+	echo "# holding at $1: nsenter -t $LEADER -a bash; lab in $LAB_DIR; touch $LAB_DIR/release to go on"
+	wait_for 1800 test -e "$LAB_DIR/release"
+	rm -f "$LAB_DIR/release"
+}
+
+container_start || { t_fail "container boots"; t_done; }
+t_pass "container boots with the generator, templates and helper from /usr/local"
+endpoint_resolvable() { in_c sh -c "echo '$INET_IP vpn.test' >>/etc/hosts"; }
+in_c sh -c "echo 'nameserver $HOST_INET_IP' >/etc/resolv.conf"
+endpoint_resolvable
+in_c test -L "/run/systemd/generator/multi-user.target.wants/vpn-ns@$N.service"
+t_check "the generator ran at boot (vpn-ns@$N is wanted)" [ $? = 0 ]
+
+# --- Start (L1, L2) ---------------------------------------------------------
+t_check "start: systemctl start vpn-ns@$N" in_c systemctl start "vpn-ns@$N.service"
+t_check "start: netns@$N, wg-up@$N, vpn-ns@$N active" \
+	in_c systemctl is-active -q "netns@$N.service" "wg-up@$N.service" "vpn-ns@$N.service"
+t_check "start: systemctl start vcprobe (confined) and vccontrol" \
+	in_c systemctl start vcprobe.service vccontrol.service
+pid=$(mainpid vcprobe.service)
+t_check "start: the confined service runs (MainPID $pid)" [ -n "$pid" -a "$pid" != 0 ]
+t_check "start: its /proc/PID/ns/net is the inode of /run/netns/$N" same_netns "$pid"
+cpid=$(mainpid vccontrol.service)
+t_check "start: the control is in the container's own network" \
+	[ "$(ino "/proc/$cpid/ns/net")" = "$(ino /proc/1/ns/net)" ]
+wait_for 20 seen_at_least 2 9998 "$TUN_IP" vcprobe
+t_check "start: the internet server sees the probe from the tunnel address $TUN_IP" seen_at_least 2 9998 "$TUN_IP" vcprobe
+t_check "start: ... and never from another address" [ "$(seen_other 9998 "$TUN_IP" vcprobe)" = 0 ]
+wait_for 10 seen_at_least 1 9997 "$HOST_INET_IP" vccontrol
+t_check "start: control: the unconfined service reaches it from the host's address $HOST_INET_IP" \
+	seen_at_least 1 9997 "$HOST_INET_IP" vccontrol
+t_check "start: control: ... not through the tunnel" [ "$(seen 9997 "$TUN_IP" vccontrol)" = 0 ]
+t_check "start: the probe's server is reachable from the LAN through the port mapping" lan_reaches_probe
+
+hold start
+# --- DNS (DESIGN 3) -----------------------------------------------------------
+dns_checks() {
+	local layout=$1 out
+	out=$(confined getent hosts probe.test)
+	t_check "dns ($layout): confined getent hosts answers from the VPN resolver ($DNS_VPN_ANSWER)" \
+		grep -q "^$DNS_VPN_ANSWER " <<<"$out"
+	out=$(unconfined getent hosts probe.test)
+	t_check "dns ($layout): control: the same lookup unconfined gets the host's resolver ($DNS_HOST_ANSWER)" \
+		grep -q "^$DNS_HOST_ANSWER " <<<"$out"
+	out=$(confined cat /etc/resolv.conf | grep '^nameserver')
+	t_check "dns ($layout): the confined /etc/resolv.conf names only the VPN's server" \
+		[ "$out" = "nameserver $WG_SRV_IP" ]
+}
+in_c mkdir -p /run/nscd /run/systemd/resolve
+in_c sh -c 'echo sock >/run/nscd/socket; echo sock >/run/systemd/resolve/io.systemd.Resolve'
+t_check "dns: control: /run/nscd is visible unconfined" unconfined test -e /run/nscd/socket
+t_check "dns: the confined service cannot see /run/nscd" confined sh -c '! ls /run/nscd/ 2>/dev/null | grep -q .'
+t_check "dns: control: resolved's socket is visible unconfined" unconfined test -e /run/systemd/resolve/io.systemd.Resolve
+t_check "dns: the confined service cannot see /run/systemd/resolve's socket" \
+	confined sh -c '! test -e /run/systemd/resolve/io.systemd.Resolve'
+t_check "dns: /var/run/nscd (a link) is hidden too" confined sh -c '! ls /var/run/nscd/ 2>/dev/null | grep -q .'
+t_check "dns: nsswitch.conf has no resolve/mdns/myhostname" \
+	confined sh -c '! grep -E "^hosts:.*(resolve|mdns|myhostname)" /etc/nsswitch.conf && grep -q "^hosts: *files dns$" /etc/nsswitch.conf'
+dns_checks "regular /etc/resolv.conf"
+# The systemd-resolved / NixOS layout.
+in_c sh -c "echo 'nameserver $HOST_INET_IP' >/run/systemd/resolve/stub-resolv.conf && ln -sfn /run/systemd/resolve/stub-resolv.conf /etc/resolv.conf"
+dns_checks "/etc/resolv.conf -> /run/systemd/resolve/stub-resolv.conf"
+in_c sh -c "rm -f /etc/resolv.conf; echo 'nameserver $HOST_INET_IP' >/etc/resolv.conf; rm -rf /run/nscd"
+
+# --- Capabilities (DESIGN 2) -----------------------------------------------------
+cap_bit() { # CAPEFF-HEX BIT: the bit is set
+	[ -n "$1" ] && [ $(((16#$1 >> $2) & 1)) = 1 ]
+}
+cap_nobit() { [ -n "$1" ] && ! cap_bit "$@"; }
+c_eff=$(confined sh -c "sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status")
+u_eff=$(unconfined sh -c "sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status")
+t_check "caps: control: unconfined root has NET_ADMIN (CapEff $u_eff)" cap_bit "$u_eff" 12
+t_check "caps: control: unconfined root has NET_RAW" cap_bit "$u_eff" 13
+t_check "caps: the confined service lacks NET_ADMIN (CapEff $c_eff)" cap_nobit "$c_eff" 12
+t_check "caps: the confined service lacks NET_RAW" cap_nobit "$c_eff" 13
+t_check "caps: control: nft flush ruleset and ip link add work unconfined (in a scratch namespace)" \
+	unconfined unshare -n sh -c 'nft flush ruleset && ip link add vca type veth peer name vcb'
+t_check_not "caps: nft flush ruleset fails confined" confined nft flush ruleset
+t_check_not "caps: ip link add fails confined" confined ip link add vca type veth peer name vcb
+t_check_not "caps: unshare -n fails confined" confined unshare -n true
+t_check "caps: the kill switch is still in place" in_c ip netns exec "$N" nft list table inet vpn-confinement
+
+# --- Tunnel restart (L3) ------------------------------------------------------------
+pid=$(mainpid vcprobe.service)
+nsino=$(ino "/run/netns/$N")
+t_check "tunnel restart: systemctl restart wg-up@$N" in_c systemctl restart "wg-up@$N.service"
+t_check "tunnel restart: the service was not restarted (same MainPID $pid)" [ "$pid" != 0 -a "$(mainpid vcprobe.service)" = "$pid" ]
+t_check "tunnel restart: the same namespace" [ "$(ino "/run/netns/$N")" = "$nsino" -a "$(ino "/proc/$pid/ns/net")" = "$nsino" ]
+before=$(seen 9998 "$TUN_IP" vcprobe)
+wait_for 20 seen_at_least $((before + 2)) 9998 "$TUN_IP" vcprobe
+t_check "tunnel restart: traffic resumes through the tunnel" seen_at_least $((before + 2)) 9998 "$TUN_IP" vcprobe
+t_check "tunnel restart: nothing from another address" [ "$(seen_other 9998 "$TUN_IP" vcprobe)" = 0 ]
+
+# --- Stop and start (L4) --------------------------------------------------------------
+t_check "stop: the confined service runs before" in_c systemctl is-active -q vcprobe.service
+t_check "stop: systemctl stop vpn-ns@$N" in_c systemctl stop "vpn-ns@$N.service"
+# vpn-ns@N is stopped first (the reverse of its start order); the rest
+# follows right after it: services and tunnel, then the namespace.
+stopped() { [ "$(in_c systemctl show -p ActiveState --value "$1")" = inactive ]; }
+wait_for 20 stopped "netns@$N.service"
+t_check_not "stop: the confined service was stopped with it" in_c systemctl is-active -q vcprobe.service
+t_check_not "stop: the tunnel was stopped with it" in_c systemctl is-active -q "wg-up@$N.service"
+t_check_not "stop: the namespace is gone" in_c test -e "/run/netns/$N"
+hold stop
+t_check "stop: the control still runs" in_c systemctl is-active -q vccontrol.service
+t_check "start again: systemctl start vcprobe brings the namespace back" in_c systemctl start vcprobe.service
+pid=$(mainpid vcprobe.service)
+t_check "start again: confined again" same_netns "$pid"
+wait_for 20 in_c systemctl is-active -q "wg-up@$N.service"
+t_check "start again: the tunnel came up with it" in_c systemctl is-active -q "wg-up@$N.service"
+hold again
+
+# --- Fail-closed after reload (L6) -----------------------------------------------------
+cp "$VPN_CONFINEMENT_CONFDIR/$N.ini" "$LAB_DIR/good.ini"
+echo 'Bogus%i=$HOME' >>"$VPN_CONFINEMENT_CONFDIR/$N.ini"
+in_c systemctl daemon-reload
+t_check_not "fail-closed: restarting the service after a reload with a broken ini fails" \
+	in_c systemctl restart vcprobe.service
+t_check_not "fail-closed: it is not running" in_c systemctl is-active -q vcprobe.service
+t_check "fail-closed: the reason is in its journal, verbatim" \
+	sh -c "nsenter -t $LEADER -a journalctl -u vcprobe.service --no-pager | grep -qF \"unknown key 'Bogus%i' in section [Confinement]\""
+t_check_not "fail-closed: starting the namespace fails too" in_c systemctl restart "vpn-ns@$N.service"
+t_check "fail-closed: with the reason in its journal" \
+	sh -c "nsenter -t $LEADER -a journalctl -u netns@$N.service --no-pager | grep -qF 'Bogus%i'"
+t_check "fail-closed: the probe never ran outside the tunnel" [ "$(seen_other 9998 "$TUN_IP" vcprobe)" = 0 ]
+cp "$LAB_DIR/good.ini" "$VPN_CONFINEMENT_CONFDIR/$N.ini"
+in_c systemctl daemon-reload
+in_c systemctl reset-failed
+t_check "fail-closed: fixed and reloaded, it starts confined again" in_c systemctl start vcprobe.service
+
+# --- Boot with the VPN peer down (L5) ------------------------------------------------------
+# At boot the endpoint's name does not resolve yet (a fresh /etc/hosts) and
+# the peer drops everything: the tunnel fails and retries; the namespace
+# and the service come up; nothing leaks. Then the name resolves: the
+# tunnel comes up, still no traffic (the peer drops it). Then the peer is
+# back: traffic resumes, with no action on the system.
+container_stop
+ln -sfn /etc/systemd/system/vcprobe.service "$units/multi-user.target.wants/vcprobe.service"
+in_inet nft -f - <<EOF
+table inet vcpeerdown {
+	chain input { type filter hook input priority -10; udp dport $WG_PORT drop; }
+}
+EOF
+lab_bg "$LAB_HOST" tcpdump -n -U -i up0 -w "$LAB_DIR/boot.pcap" not udp port "$WG_PORT" >/dev/null 2>&1
+tcpdump_pid=${LAB_PIDS[-1]}
+sleep 1
+before=$(seen 9998 "$TUN_IP" vcprobe)
+container_start || t_fail "boot: container boots again"
+wait_for 30 in_c systemctl is-active -q vcprobe.service
+sleep 3
+t_check "boot: the confined service came up, the endpoint unresolvable and the peer down" \
+	in_c systemctl is-active -q vcprobe.service
+pid=$(mainpid vcprobe.service)
+t_check "boot: ... in the namespace" same_netns "$pid"
+t_check_not "boot: the tunnel is not up (it retries)" in_c systemctl is-active -q "wg-up@$N.service"
+t_check "boot: the namespace unit is up" in_c systemctl is-active -q "vpn-ns@$N.service"
+hold boot
+endpoint_resolvable
+wait_for 60 in_c systemctl is-active -q "wg-up@$N.service"
+t_check "boot: once the endpoint resolves, the tunnel comes up by itself" in_c systemctl is-active -q "wg-up@$N.service"
+sleep 3
+t_check "boot: nothing from the probe reached the internet meanwhile" [ "$(seen 9998 "$TUN_IP" vcprobe)" = "$before" ]
+t_check "boot: nothing from it from another address either" [ "$(seen_other 9998 "$TUN_IP" vcprobe)" = 0 ]
+kill "$tcpdump_pid" 2>/dev/null; wait "$tcpdump_pid" 2>/dev/null
+leaks=$(tcpdump -n -r "$LAB_DIR/boot.pcap" "src net $(ns_net 0) or tcp port 9998" 2>/dev/null | wc -l)
+all=$(tcpdump -n -r "$LAB_DIR/boot.pcap" 2>/dev/null | wc -l)
+t_check "boot: captured on the host's uplink ($all packets): none from the namespace, none to the probe's port ($leaks)" [ "$leaks" = 0 ]
+in_inet nft delete table inet vcpeerdown
+wait_for 40 seen_at_least $((before + 2)) 9998 "$TUN_IP" vcprobe
+t_check "boot: once the peer is back, traffic resumes with no action" seen_at_least $((before + 2)) 9998 "$TUN_IP" vcprobe
+t_check "boot: the service was never restarted" [ "$pid" != 0 -a "$(mainpid vcprobe.service)" = "$pid" ]
+t_check_not "boot: nothing failed" in_c systemctl is-failed -q vcprobe.service "netns@$N.service" "wg-up@$N.service" "vpn-ns@$N.service"
+
+# --- Missing namespace --------------------------------------------------------------------
+in_c systemctl stop vcprobe.service
+in_c ip netns delete "$N" # detaches the name (umount would be busy) and removes it
+in_c systemctl start vcprobe.service
+st=$(in_c systemctl show -p ExecMainStatus --value vcprobe.service)
+t_check "missing netns: the service fails with 225/NETWORK (status $st)" [ "$st" = 225 ]
+t_check "missing netns: the probe never ran outside the tunnel" [ "$(seen_other 9998 "$TUN_IP" vcprobe)" = 0 ]
+in_c systemctl stop "vpn-ns@$N.service"
+in_c systemctl reset-failed
+
+t_done
