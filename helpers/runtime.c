@@ -40,14 +40,17 @@ int runtime_load_config(const char *ns, struct ns_config **out) {
 
 int runtime_load_wg(const struct ns_config *ns, struct wg_config **out) {
 	struct diag d = { 0 };
+	bool reported;
 	int r;
 
 	r = wgconf_load(ns->wg_config_file, out, &d);
 	diag_print(&d, stderr, "vpn-confinement");
+	reported = d.n_errors > 0;
 	diag_clear(&d);
 	if (r == 0)
 		return 0;
-	if (r != -EINVAL && r != -EFBIG)
+	/* wgconf_load names every failure it can; say something when it could not. */
+	if (!reported)
 		fprintf(stderr, "vpn-confinement: %s: %s\n", ns->wg_config_file, strerror(-r));
 	wg_config_free(*out);
 	*out = NULL;
