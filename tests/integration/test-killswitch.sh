@@ -128,6 +128,43 @@ else
 	t_fail "no wireguard-go process found in the host namespace for $A"
 fi
 
+# wg-up --foreground (what wg-up@.service runs): wireguard-go is its child;
+# when it dies the supervisor must notice, keep the kill switch and fail (so
+# systemd restarts it); SIGTERM takes the tunnel down and exits 0.
+if [ "${VPNC_IMPL:-}" != baseline ]; then
+	vc wg-down "$A" >/dev/null 2>&1
+	nsenter --net="/run/netns/$LAB_HOST" "$BUILD/vpn-confinement" wg-up "$A" --foreground >"$LAB_DIR/fg.out" 2>&1 &
+	fg=$!
+	t_check "wg-up --foreground: tunnel up" wait_for 8 tunnel_ok
+	wgpid=$(pgrep -P "$fg" -x wireguard-go)
+	if [ -n "$wgpid" ]; then
+		kill -9 "$wgpid"
+		fg_gone() { ! kill -0 "$fg" 2>/dev/null; }
+		if wait_for 5 fg_gone; then
+			wait "$fg"; rc=$?
+			t_check "wg-up --foreground notices wireguard-go's death and exits 1 (exit $rc)" test "$rc" = 1
+		else
+			t_fail "wg-up --foreground still running 5 s after wireguard-go was killed"
+			kill "$fg"; wait "$fg"
+		fi
+		t_check "wg-up --foreground says why" grep -qE "tunnel died: (wireguard-go .*exited|the interface was deleted)" "$LAB_DIR/fg.out"
+		killswitch "wg-up --foreground, wireguard-go killed"
+	else
+		t_fail "wg-up --foreground: no wireguard-go child found"
+		kill "$fg"; wait "$fg"
+	fi
+	nsenter --net="/run/netns/$LAB_HOST" "$BUILD/vpn-confinement" wg-up "$A" --foreground >"$LAB_DIR/fg.out" 2>&1 &
+	fg=$!
+	t_check "wg-up --foreground again: tunnel up" wait_for 8 tunnel_ok
+	kill -TERM "$fg"
+	wait_for 5 fg_gone
+	wait "$fg"; rc=$?
+	t_check "wg-up --foreground: SIGTERM takes the tunnel down and exits 0 (exit $rc)" \
+		test "$rc" = 0 -a -z "$(in_ns "$A" ip link show "${A}0" 2>/dev/null)"
+	t_check "tunnel back after the --foreground tests" vc_ok wg-up "$A"
+	wait_for 8 tunnel_ok
+fi
+
 # Rerouted: wg gone and default route via the bridge (what a confused or
 # hostile process could do): the namespace ruleset still lets nothing out.
 in_ns "$A" ip link del "${A}0"
