@@ -11,7 +11,8 @@
 #
 # Each issue-4 "End to end" case is its own test (DESIGN.md L1-L6): start,
 # DNS, capabilities, tunnel restart, stop and start, boot with the VPN peer
-# down, fail-closed after a reload, missing namespace.
+# down, fail-closed after a reload, missing namespace; and an admin's
+# override of one hardening setting.
 #
 # E2E_HOLD=STAGE (start, stop, again, boot) stops there, to look around in
 # the container (it says how to enter it and how to go on).
@@ -268,6 +269,24 @@ t_check_not "caps: nft flush ruleset fails confined" confined nft flush ruleset
 t_check_not "caps: ip link add fails confined" confined ip link add vca type veth peer name vcb
 t_check_not "caps: unshare -n fails confined" confined unshare -n true
 t_check "caps: the kill switch is still in place" in_c ip netns exec "$N" nft list table inet vpn-confinement
+
+# --- An admin's override (vpn-confinement-generator(8)) -------------------------------
+# A later-sorting drop-in in /etc/systemd/system/UNIT.d/ changes one
+# hardening setting; the confinement stays.
+in_c sh -c 'echo secret >/root/vc-e2e-file'
+t_check "override: control: /root/vc-e2e-file is there unconfined" unconfined test -e /root/vc-e2e-file
+t_check "override: with Hardening=yes (ProtectHome=yes), it is out of reach" \
+	confined sh -c '! test -e /root/vc-e2e-file'
+mkdir -p "$units/vccmd@.service.d"
+printf '[Service]\nProtectHome=no\n' >"$units/vccmd@.service.d/60-override.conf"
+in_c systemctl daemon-reload
+t_check "override: 60-override.conf with ProtectHome=no gives it back" confined test -e /root/vc-e2e-file
+t_check "override: ... still in the namespace" \
+	confined sh -c "[ \$(stat -L -c %i /proc/self/ns/net) = $(ino "/run/netns/$N") ]"
+t_check "override: ... still without NET_ADMIN" \
+	confined sh -c '! ip link add vca type veth peer name vcb 2>/dev/null'
+rm -rf "$units/vccmd@.service.d"
+in_c systemctl daemon-reload
 
 # --- Tunnel restart (L3) ------------------------------------------------------------
 pid=$(mainpid vcprobe.service)
