@@ -38,6 +38,27 @@ t_check "tunnel (dual-stack): IPv4 HTTP, the server sees $CIP" wait_for 8 tun4
 t_check "IPv6 (dual-stack): HTTP over IPv6 goes through the tunnel, the server sees $CIP6" wait_for 4 tun6
 t_check "IPv6 (dual-stack): default route via ${B}0" bash -c "nsenter --net=/run/netns/$B ip -6 route show default | grep -q 'dev ${B}0'"
 
+# DNS over IPv6: the VPN's resolver (DNS= has its IPv6 address) answers
+# through the tunnel; another resolver over IPv6 through the tunnel does not.
+m=$(lines "$LAB_DIR/log/dns-vpn.log")
+a=$(in_ns "$B" dig +time=1 +tries=2 +short "@$WG_SRV_IP6" probe.test)
+b=$(in_ns "$B" dig +tcp +time=1 +tries=2 +short "@$WG_SRV_IP6" probe.test)
+t_check "DNS over IPv6: the VPN resolver answers udp and tcp from $CIP6 ($a $b)" \
+	test "$a $b $(new_lines "$LAB_DIR/log/dns-vpn.log" "$m" "from $CIP6")" = "$DNS_VPN_ANSWER $DNS_VPN_ANSWER 2"
+dns6_other() {
+	local r=0
+	in_ns "$B" dig +time=1 +tries=1 +short "@$INET_IP6" probe.test | grep -qx "$DNS_INET_ANSWER" && r=$((r + 1))
+	in_ns "$B" dig +tcp +time=1 +tries=1 +short "@$INET_IP6" probe.test | grep -qx "$DNS_INET_ANSWER" && r=$((r + 1))
+	in_ns "$B" socat -T1 /dev/null "TCP:[$INET_IP6]:853,connect-timeout=1" 2>/dev/null && r=$((r + 1))
+	echo $r
+}
+r=$(dns6_other)
+t_check "DNS over IPv6: another resolver via the tunnel (udp/53, tcp/53, tcp/853) gets nothing ($r answers)" test "$r" = 0
+ns_open "$B"
+r=$(dns6_other)
+ns_restore "$B"
+t_check "control: without the namespace ruleset the same 3 IPv6 queries are answered ($r)" test "$r" = 3
+
 # IPv6 to the LAN and the bridge (routed via the veth) is dropped ...
 obs_setup "$LAB_HOST" vclveth "veth-$B-br" daddr "$T6"
 probe_batch "$B" "$T6" "$P"
