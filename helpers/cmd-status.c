@@ -479,7 +479,8 @@ static void gather(struct ns_status *s, const char *name, uint64_t max_age) {
 							 now - s->st.started > max_age))
 				problem(s, "peer %s: no handshake within %llu s of wg-up", p->public_key,
 					(unsigned long long)max_age);
-			else if (now > p->latest_handshake && now - p->latest_handshake > max_age)
+			else if (p->latest_handshake != 0 && now > p->latest_handshake &&
+				 now - p->latest_handshake > max_age)
 				problem(s, "peer %s: last handshake %llu s ago (more than %llu s)", p->public_key,
 					(unsigned long long)(now - p->latest_handshake), (unsigned long long)max_age);
 		}
