@@ -47,13 +47,20 @@ run_generator() {
 	echo "$rc"
 }
 
-# normalize OUT CONF: a copy of the tree with this run's paths replaced.
+# normalize OUT CONF: a copy of the tree with this run's paths replaced,
+# and the build's helper and unit directory with the default ones (the
+# goldens hold PREFIX=/usr paths, whatever PREFIX this was built with).
 normalize() {
-	local out=$1 conf=$2
+	local out=$1 conf=$2 l t
 	rm -rf "$out/norm"
 	cp -a "$out/normal" "$out/norm"
 	find "$out/norm" -type f -exec sed -i -e "s|$conf|/etc/vpn-confinement|g" \
-		-e "s|$out/normal|/run/systemd/generator|g" {} +
+		-e "s|$out/normal|/run/systemd/generator|g" \
+		-e "s|$helper_path |/usr/bin/vpn-confinement |g" {} +
+	find "$out/norm" -type l -lname '/*' | while read -r l; do
+		t=$(readlink "$l")
+		ln -sfn "/usr/lib/systemd/system/${t##*/}" "$l"
+	done
 }
 
 # verify_tree NAME OUT: systemd-analyze verify over every unit the tree
