@@ -5,7 +5,8 @@
 # kernel module there), each in a fresh VM so the module is loaded only if
 # the suite made a kernel WireGuard link.
 #
-# The lab writes the implementation from VPN_TEST_WG_IMPL into each ini.
+# The lab writes the implementation from VPN_TEST_WG_IMPL into each ini, and
+# is to stretch its waits and probe timeouts by LAB_TIME_SCALE (5 here).
 # VM_INTEGRATION_TESTS (names or paths, space-separated) limits the files run;
 # VM_INTEGRATION_IMPLS (default "kernel auto") the implementations.
 #
@@ -38,6 +39,9 @@ if [ "${1:-}" = --in-vm ]; then
 		t_fail "[$impl] the wireguard module is loaded before the suite ran"
 	fi
 	export VPN_TEST_WG_IMPL=$impl
+	# Process starts are ~10x slower under TCG: the lab's waits and probe
+	# timeouts are to be stretched by this factor (once the lab reads it).
+	export LAB_TIME_SCALE=${LAB_TIME_SCALE:-5}
 	for t in $(tests_to_run); do
 		name=${t#"$T_TOP"/}
 		echo "=== [$impl] $name"
