@@ -112,6 +112,7 @@ rm "$NO_WG_CONF"
 # --- kernel ------------------------------------------------------------------
 use_impl kernel
 t_out "kernel: wg-up" vc wg-up "$A"
+t_check "which says it uses kernel WireGuard (for the journal)" grep -q "kernel WireGuard" "$OUT"
 t_check "the wireguard module is loaded" test -d /sys/module/wireguard
 t_check "status says kernel" test "$(impl)" = kernel
 t_check_not "no wireguard-go" wg_go_in_host
@@ -153,6 +154,7 @@ t_check "status says the tunnel is down" test "$(json 's["tunnel"]["up"]')" = Fa
 # --- auto with the module -----------------------------------------------------
 use_impl auto
 t_out "auto: wg-up" vc wg-up "$A"
+t_check "which says it uses kernel WireGuard" grep -q "kernel WireGuard" "$OUT"
 t_check "status says kernel" test "$(impl)" = kernel
 t_check_not "no fallback message" grep -q "not available" "$OUT"
 t_check_not "no wireguard-go" wg_go_in_host
