@@ -845,10 +845,29 @@ static bool units_conflict(const char *a, const char *b) {
 	return (ta && streq(ta, b)) || (tb && streq(tb, a));
 }
 
-static void unit_remove(struct ns_config *c, size_t i) {
+/* A hash of the name a unit's drop-in applies through: the template's for
+ * "foo@bar.service" and "foo@.service", the unit's own otherwise. Units
+ * whose keys differ never conflict, so the pairwise check compares numbers
+ * and looks at names only on a match (the generator runs at boot). */
+static uint64_t unit_conflict_key(const char *u) {
+	const char *at = strchr(u, '@'), *dot = strrchr(u, '.');
+	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+
+	for (const char *p = u; *p; p++) {
+		if (at && dot && dot > at && p > at && p < dot)
+			continue; /* the instance part */
+		h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+	}
+	return h;
+}
+
+static void unit_remove(struct ns_config *c, uint64_t *keys, size_t i) {
+	size_t rest = c->n_units - i - 1;
+
 	free(c->units[i]);
-	memmove(c->units + i, c->units + i + 1, (c->n_units - i - 1) * sizeof(*c->units));
-	memmove(c->unit_lines + i, c->unit_lines + i + 1, (c->n_units - i - 1) * sizeof(*c->unit_lines));
+	memmove(c->units + i, c->units + i + 1, rest * sizeof(*c->units));
+	memmove(c->unit_lines + i, c->unit_lines + i + 1, rest * sizeof(*c->unit_lines));
+	memmove(keys + i, keys + i + 1, rest * sizeof(*keys));
 	c->n_units--;
 }
 
@@ -856,7 +875,8 @@ static void unit_remove(struct ns_config *c, size_t i) {
  * error and the invalidity go to b, so adding a file never breaks a
  * namespace that already worked. A unit claimed by a is dropped from b's
  * list, so b's fail-closed confinement cannot fight a's. */
-static int check_pair(const struct ns_config *a, struct ns_config *b, struct diag *d) {
+static int check_pair(const struct ns_config *a, const uint64_t *akeys, struct ns_config *b,
+		      uint64_t *bkeys, struct diag *d) {
 	char x[IPNET_STRLEN], y[IPNET_STRLEN];
 	bool failed = false;
 	int r;
@@ -897,7 +917,7 @@ static int check_pair(const struct ns_config *a, struct ns_config *b, struct dia
 	for (size_t j = 0; j < b->n_units;) {
 		bool removed = false;
 		for (size_t i = 0; i < a->n_units; i++) {
-			if (!units_conflict(a->units[i], b->units[j]))
+			if (akeys[i] != bkeys[j] || !units_conflict(a->units[i], b->units[j]))
 				continue;
 			if (streq(a->units[i], b->units[j]))
 				FAIL(b->unit_lines[j],
@@ -907,7 +927,7 @@ static int check_pair(const struct ns_config *a, struct ns_config *b, struct dia
 				FAIL(b->unit_lines[j],
 				     "Unit: '%s' conflicts with '%s', confined by namespace '%s' (%s:%u)",
 				     b->units[j], a->units[i], a->name, a->source_path, a->unit_lines[i]);
-			unit_remove(b, j);
+			unit_remove(b, bkeys, j);
 			removed = true;
 			break;
 		}
@@ -920,12 +940,35 @@ static int check_pair(const struct ns_config *a, struct ns_config *b, struct dia
 	return failed ? -EINVAL : 0;
 }
 
+struct key_table {
+	uint64_t **keys; /* per namespace, parallel to its units */
+	size_t n;
+};
+static void key_table_clear(struct key_table *t) {
+	for (size_t i = 0; i < t->n; i++)
+		free(t->keys[i]);
+	free(t->keys);
+}
+
 static int check_across(struct ns_config_set *s, struct diag *d) {
+	_cleanup_(key_table_clear) struct key_table t = { 0 };
 	bool failed = false;
 
+	t.keys = calloc(s->n ? s->n : 1, sizeof(*t.keys));
+	if (!t.keys)
+		return -ENOMEM;
+	t.n = s->n;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct ns_config *c = s->items[i];
+		t.keys[i] = calloc(c->n_units ? c->n_units : 1, sizeof(**t.keys));
+		if (!t.keys[i])
+			return -ENOMEM;
+		for (size_t u = 0; u < c->n_units; u++)
+			t.keys[i][u] = unit_conflict_key(c->units[u]);
+	}
 	for (size_t j = 1; j < s->n; j++)
 		for (size_t i = 0; i < j; i++) {
-			int r = check_pair(s->items[i], s->items[j], d);
+			int r = check_pair(s->items[i], t.keys[i], s->items[j], t.keys[j], d);
 			if (r == -EINVAL)
 				failed = true;
 			else if (r < 0)
