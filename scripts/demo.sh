@@ -1,7 +1,12 @@
 #!/bin/bash
-# The main job, as far as it runs without root: render what vpn-confinement
-# would load for the example namespace "tr" (examples/), and the wg(8) part of
-# its WireGuard config. Reads only the repo's examples; touches nothing.
+# The main job (make demo, the README's first command):
+# 1. what vpn-confinement would load for the example namespace "tr"
+#    (examples/): its rulesets and the wg(8) part of its WireGuard config;
+#    this part needs no root and touches nothing;
+# 2. as root, the whole thing end to end in a throwaway lab (tests/e2e/demo.sh):
+#    a systemd container confines a service to a namespace whose tunnel goes
+#    to the lab's WireGuard peer, shows its traffic leave through the tunnel,
+#    dropped while the peer is down, resuming after; nothing is left behind.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$top/build}
@@ -25,3 +30,12 @@ VPN_CONFINEMENT_CONFDIR=$tmp "$build/vpn-confinement" ruleset tr
 echo
 echo "### vpn-confinement strip examples/wg/tr.conf (what 'wg setconf' is fed)"
 "$build/vpn-confinement" strip "$tmp/tr.conf" | sed 's/^\(PrivateKey\|PresharedKey\) = .*/\1 = (hidden here; the example file has it)/'
+
+echo
+if [ "$(id -u)" -ne 0 ]; then
+	echo "### The end-to-end part boots a container and makes network namespaces:"
+	echo "### run 'make demo' as root for it."
+	exit 0
+fi
+echo "### End to end, in a throwaway lab (tests/e2e/demo.sh)"
+BUILD=$build exec "$top/tests/e2e/demo.sh"
