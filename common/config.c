@@ -126,6 +126,9 @@ void ns_config_set_clear(struct ns_config_set *s) {
 	for (size_t i = 0; i < s->n; i++)
 		ns_config_free(s->items[i]);
 	free(s->items);
+	for (size_t i = 0; i < s->n_unnamed; i++)
+		ns_config_free(s->unnamed[i]);
+	free(s->unnamed);
 	*s = (struct ns_config_set){ 0 };
 }
 
@@ -730,9 +733,11 @@ static int ns_config_new(const char *path, const char *name, struct ns_config **
 	return 0;
 }
 
-/* unread: why the file's text was not read (NULL: text holds it). */
+/* unread: why the file's text was not read (NULL: text holds it).
+ * keep_unnamed: when the file name is no namespace name, still set *out
+ * (name "", valid false), for ns_config_set.unnamed. */
 static int parse_text(const char *path, const char *text, size_t len, const char *unread,
-		      struct ns_config **out, struct diag *d) {
+		      bool keep_unnamed, struct ns_config **out, struct diag *d) {
 	static const struct ini_handler handler = { .section = on_section, .key_value = on_key };
 	_cleanup_(ns_config_freep) struct ns_config *c = NULL;
 	_cleanup_free_ unsigned *af_lines = NULL;
@@ -775,25 +780,30 @@ static int parse_text(const char *path, const char *text, size_t len, const char
 		if (r2 < 0)
 			r = r2;
 	}
-	if (!name_ok)
+	if (!name_ok && !keep_unnamed)
 		return -EINVAL;
-	c->valid = r == 0;
+	c->valid = name_ok && r == 0;
 	*out = TAKE_PTR(c);
-	return r;
+	return name_ok ? r : -EINVAL;
 }
 
-int ns_config_parse(const char *path, const char *text, size_t len, struct ns_config **out,
-		    struct diag *d) {
+static int parse_mem(const char *path, const char *text, size_t len, bool keep_unnamed,
+		     struct ns_config **out, struct diag *d) {
 	char why[64];
 
 	if (len > INI_FILE_MAX) {
 		snprintf(why, sizeof(why), "file is larger than %d bytes", INI_FILE_MAX);
-		return parse_text(path, NULL, 0, why, out, d);
+		return parse_text(path, NULL, 0, why, keep_unnamed, out, d);
 	}
-	return parse_text(path, text, len, NULL, out, d);
+	return parse_text(path, text, len, NULL, keep_unnamed, out, d);
 }
 
-int ns_config_load_file(const char *path, struct ns_config **out, struct diag *d) {
+int ns_config_parse(const char *path, const char *text, size_t len, struct ns_config **out,
+		    struct diag *d) {
+	return parse_mem(path, text, len, false, out, d);
+}
+
+static int load_file(const char *path, bool keep_unnamed, struct ns_config **out, struct diag *d) {
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 	struct stat st;
@@ -808,13 +818,17 @@ int ns_config_load_file(const char *path, struct ns_config **out, struct diag *d
 	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
 	if (!S_ISREG(st.st_mode))
-		return parse_text(path, NULL, 0, "not a regular file", out, d);
+		return parse_text(path, NULL, 0, "not a regular file", keep_unnamed, out, d);
 	r = read_file_capped(path, INI_FILE_MAX, &text, &len);
 	if (r == -EFBIG)
-		return ns_config_parse(path, "", INI_FILE_MAX + 1, out, d);
+		return parse_mem(path, "", INI_FILE_MAX + 1, keep_unnamed, out, d);
 	if (r < 0)
 		return r;
-	return parse_text(path, text, len, NULL, out, d);
+	return parse_text(path, text, len, NULL, keep_unnamed, out, d);
+}
+
+int ns_config_load_file(const char *path, struct ns_config **out, struct diag *d) {
+	return load_file(path, false, out, d);
 }
 
 /* ---- across files ----------------------------------------------------- */
@@ -1039,7 +1053,7 @@ int ns_config_load_dir(const char *dir, struct ns_config_set *out, struct diag *
 
 		if (!path)
 			goto nomem;
-		r = ns_config_load_file(path, &c, d);
+		r = load_file(path, true, &c, d);
 		if (r == -ENOMEM)
 			goto nomem;
 		if (r < 0)
@@ -1049,7 +1063,11 @@ int ns_config_load_dir(const char *dir, struct ns_config_set *out, struct diag *
 			if (r != -EINVAL)
 				goto nomem;
 		}
-		if (c && ARRAY_APPEND(out->items, out->n, c) < 0) {
+		if (c && c->name[0] == '\0')
+			r = ARRAY_APPEND(out->unnamed, out->n_unnamed, c);
+		else if (c)
+			r = ARRAY_APPEND(out->items, out->n, c);
+		if (c && r < 0) {
 			ns_config_free(c);
 			goto nomem;
 		}

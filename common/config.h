@@ -79,6 +79,13 @@ struct ns_config {
 struct ns_config_set {
 	struct ns_config **items; /* sorted by name */
 	size_t n;
+	/* Files named *.ini whose name is no namespace name (e.g. "Tr.ini"):
+	 * read as far as possible (name "", valid false, the units that could
+	 * be read), so the generator can keep those units from starting. Not
+	 * namespaces: not in items, not in the checks across files. Sorted by
+	 * file name. */
+	struct ns_config **unnamed;
+	size_t n_unnamed;
 };
 
 /* Whether name is a valid namespace name: 1..7 of [a-z0-9], first a letter. */
@@ -102,8 +109,9 @@ int ns_config_parse(const char *path, const char *text, size_t len, struct ns_co
 		    struct diag *d);
 
 /* Load every *.ini in dir, sorted by name, keep going past bad files, then
- * check across files (overlapping subnets, host ports mapped twice). A
- * missing dir is an empty set, not an error. Returns 0 when every file was
+ * check across files (overlapping subnets, host ports mapped twice). Files
+ * whose name is no namespace name go to out->unnamed (and their errors to
+ * d). A missing dir is an empty set, not an error. Returns 0 when every file was
  * valid, -EINVAL when any had errors (the set still holds what was read), or
  * another negative errno when the directory could not be read. */
 int ns_config_load_dir(const char *dir, struct ns_config_set *out, struct diag *d);

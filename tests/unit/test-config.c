@@ -691,6 +691,121 @@ static void test_load_dir(void) {
 	clear_dir();
 }
 
+/* Files named *.ini whose name is no namespace name: kept in the set's
+ * unnamed list with the units they list (so the generator can keep those
+ * from starting), never among the namespaces, never in the checks across
+ * files. text NULL: a directory of that name (cannot be read). */
+static const struct {
+	const char *desc;
+	struct {
+		const char *name, *text;
+	} files[3];
+	const char *items;   /* the namespaces: "name:valid:units;..." */
+	const char *unnamed; /* "file:units;..." */
+	const char *msgs;
+} unnamed_cases[] = {
+	{ "a bad name next to a namespace",
+	  { { "Tr.ini", NS "[Confinement]\nUnit=transmission.service\n" },
+	    { "tr.ini", NS "[Confinement]\nUnit=x.service\n" } },
+	  "tr:1:x.service;", "Tr.ini:transmission.service;",
+	  "D/Tr.ini: invalid namespace name 'Tr' (from the file name N.ini): 1 to 7 characters a-z and 0-9, starting with a letter\n" },
+	{ "too long, with errors of its own: the units that could be read",
+	  { { "toolongname.ini", "[Namespace]\nFoo=1\n[Confinement]\nUnit=a.service b c@.service\n" } },
+	  "", "toolongname.ini:a.service,c@.service;",
+	  "D/toolongname.ini: invalid namespace name 'toolongname' (from the file name N.ini): 1 to 7 characters a-z and 0-9, starting with a letter\n"
+	  "D/toolongname.ini:2: unknown key 'Foo' in section [Namespace]\n"
+	  "D/toolongname.ini:4: Unit: 'b' has no unit type suffix (like 'b.service')\n"
+	  "D/toolongname.ini: missing WireGuardConfigFile= in [Namespace]\n" },
+	{ "no checks across files: the namespace keeps its unit, port and subnet",
+	  { { "Bad.ini", NS "PortMapping=80:80\n[Confinement]\nUnit=a.service\n" },
+	    { "aa.ini", NS "PortMapping=80:80\n[Confinement]\nUnit=a.service\n" },
+	    { "zz.ini", NS "NamespaceAddress=10.1.0.1\nBridgeAddress=10.1.0.2\n[Confinement]\nUnit=z.service\n" } },
+	  "aa:1:a.service;zz:1:z.service;", "Bad.ini:a.service;",
+	  "D/Bad.ini: invalid namespace name 'Bad' (from the file name N.ini): 1 to 7 characters a-z and 0-9, starting with a letter\n" },
+	{ "an empty stem, sorted by file name",
+	  { { "a-b.ini", NS "[Confinement]\nUnit=b.service\n" },
+	    { ".ini", NS "[Confinement]\nUnit=e.service\nUnit=e.service\n" } },
+	  "", ".ini:e.service;a-b.ini:b.service;",
+	  "D/.ini: invalid namespace name '' (from the file name N.ini): 1 to 7 characters a-z and 0-9, starting with a letter\n"
+	  "D/.ini:5: warning: Unit: 'e.service' listed twice\n"
+	  "D/a-b.ini: invalid namespace name 'a-b' (from the file name N.ini): 1 to 7 characters a-z and 0-9, starting with a letter\n" },
+	{ "unreadable: nothing known, so nothing kept",
+	  { { "Bad.ini", NULL } },
+	  "", "", "D/Bad.ini: cannot read file: Is a directory\n" },
+};
+
+static void test_load_dir_unnamed(void) {
+	for (size_t i = 0; i < ELEMENTSOF(unnamed_cases); i++) {
+		const char *desc = unnamed_cases[i].desc;
+		_cleanup_(ns_config_set_clear) struct ns_config_set s = { 0 };
+		_cleanup_(diag_clear) struct diag d = { 0 };
+		_cleanup_free_ char *m = NULL, *items = NULL, *unnamed = NULL;
+		size_t size = 0;
+		FILE *f;
+		int r;
+
+		for (size_t k = 0; k < ELEMENTSOF(unnamed_cases[i].files); k++) {
+			_cleanup_free_ char *p = NULL;
+			const char *name = unnamed_cases[i].files[k].name;
+
+			if (!name)
+				continue;
+			if (unnamed_cases[i].files[k].text)
+				write_file(name, unnamed_cases[i].files[k].text);
+			else if (asprintf(&p, "%s/%s", tmpdir, name) >= 0)
+				CHECK(mkdir(p, 0700) == 0, "%s: mkdir %s", desc, name);
+		}
+		r = ns_config_load_dir(tmpdir, &s, &d);
+		CHECK(r == -EINVAL, "%s: -EINVAL (%d)", desc, r);
+		m = messages(&d);
+		CHECK_STREQ(m, unnamed_cases[i].msgs, "%s: messages", desc);
+
+		f = open_memstream(&items, &size);
+		for (size_t k = 0; f && k < s.n; k++) {
+			fprintf(f, "%s:%d:", s.items[k]->name, s.items[k]->valid);
+			for (size_t u = 0; u < s.items[k]->n_units; u++)
+				fprintf(f, "%s%s", u ? "," : "", s.items[k]->units[u]);
+			fputc(';', f);
+		}
+		if (f)
+			fclose(f);
+		CHECK_STREQ(items ? items : "", unnamed_cases[i].items, "%s: namespaces", desc);
+
+		f = open_memstream(&unnamed, &size);
+		for (size_t k = 0; f && k < s.n_unnamed; k++) {
+			const struct ns_config *c = s.unnamed[k];
+			const char *base = strrchr(c->source_path, '/');
+
+			CHECK(!c->valid && c->name[0] == '\0', "%s: unnamed %zu: invalid, no name", desc, k);
+			fprintf(f, "%s:", base ? base + 1 : c->source_path);
+			for (size_t u = 0; u < c->n_units; u++)
+				fprintf(f, "%s%s", u ? "," : "", c->units[u]);
+			fputc(';', f);
+		}
+		if (f)
+			fclose(f);
+		CHECK_STREQ(unnamed ? unnamed : "", unnamed_cases[i].unnamed, "%s: unnamed", desc);
+
+		/* The public one-file API still returns no struct for them. */
+		for (size_t k = 0; k < s.n_unnamed; k++) {
+			struct ns_config *c = NULL;
+			struct diag d2 = { 0 };
+			r = ns_config_load_file(s.unnamed[k]->source_path, &c, &d2);
+			CHECK(r == -EINVAL && !c, "%s: load_file gives no struct (%d)", desc, r);
+			ns_config_free(c);
+			diag_clear(&d2);
+		}
+
+		for (size_t k = 0; k < ELEMENTSOF(unnamed_cases[i].files); k++) {
+			_cleanup_free_ char *p = NULL;
+			const char *name = unnamed_cases[i].files[k].name;
+
+			if (name && asprintf(&p, "%s/%s", tmpdir, name) >= 0 && unlink(p) < 0)
+				rmdir(p);
+		}
+	}
+}
+
 static void test_names(void) {
 	char b[NS_PATH_SIZE], u[NS_UNIT_NAME_SIZE];
 
@@ -837,6 +952,7 @@ int main(void) {
 	test_unit_name_valid();
 	test_load_file();
 	test_load_dir();
+	test_load_dir_unnamed();
 	test_shipped_examples();
 	clear_dir();
 	rmdir(tmpdir);
