@@ -8,7 +8,9 @@
  *
  * A namespace whose file has errors is written fail-closed: the same files,
  * with the three instance units made to fail with the messages and every
- * unit the file lists confined and made to fail too.
+ * unit the file lists confined and made to fail too. A unit listed by a
+ * file whose name is no namespace name ("Tr.ini") gets a drop-in that makes
+ * it fail, in a namespace that never exists.
  *
  * Everything written is either this file's own text or a value that was
  * validated (names, paths) and escaped for the setting it goes into. */
@@ -472,6 +474,123 @@ static int write_errors_unit(struct ctx *x, char *const *errors, size_t n_errors
 	return 0;
 }
 
+/* ---- services of files with no namespace name ----------------------------- */
+
+static int collect_errors(const struct diag *d, size_t n_entries, const char *file, char ***out,
+			  size_t *n_out);
+
+/* A namespace path that never exists: no namespace name starts with '-'. */
+#define NETNS_NEVER NETNS_RUN_DIR "/-invalid-"
+
+/* Whether the drop-in of unit dropin_unit applies to u too: the same unit,
+ * or dropin_unit is the template ("foo@.service") of the instance u. */
+static bool dropin_covers(const char *dropin_unit, const char *u) {
+	const char *at = strchr(dropin_unit, '@');
+	size_t prefix, suffix, n = strlen(u);
+
+	if (streq(dropin_unit, u))
+		return true;
+	if (!at || at[1] != '.')
+		return false;
+	prefix = (size_t)(at - dropin_unit) + 1; /* "foo@" */
+	suffix = strlen(at + 1);                 /* ".service" */
+	return n > prefix + suffix && strncmp(u, dropin_unit, prefix) == 0 &&
+	       streq(u + n - suffix, at + 1);
+}
+
+/* Whether unit k of the unnamed file i already has a drop-in of this run:
+ * it is confined by a namespace, or an earlier such file listed it. */
+static bool has_dropin(const struct ns_config_set *set, size_t i, size_t k) {
+	const char *u = set->unnamed[i]->units[k];
+
+	for (size_t n = 0; n < set->n; n++)
+		for (size_t j = 0; j < set->items[n]->n_units; j++)
+			if (dropin_covers(set->items[n]->units[j], u))
+				return true;
+	for (size_t n = 0; n < i; n++)
+		for (size_t j = 0; j < set->unnamed[n]->n_units; j++)
+			if (streq(set->unnamed[n]->units[j], u))
+				return true;
+	return false;
+}
+
+/* The drop-in of a service listed by a file whose name is no namespace
+ * name: there is no namespace to confine it to, so it must never start. */
+static int render_blocked(const struct ctx *x, const struct ns_config *c, char *const *errors,
+			  size_t n_errors, struct text *t) {
+	_cleanup_free_ char *source = NULL;
+	FILE *f;
+	int r;
+
+	/* Named only when it is plain: the file name is the broken part, and
+	 * a newline in it would end the comment. */
+	source = unit_escape_specifiers(unit_path_plain(c->source_path) ? c->source_path
+									: x->p->conf_dir);
+	if (!source)
+		return -ENOMEM;
+	r = text_open(t);
+	if (r < 0)
+		return r;
+	f = t->f;
+	fputs(GENERATED_HEADER, f);
+	fprintf(f,
+		"# Listed by %s%s, whose name is no\n"
+		"# namespace name: there is no namespace to confine this service to, so\n"
+		"# it is kept from starting until that file is fixed and systemd is\n"
+		"# reloaded. See vpn-confinement-generator(8).\n"
+		"\n[Service]\n"
+		"# '+': print the reason whatever else fails.\n",
+		unit_path_plain(c->source_path) ? "" : "a file in ", source);
+	r = put_error_command(f, x, "ExecStartPre=+", "-", errors, n_errors);
+	if (r < 0)
+		return r;
+	fputs("# Should that ever be bypassed: a namespace that never exists, so the\n"
+	      "# service fails (225/NETWORK) instead of running in the host's network.\n"
+	      "NetworkNamespacePath=" NETNS_NEVER "\n",
+	      f);
+	return text_finish(t);
+}
+
+/* Keeps every service the unnamed file i lists from starting, unless this
+ * run confines it already. */
+static int write_blocked(struct ctx *x, const struct ns_config_set *set, size_t i, size_t n_loaded) {
+	const struct ns_config *c = set->unnamed[i];
+	_cleanup_(text_release) struct text t = { 0 };
+	char **errors = NULL;
+	size_t n_errors = 0;
+	int r, first_error = 0;
+
+	if (c->n_units == 0)
+		return 0;
+	r = collect_errors(x->d, n_loaded, c->source_path, &errors, &n_errors);
+	if (r >= 0)
+		r = render_blocked(x, c, errors, n_errors, &t);
+	strv_free(errors, n_errors);
+	if (r < 0)
+		return r;
+	for (size_t k = 0; k < c->n_units; k++) {
+		_cleanup_free_ char *dir = NULL;
+
+		if (has_dropin(set, i, k))
+			continue;
+		if (!unit_name_valid(c->units[k]) || c->units[k][0] == '-')
+			r = refuse(x, "unit name", c->units[k]);
+		else if (asprintf(&dir, "%s.d", c->units[k]) < 0)
+			return -ENOMEM;
+		else
+			r = write_file(x, dir, NULL, CONFINEMENT_DROPIN, t.buf, t.len);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0) {
+			/* Recorded; block the others all the same. */
+			first_error = first_error ?: r;
+			continue;
+		}
+		x->stats->units_blocked++;
+	}
+	return first_error;
+}
+
 /* ---- from the configuration to ns_out ------------------------------------ */
 
 static const char *const own_templates[] = { "netns@", "wg-up@", "vpn-ns@" };
@@ -592,6 +711,12 @@ int generate(const struct gen_paths *paths, int out_fd, struct diag *d, struct g
 		if (!set.items[i]->valid)
 			config_errors = true;
 	}
+	for (size_t i = 0; i < set.n_unnamed; i++) {
+		r = check_own_units(set.unnamed[i], d);
+		if (r < 0)
+			return r;
+		config_errors = true;
+	}
 	n_loaded = d->n;
 
 	/* The namespaces that were read, valid or not. */
@@ -618,6 +743,16 @@ int generate(const struct gen_paths *paths, int out_fd, struct diag *d, struct g
 		strv_free(ns.errors, ns.n_errors);
 		/* A write error is recorded; the other namespaces' confinement
 		 * is still written. */
+		if (r == -ENOMEM)
+			goto out;
+		if (r < 0 && write_error == 0)
+			write_error = r;
+	}
+
+	/* The services of files whose name is no namespace name: never to
+	 * start (their errors go to ERRORS_UNIT below as well). */
+	for (size_t i = 0; i < set.n_unnamed; i++) {
+		r = write_blocked(&x, &set, i, n_loaded);
 		if (r == -ENOMEM)
 			goto out;
 		if (r < 0 && write_error == 0)

@@ -38,6 +38,7 @@ struct gen_stats {
 	unsigned namespaces;        /* written, valid or not */
 	unsigned namespaces_failed; /* written fail-closed */
 	unsigned units;             /* confined services */
+	unsigned units_blocked;     /* services of files with no namespace name */
 	unsigned files;             /* files and links written */
 	bool errors_unit;           /* ERRORS_UNIT was written */
 	double load_ms;             /* reading and checking the configuration */

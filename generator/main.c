@@ -131,6 +131,11 @@ int main(int argc, char **argv) {
 		log_msg(LOG_ERR,
 			"%u of %u namespaces written fail-closed: their units fail with the messages above",
 			stats.namespaces_failed, stats.namespaces);
+	if (stats.units_blocked > 0)
+		log_msg(LOG_ERR,
+			"%u service%s listed by files whose name is no namespace name %s kept from starting",
+			stats.units_blocked, stats.units_blocked == 1 ? "" : "s",
+			stats.units_blocked == 1 ? "is" : "are");
 	if (r == -EINVAL && stats.errors_unit)
 		log_msg(LOG_ERR, "errors that belong to no namespace: " ERRORS_UNIT " fails with them");
 	if (r < 0 && r != -EINVAL)

@@ -155,7 +155,11 @@ check_case() {
 	for f in "$out/normal"/*.service.d/50-vpn-confinement.conf; do
 		[ -f "$f" ] || continue
 		case $f in */netns@*|*/wg-up@*|*/vpn-ns@*) continue ;; esac
+		# In its namespace, or (listed by a file whose name is no
+		# namespace name) kept from starting and in none that exists.
 		grep -q '^NetworkNamespacePath=/run/netns/[a-z][a-z0-9]*$' "$f" ||
+			{ grep -qx 'NetworkNamespacePath=/run/netns/-invalid-' "$f" &&
+			  grep -q '^ExecStartPre=+[^ ]* config-error - ' "$f"; } ||
 			t_fail "$name: $f has no NetworkNamespacePath="
 	done
 	$has_verify && verify_tree "$name" "$out"
@@ -237,6 +241,22 @@ if $has_verify && systemd-analyze security --help 2>/dev/null | grep -q -- --off
 	t_check "override: 60-override.conf turns ProtectHome= off" grep -q '✗ ProtectHome=' <<<"$after"
 	t_check "override: the capability drop stays" grep -q '✓ CapabilityBoundingSet=~CAP_NET_ADMIN' <<<"$after"
 	t_check "override: RestrictNamespaces= stays" grep -q '✓ RestrictNamespaces=~net' <<<"$after"
+
+	# 18-bad-name-units: Tr.ini (no namespace name) keeps sonarr@.service
+	# from starting, tr.ini confines sonarr@main.service. The instance's
+	# drop-in replaces the template's of the same name: sonarr@main gets
+	# the confinement (its hardening shows), another instance only the
+	# block (no hardening).
+	b=$tmp/blocked
+	mkdir -p "$b/normal" "$b/tpl"
+	VPN_CONFINEMENT_CONFDIR=$here/18-bad-name-units/input "$gen" "$b/normal" 2>/dev/null
+	cp "$units"/*.service "$b/tpl/"
+	printf '[Unit]\nDescription=stub\n\n[Service]\nExecStart=/bin/true\n' >"$b/tpl/sonarr@.service"
+	sec_of() { SYSTEMD_UNIT_PATH=$b/normal:$b/tpl: systemd-analyze security --offline=yes --no-pager "$1" 2>/dev/null; }
+	t_check "bad name: sonarr@main.service keeps its namespace's confinement" \
+		grep -q '✓ RestrictNamespaces=~net' <<<"$(sec_of sonarr@main.service)"
+	t_check "bad name: sonarr@other.service gets only the block" \
+		grep -q '✗ RestrictNamespaces=~net' <<<"$(sec_of sonarr@other.service)"
 fi
 
 t_done
