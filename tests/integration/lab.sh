@@ -292,7 +292,7 @@ lab_ini() {
 		[ "$v6" = v6 ] && echo "AccessibleFrom=$LANIN_NET6"
 		local l
 		for l in "$@"; do echo "$l"; done
-		echo "WireGuardImplementation=userspace"
+		echo "WireGuardImplementation=${VPN_TEST_WG_IMPL:-userspace}"
 	} >"$VPN_CONFINEMENT_CONFDIR/$n.ini"
 }
 
