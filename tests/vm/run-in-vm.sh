@@ -8,7 +8,9 @@
 # - COMMAND runs as root in the VM, chrooted into this machine's / (shared
 #   read-only over 9p under a tmpfs overlay: the guest may write anywhere,
 #   nothing reaches the host), in the current directory, stdin /dev/null.
-#   /proc, /sys, /dev, /run and /tmp are the VM's own and start empty.
+#   /proc, /sys, /dev and /run are the VM's own and start empty; /tmp is
+#   the host's under the overlay, like every other directory, so a checkout
+#   or cache under /tmp (as a CI clone may be) is there too.
 #   The guest kernel's modules are at /lib/modules/$(uname -r): modprobe works.
 # - Its stdout and stderr are streamed to this script's stdout as it runs.
 # - This script exits with COMMAND's exit code; 124 when the guard timeout
@@ -163,7 +165,6 @@ ln -sf /proc/self/fd/0 $r/dev/stdin
 ln -sf /proc/self/fd/1 $r/dev/stdout
 ln -sf /proc/self/fd/2 $r/dev/stderr
 mount -t tmpfs -o mode=0755 run $r/run
-mount -t tmpfs -o mode=1777 tmp $r/tmp
 # The guest kernel's modules where modprobe looks for them.
 mkdir -p "$r/lib/modules/$VM_KVER"
 mount --bind "$r$VM_MODDIR" "$r/lib/modules/$VM_KVER" || fail "bind modules"
