@@ -875,14 +875,19 @@ static uint64_t unit_conflict_key(const char *u) {
 	return h;
 }
 
-static void unit_remove(struct ns_config *c, uint64_t *keys, size_t i) {
+void ns_config_remove_unit(struct ns_config *c, size_t i) {
 	size_t rest = c->n_units - i - 1;
 
 	free(c->units[i]);
 	memmove(c->units + i, c->units + i + 1, rest * sizeof(*c->units));
-	memmove(c->unit_lines + i, c->unit_lines + i + 1, rest * sizeof(*c->unit_lines));
-	memmove(keys + i, keys + i + 1, rest * sizeof(*keys));
+	if (c->unit_lines)
+		memmove(c->unit_lines + i, c->unit_lines + i + 1, rest * sizeof(*c->unit_lines));
 	c->n_units--;
+}
+
+static void unit_remove(struct ns_config *c, uint64_t *keys, size_t i) {
+	memmove(keys + i, keys + i + 1, (c->n_units - i - 1) * sizeof(*keys));
+	ns_config_remove_unit(c, i);
 }
 
 /* Checks the later namespace b against the earlier a (sorted by name); the

@@ -120,6 +120,9 @@ int ns_config_load_dir(const char *dir, struct ns_config_set *out, struct diag *
  * cross-file checks as ns_config_load_dir. */
 int ns_config_load_one(const char *dir, const char *name, struct ns_config **out, struct diag *d);
 
+/* Drop unit i from c's list (with its line number). */
+void ns_config_remove_unit(struct ns_config *c, size_t i);
+
 void ns_config_free(struct ns_config *c);
 void ns_config_set_clear(struct ns_config_set *s);
 DEFINE_PTR_CLEANUP(struct ns_config, ns_config_free)

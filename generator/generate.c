@@ -616,12 +616,7 @@ static int check_own_units(struct ns_config *c, struct diag *d) {
 		if (r != -EINVAL)
 			return r;
 		c->valid = false;
-		free(c->units[i]);
-		memmove(c->units + i, c->units + i + 1, (c->n_units - i - 1) * sizeof(*c->units));
-		if (c->unit_lines)
-			memmove(c->unit_lines + i, c->unit_lines + i + 1,
-				(c->n_units - i - 1) * sizeof(*c->unit_lines));
-		c->n_units--;
+		ns_config_remove_unit(c, i);
 	}
 	return 0;
 }
