@@ -200,16 +200,20 @@ int state_mkdir(const char *ns) {
 	return 0;
 }
 
+/* The path of a run file of ns, its directory made. */
+static int state_prepare(const char *ns, const char *file, char **path) {
+	int r = state_mkdir(ns);
+
+	return r < 0 ? r : state_path(ns, file, path);
+}
+
 int state_write(const char *ns, const char *file, const char *content) {
 	_cleanup_free_ char *path = NULL, *tmp = NULL;
 	_cleanup_close_ int fd = -1;
 	size_t len = strlen(content);
 	int r;
 
-	r = state_mkdir(ns);
-	if (r < 0)
-		return r;
-	r = state_path(ns, file, &path);
+	r = state_prepare(ns, file, &path);
 	if (r < 0)
 		return r;
 	if (asprintf(&tmp, "%s.tmp", path) < 0)
@@ -236,10 +240,7 @@ int state_write_inplace(const char *ns, const char *file, const char *content) {
 	size_t len = strlen(content);
 	int r;
 
-	r = state_mkdir(ns);
-	if (r < 0)
-		return r;
-	r = state_path(ns, file, &path);
+	r = state_prepare(ns, file, &path);
 	if (r < 0)
 		return r;
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
