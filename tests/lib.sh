@@ -6,8 +6,19 @@ T_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 : "${BUILD:=build}"
 case $BUILD in /*) ;; *) BUILD=$T_TOP/$BUILD ;; esac
 
-t_pass() { T_PASS=$((T_PASS + 1)); echo "ok - $*"; }
-t_fail() { T_FAIL=$((T_FAIL + 1)); echo "not ok - $*"; }
+# T_TIMES=1 appends the seconds since the previous check to each line (to
+# see where a slow tier spends its time).
+T_LAST=${EPOCHREALTIME/[.,]/}
+T_ELAPSED=
+t_time() {
+	T_ELAPSED=
+	[ -n "${T_TIMES:-}" ] || return 0
+	local now=${EPOCHREALTIME/[.,]/}
+	printf -v T_ELAPSED ' [+%d.%02ds]' $(((now - T_LAST) / 1000000)) $(((now - T_LAST) % 1000000 / 10000))
+	T_LAST=$now
+}
+t_pass() { T_PASS=$((T_PASS + 1)); t_time; echo "ok - $*$T_ELAPSED"; }
+t_fail() { T_FAIL=$((T_FAIL + 1)); t_time; echo "not ok - $*$T_ELAPSED"; }
 # t_check "description" command...: passes when the command exits 0.
 t_check() {
 	local desc=$1; shift

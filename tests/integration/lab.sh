@@ -21,6 +21,25 @@
 
 LAB_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
+# LAB_TIME_SCALE (a whole number, default 1) stretches every wait and probe
+# timeout: under an emulated CPU (tests/vm, TCG) a process start costs 50-500
+# ms, and a probe batch starts dozens at once. Longer timeouts only make the
+# "blocked" probes wait longer for a leak; they never make one pass.
+LAB_TIME_SCALE=${LAB_TIME_SCALE:-1}
+case $LAB_TIME_SCALE in '' | *[!0-9]* | 0)
+	echo "lab.sh: LAB_TIME_SCALE must be a whole number >= 1, not '$LAB_TIME_SCALE'" >&2
+	exit 2 ;;
+esac
+# lab_t SECONDS: SECONDS (one decimal at most) times LAB_TIME_SCALE.
+lab_t() {
+	local i=${1%.*} f=0
+	case $1 in *.*) f=${1#*.} ;; esac
+	local tenths=$(((10 * i + f) * LAB_TIME_SCALE))
+	echo "$((tenths / 10)).$((tenths % 10))"
+}
+# The probe timeouts, scaled once (each $(lab_t) is a fork).
+LAB_T1=$LAB_TIME_SCALE LAB_T2=$((2 * LAB_TIME_SCALE)) LAB_T1_5=$(lab_t 1.5)
+
 # Fixed lab addresses.
 HOST_INET_IP=203.0.113.1 INET_IP=203.0.113.2
 HOST_INET_IP6=2001:db8:1::1 INET_IP6=2001:db8:1::2
@@ -81,9 +100,10 @@ vc_fails() {
 	return 0
 }
 
-# wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds.
+# wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds, for at
+# most SECONDS (whole seconds) times LAB_TIME_SCALE.
 wait_for() {
-	local deadline=$(( $(date +%s%N) + ${1%.*}000000000 )); shift
+	local deadline=$(( $(date +%s%N) + ${1%.*} * LAB_TIME_SCALE * 1000000000 )); shift
 	while :; do
 		"$@" && return 0
 		[ "$(date +%s%N)" -ge "$deadline" ] && return 1
@@ -296,6 +316,25 @@ lab_ini() {
 	} >"$VPN_CONFINEMENT_CONFDIR/$n.ini"
 }
 
+# The implementation wg-up must report for VPN_TEST_WG_IMPL: auto picks the
+# kernel module when this kernel has one. VPN_TEST_EXPECT_IMPL overrides
+# (tests/vm sets kernel, so auto is held to it rather than to a guess).
+lab_expected_impl() {
+	if [ -n "${VPN_TEST_EXPECT_IMPL:-}" ]; then echo "$VPN_TEST_EXPECT_IMPL"; return; fi
+	case ${VPN_TEST_WG_IMPL:-userspace} in
+	auto) if [ -d /sys/module/wireguard ] || modprobe -qn wireguard 2>/dev/null; then echo kernel; else echo userspace; fi ;;
+	*) echo "${VPN_TEST_WG_IMPL:-userspace}" ;;
+	esac
+}
+# impl_is N IMPL: status says namespace N's tunnel is up with IMPL
+# ("tunnel: N0 present, IMPL").
+impl_is() {
+	vc status "$1" >"$LAB_DIR/status.out" 2>&1
+	grep -qE "^  tunnel: +${1}0 present, $2( |\$)" "$LAB_DIR/status.out" && return 0
+	echo "# status $1 does not say '${1}0 present, $2':"; sed 's/^/#   /' "$LAB_DIR/status.out"
+	return 1
+}
+
 # lab_testns VAR LETTER: VAR=LETTER$LAB_SFX, a fresh namespace name for the
 # code under test, registered for cleanup.
 lab_testns() {
@@ -378,8 +417,12 @@ fam_of() { case $1 in *:*) echo ip6 ;; *) echo ip ;; esac; }
 # obs_setup NETNS TABLE DEVICE DIRMATCH TARGETFILE: a netdev table counting, at
 # DEVICE's ingress, all packets ("all"), and per target and kind "NAME KIND"
 # matching daddr (DIRMATCH=daddr) or the sources in TARGETFILE (saddr).
-# "allip" counts every IPv4/IPv6 packet: "all" also has ARP, which the
-# kernel's neighbour upkeep sends on its own and no inet ruleset sees.
+# "allip" counts every IPv4/IPv6 packet but neighbour discovery: "all" also
+# has ARP, which the kernel's neighbour upkeep sends on its own and no inet
+# ruleset sees, and "nd" has IPv6 neighbour solicitations and advertisements
+# (hop limit 255, link-local by construction), which the namespace ruleset
+# lets through on the veth when the bridge has an IPv6 address: the host's
+# neighbour upkeep asks, the namespace answers, whether a tunnel is up or not.
 obs_setup() {
 	local netns=$1 table=$2 dev=$3 dir=$4 targets=$5 name addr kind fam
 	# Remembered for obs_reset (nft 1.0.6 cannot reset anonymous counters).
@@ -390,6 +433,7 @@ obs_setup() {
 		echo "table netdev $table {"
 		echo " chain c { type filter hook ingress device \"$dev\" priority -500; policy accept;"
 		echo "  counter comment \"all\""
+		echo "  icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 counter accept comment \"nd\""
 		echo "  meta protocol { ip, ip6 } counter comment \"allip\""
 		echo "  tcp dport 9997 counter comment \"flow\""
 		while read -r name addr; do
@@ -425,7 +469,7 @@ obs_reset() { local v="OBS_ARGS_$2"; eval "obs_setup ${!v}"; }
 # obs_count NETNS TABLE "NAME KIND" -> packet count
 obs_count() {
 	in_netns "$1" nft list table netdev "$2" |
-		sed -n "s/.*counter packets \([0-9]*\) bytes [0-9]* comment \"$3\".*/\1/p"
+		sed -n "s/.*counter packets \([0-9]*\) bytes [0-9]*\( accept\)\{0,1\} comment \"$3\".*/\1/p"
 }
 # obs_probe_sum NETNS TABLE: packets counted by the per-target probe counters.
 obs_probe_sum() {
@@ -436,25 +480,25 @@ obs_probe_sum() {
 obs_dump() { in_netns "$1" nft list table netdev "$2" | grep -v 'packets 0 ' | grep packets; }
 
 # probe_batch NS TARGETFILE OUTDIR: every kind of probe from inside NS to every
-# target, all at once, each bounded to ~1 s. OUTDIR/NAME.KIND holds the exit
-# status (0 = got an answer / connected).
+# target, all at once, each bounded to ~1 s (times LAB_TIME_SCALE).
+# OUTDIR/NAME.KIND holds the exit status (0 = got an answer / connected).
 probe_batch() {
 	local ns=$1 targets=$2 out=$3 name addr a
 	mkdir -p "$out"; rm -f "$out"/*
 	local pids=()
 	while read -r name addr; do
 		a=$addr; case $addr in *:*) a="[$addr]" ;; esac
-		(in_ns "$ns" socat -T1 /dev/null "TCP:$a:9998,connect-timeout=1" >/dev/null 2>&1; echo $? >"$out/$name.tcp") &
+		(in_ns "$ns" socat -T"$LAB_T1" /dev/null "TCP:$a:9998,connect-timeout=$LAB_T1" >/dev/null 2>&1; echo $? >"$out/$name.tcp") &
 		pids+=($!)
-		(echo probe | in_ns "$ns" timeout 2 socat -T1 - "UDP:$a:9999" 2>/dev/null | grep -q peer=; echo $? >"$out/$name.udp") &
+		(echo probe | in_ns "$ns" timeout "$LAB_T2" socat -T"$LAB_T1" - "UDP:$a:9999" 2>/dev/null | grep -q peer=; echo $? >"$out/$name.udp") &
 		pids+=($!)
-		(in_ns "$ns" ping -n -c1 -W1 "$addr" >/dev/null 2>&1; echo $? >"$out/$name.icmp") &
+		(in_ns "$ns" ping -n -c1 -W"$LAB_T1" "$addr" >/dev/null 2>&1; echo $? >"$out/$name.icmp") &
 		pids+=($!)
-		(in_ns "$ns" dig +time=1 +tries=1 +short "@$addr" probe.test 2>/dev/null | grep -q '^[0-9]'; echo $? >"$out/$name.dns") &
+		(in_ns "$ns" dig +time="$LAB_T1" +tries=1 +short "@$addr" probe.test 2>/dev/null | grep -q '^[0-9]'; echo $? >"$out/$name.dns") &
 		pids+=($!)
-		(in_ns "$ns" dig +tcp +time=1 +tries=1 +short "@$addr" probe.test 2>/dev/null | grep -q '^[0-9]'; echo $? >"$out/$name.dnstcp") &
+		(in_ns "$ns" dig +tcp +time="$LAB_T1" +tries=1 +short "@$addr" probe.test 2>/dev/null | grep -q '^[0-9]'; echo $? >"$out/$name.dnstcp") &
 		pids+=($!)
-		(in_ns "$ns" socat -T1 /dev/null "TCP:$a:853,connect-timeout=1" >/dev/null 2>&1; echo $? >"$out/$name.dot") &
+		(in_ns "$ns" socat -T"$LAB_T1" /dev/null "TCP:$a:853,connect-timeout=$LAB_T1" >/dev/null 2>&1; echo $? >"$out/$name.dot") &
 		pids+=($!)
 	done <"$targets"
 	wait "${pids[@]}"
@@ -494,15 +538,15 @@ diff_ok() { diff -u "$1" "$2" >&2; }
 # --- single probes, run in parallel --------------------------------------------
 
 # p_http NETNS URL / p_tcp NETNS ADDR PORT / p_udp NETNS ADDR PORT: succeed
-# when the lab server answered (bounded to ~1.5 s).
-p_http() { in_netns "$1" curl -gs --max-time 1.5 "$2" 2>/dev/null | grep -q '^peer='; }
+# when the lab server answered (bounded to ~1.5 s, times LAB_TIME_SCALE).
+p_http() { in_netns "$1" curl -gs --max-time "$LAB_T1_5" "$2" 2>/dev/null | grep -q '^peer='; }
 p_tcp() {
 	local a=$2; case $a in *:*) a="[$a]" ;; esac
-	in_netns "$1" socat -T1 - "TCP:$a:$3,connect-timeout=1" </dev/null 2>/dev/null | grep -q '^hello'
+	in_netns "$1" socat -T"$LAB_T1" - "TCP:$a:$3,connect-timeout=$LAB_T1" </dev/null 2>/dev/null | grep -q '^hello'
 }
 p_udp() {
 	local a=$2; case $a in *:*) a="[$a]" ;; esac
-	echo probe | in_netns "$1" timeout 2 socat -T1 - "UDP:$a:$3" 2>/dev/null | grep -q '^peer='
+	echo probe | in_netns "$1" timeout "$LAB_T2" socat -T"$LAB_T1" - "UDP:$a:$3" 2>/dev/null | grep -q '^peer='
 }
 # pp NAME CMD...: run CMD in the background, its status into $PP/NAME;
 # pp_wait waits for all. pp_ok NAME / pp_failed NAME read the outcome.

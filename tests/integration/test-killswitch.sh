@@ -21,7 +21,7 @@ T4=$LAB_DIR/targets4 T6=$LAB_DIR/targets6 P=$LAB_DIR/probes
 obs_default_targets "$I" >"$T4"
 obs_default_targets6 "$I" >"$T6"
 
-tunnel_ok() { in_ns "$A" curl -s --max-time 2 "http://$INET_IP:8080/" 2>/dev/null | grep -qx "peer=$CIP"; }
+tunnel_ok() { in_ns "$A" curl -s --max-time "$LAB_T2" "http://$INET_IP:8080/" 2>/dev/null | grep -qx "peer=$CIP"; }
 # The lab's observers: HOST veth and bridge ingress (what leaves the namespace).
 obs_up() {
 	obs_setup "$LAB_HOST" vclveth "veth-$A-br" daddr "$1" &&
@@ -30,11 +30,12 @@ obs_up() {
 obs_clear() { obs_reset "$LAB_HOST" vclveth; obs_reset "$LAB_HOST" vclbr; }
 obs_gone() { obs_delete "$LAB_HOST" vclveth; obs_delete "$LAB_HOST" vclbr; }
 # zero_out DESC: no IP packet at all was seen on the veth and the bridge
-# (ARP, the kernel's own neighbour upkeep, is shown but not counted).
+# (ARP and IPv6 neighbour discovery, the kernel's own upkeep, are shown but not
+# counted).
 zero_out() {
 	local v b
 	v=$(obs_count "$LAB_HOST" vclveth allip) b=$(obs_count "$LAB_HOST" vclbr allip)
-	if [ "$v" = 0 ] && [ "$b" = 0 ]; then t_pass "$1: 0 IP packets on veth-$A-br and $A-br ($(obs_count "$LAB_HOST" vclveth all) ARP)"
+	if [ "$v" = 0 ] && [ "$b" = 0 ]; then t_pass "$1: 0 IP packets on veth-$A-br and $A-br ($(obs_count "$LAB_HOST" vclveth all) ARP or neighbour discovery)"
 	else t_fail "$1: $v IP packets on veth, $b on bridge"; obs_dump "$LAB_HOST" vclveth | sed 's/^/#   /'; fi
 }
 # seen_all DESC TARGETFILE NAMES...: every probe kind to each NAME was counted.
@@ -64,10 +65,14 @@ restart_tunnel() { # DESC
 # --- up ------------------------------------------------------------------------
 t_check "netns-up $A" vc_ok netns-up "$A"
 t_check "wg-up $A" vc_ok wg-up "$A"
+IMPL=$(lab_expected_impl)
+if [ "${VPNC_IMPL:-}" != baseline ]; then
+	t_check "status says the tunnel is up with $IMPL WireGuard (asked: ${VPN_TEST_WG_IMPL:-userspace})" impl_is "$A" "$IMPL"
+fi
 
 # --- Tunnel ------------------------------------------------------------------------
 if wait_for 8 tunnel_ok; then t_pass "tunnel: HTTP to the internet server, which sees the tunnel address $CIP"
-else t_fail "tunnel: HTTP through the tunnel"; in_ns "$A" curl -sS --max-time 2 "http://$INET_IP:8080/"; fi
+else t_fail "tunnel: HTTP through the tunnel"; in_ns "$A" curl -sS --max-time "$LAB_T2" "http://$INET_IP:8080/"; fi
 t_check "check $A passes with the tunnel up" vc_ok check "$A"
 
 obs_up "$T4" || t_fail "observer tables"
@@ -115,9 +120,12 @@ killswitch "wg interface deleted"
 t_check "check $A fails with the wg interface deleted" vc_fails check "$A"
 t_check "tunnel back after wg interface deleted" restart_tunnel "wg interface deleted"
 
-# wireguard-go killed.
+# wireguard-go killed (a kernel tunnel has no process to kill: its death is
+# the interface going, above).
 pids=$(lab_wg_procs | awk '{print $3}')
-if [ -n "$pids" ]; then
+if [ "$IMPL" = kernel ]; then
+	t_check "kernel WireGuard: no wireguard-go process in the host namespace for $A" test -z "$pids"
+elif [ -n "$pids" ]; then
 	# shellcheck disable=SC2086
 	kill -9 $pids
 	for p in $pids; do wait_for 3 test ! -e "/proc/$p"; done
@@ -128,29 +136,38 @@ else
 	t_fail "no wireguard-go process found in the host namespace for $A"
 fi
 
-# wg-up --foreground (what wg-up@.service runs): wireguard-go is its child;
-# when it dies the supervisor must notice, keep the kill switch and fail (so
+# wg-up --foreground (what wg-up@.service runs) supervises the tunnel: when
+# it dies (wireguard-go, its child, killed; or, for a kernel tunnel, the
+# interface deleted) it must notice, keep the kill switch and fail (so
 # systemd restarts it); SIGTERM takes the tunnel down and exits 0.
+fg_gone() { ! kill -0 "$fg" 2>/dev/null; }
 if [ "${VPNC_IMPL:-}" != baseline ]; then
 	vc wg-down "$A" >/dev/null 2>&1
 	nsenter --net="/run/netns/$LAB_HOST" "$BUILD/vpn-confinement" wg-up "$A" --foreground >"$LAB_DIR/fg.out" 2>&1 &
 	fg=$!
 	t_check "wg-up --foreground: tunnel up" wait_for 8 tunnel_ok
+	t_check "wg-up --foreground: status says $IMPL" impl_is "$A" "$IMPL"
 	wgpid=$(pgrep -P "$fg" -x wireguard-go)
-	if [ -n "$wgpid" ]; then
-		kill -9 "$wgpid"
-		fg_gone() { ! kill -0 "$fg" 2>/dev/null; }
+	death=""
+	if [ "$IMPL" = kernel ]; then
+		t_check "wg-up --foreground (kernel): no wireguard-go child" test -z "$wgpid"
+		in_ns "$A" ip link del "${A}0" && death="its interface deleted"
+	elif [ -n "$wgpid" ]; then
+		kill -9 "$wgpid" && death="wireguard-go killed"
+	else
+		t_fail "wg-up --foreground: no wireguard-go child found"
+	fi
+	if [ -n "$death" ]; then
 		if wait_for 5 fg_gone; then
 			wait "$fg"; rc=$?
-			t_check "wg-up --foreground notices wireguard-go's death and exits 1 (exit $rc)" test "$rc" = 1
+			t_check "wg-up --foreground notices the tunnel's death ($death) and exits 1 (exit $rc)" test "$rc" = 1
 		else
-			t_fail "wg-up --foreground still running 5 s after wireguard-go was killed"
+			t_fail "wg-up --foreground still running 5 s after $death"
 			kill "$fg"; wait "$fg"
 		fi
 		t_check "wg-up --foreground says why" grep -qE "tunnel died: (wireguard-go .*exited|the interface was deleted)" "$LAB_DIR/fg.out"
-		killswitch "wg-up --foreground, wireguard-go killed"
+		killswitch "wg-up --foreground, $death"
 	else
-		t_fail "wg-up --foreground: no wireguard-go child found"
 		kill "$fg"; wait "$fg"
 	fi
 	nsenter --net="/run/netns/$LAB_HOST" "$BUILD/vpn-confinement" wg-up "$A" --foreground >"$LAB_DIR/fg.out" 2>&1 &
@@ -222,9 +239,9 @@ t_check "tunnel back after the flow test" restart_tunnel "flow test"
 
 # --- DNS -----------------------------------------------------------------------
 m=$(lines "$LAB_DIR/log/dns-vpn.log")
-a=$(in_ns "$A" dig +time=1 +tries=2 +short "@$WG_SRV_IP" probe.test)
+a=$(in_ns "$A" dig +time="$LAB_T1" +tries=2 +short "@$WG_SRV_IP" probe.test)
 t_check "DNS: the VPN resolver answers over udp/53 ($a)" test "$a" = "$DNS_VPN_ANSWER"
-a=$(in_ns "$A" dig +tcp +time=1 +tries=2 +short "@$WG_SRV_IP" probe.test)
+a=$(in_ns "$A" dig +tcp +time="$LAB_T1" +tries=2 +short "@$WG_SRV_IP" probe.test)
 t_check "DNS: the VPN resolver answers over tcp/53 ($a)" test "$a" = "$DNS_VPN_ANSWER"
 t_check "DNS: the VPN resolver saw the queries from the tunnel address" \
 	test "$(new_lines "$LAB_DIR/log/dns-vpn.log" "$m" "from $CIP")" -ge 2
@@ -233,9 +250,9 @@ t_check "DNS: resolv.conf for ip netns exec names the VPN resolver" \
 # Another resolver via the tunnel: udp/53, tcp/53, tcp/853 dropped ...
 dns_other() {
 	local r=0
-	in_ns "$A" dig +time=1 +tries=1 +short "@$INET_IP" probe.test | grep -qx "$DNS_INET_ANSWER" && r=$((r + 1))
-	in_ns "$A" dig +tcp +time=1 +tries=1 +short "@$INET_IP" probe.test | grep -qx "$DNS_INET_ANSWER" && r=$((r + 1))
-	in_ns "$A" socat -T1 /dev/null "TCP:$INET_IP:853,connect-timeout=1" 2>/dev/null && r=$((r + 1))
+	in_ns "$A" dig +time="$LAB_T1" +tries=1 +short "@$INET_IP" probe.test | grep -qx "$DNS_INET_ANSWER" && r=$((r + 1))
+	in_ns "$A" dig +tcp +time="$LAB_T1" +tries=1 +short "@$INET_IP" probe.test | grep -qx "$DNS_INET_ANSWER" && r=$((r + 1))
+	in_ns "$A" socat -T"$LAB_T1" /dev/null "TCP:$INET_IP:853,connect-timeout=$LAB_T1" 2>/dev/null && r=$((r + 1))
 	echo $r
 }
 m=$(lines "$LAB_DIR/log/dns-other.log") m2=$(lines "$LAB_DIR/log/srv-inet.log")
@@ -269,7 +286,7 @@ in_ns "$A" sysctl -qw "net.ipv6.conf.${A}0.disable_ipv6=0"
 in_ns "$A" ip addr add "$(client_ip6 "$I")/128" dev "${A}0" nodad
 in_ns "$A" ip -6 route add default dev "${A}0"
 m=$(lines "$LAB_DIR/log/srv-inet.log")
-tcp6() { in_ns "$A" socat -T1 /dev/null "TCP:[$INET_IP6]:9998,connect-timeout=1" 2>/dev/null; }
+tcp6() { in_ns "$A" socat -T"$LAB_T1" /dev/null "TCP:[$INET_IP6]:9998,connect-timeout=$LAB_T1" 2>/dev/null; }
 tcp6; r=$?
 t_check "IPv6 (v4-only): with an IPv6 address and route added on ${A}0, tcp to the internet does not get through" \
 	test "$r" != 0 -a "$(new_lines "$LAB_DIR/log/srv-inet.log" "$m" "$(client_ip6 "$I")")" = 0

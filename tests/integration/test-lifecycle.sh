@@ -38,7 +38,7 @@ same_host() { # DESC BEFORE
 	else t_fail "$1"; sed 's/^/#   /' "$S/diff" | head -40; fi
 }
 tunnel_ok() { # N IDX
-	in_ns "$1" curl -s --max-time 2 "http://$INET_IP:8080/" 2>/dev/null | grep -qx "peer=$(client_ip "$2")"
+	in_ns "$1" curl -s --max-time "$LAB_T2" "http://$INET_IP:8080/" 2>/dev/null | grep -qx "peer=$(client_ip "$2")"
 }
 
 host_snapshot "$S/pristine"
@@ -151,7 +151,7 @@ ip netns del "$C"
 # ... and a link named like ours that is not ours.
 in_host ip link add "$C-br" type veth peer name "clash$LAB_SFX"
 bad "name clash with $C-br" "$C-br" netns-up "$C"
-t_check "bad input (name clash): the other link is still there" in_host ip link show "$C-br"
+t_check "bad input (name clash): the other link is still there" bash -c "nsenter --net=/run/netns/$LAB_HOST ip link show $C-br >/dev/null"
 t_check "bad input (name clash): no netns left" test ! -e "/run/netns/$C"
 in_host ip link del "$C-br"
 same_host "after the bad inputs: host as at the start" "$S/pristine"
@@ -169,6 +169,9 @@ t_check "two namespaces: netns-up $D" vc_ok netns-up "$D"
 t_check "two namespaces: netns-up $E" vc_ok netns-up "$E"
 t_check "two namespaces: wg-up $D" vc_ok wg-up "$D"
 t_check "two namespaces: wg-up $E" vc_ok wg-up "$E"
+for n in "$D" "$E"; do
+	t_check "two namespaces ($n): status says $(lab_expected_impl) WireGuard" impl_is "$n" "$(lab_expected_impl)"
+done
 for x in "$D:2" "$E:3"; do
 	n=${x%:*} i=${x#*:}
 	touch "$LAB_DIR/log/srv-$n.log"
@@ -181,14 +184,14 @@ for x in "$D:2:18082" "$E:3:18083"; do
 	t_check "two namespaces ($n): tunnel, the server sees $cip" wait_for 8 tunnel_ok "$n" "$i"
 	t_check "two namespaces ($n): check passes" vc_ok check "$n"
 	m=$(lines "$LAB_DIR/log/dns-vpn.log")
-	a=$(in_ns "$n" dig +time=1 +tries=2 +short "@$WG_SRV_IP" probe.test)
-	b=$(in_ns "$n" dig +tcp +time=1 +tries=2 +short "@$WG_SRV_IP" probe.test)
+	a=$(in_ns "$n" dig +time="$LAB_T1" +tries=2 +short "@$WG_SRV_IP" probe.test)
+	b=$(in_ns "$n" dig +tcp +time="$LAB_T1" +tries=2 +short "@$WG_SRV_IP" probe.test)
 	t_check "two namespaces ($n): the VPN resolver answers udp and tcp, through the tunnel (from $cip)" \
 		test "$a $b $(new_lines "$LAB_DIR/log/dns-vpn.log" "$m" "from $cip")" = "$DNS_VPN_ANSWER $DNS_VPN_ANSWER 2"
-	a=$(in_ns "$n" dig +time=1 +tries=1 +short "@$INET_IP" probe.test | grep -x "$DNS_INET_ANSWER")
+	a=$(in_ns "$n" dig +time="$LAB_T1" +tries=1 +short "@$INET_IP" probe.test | grep -x "$DNS_INET_ANSWER")
 	t_check "two namespaces ($n): another resolver via the tunnel is not answered" test -z "$a"
 	ns_open "$n"
-	a=$(in_ns "$n" dig +time=1 +tries=1 +short "@$INET_IP" probe.test)
+	a=$(in_ns "$n" dig +time="$LAB_T1" +tries=1 +short "@$INET_IP" probe.test)
 	ns_restore "$n"
 	t_check "control ($n): without the namespace ruleset it is answered" test "$a" = "$DNS_INET_ANSWER"
 	t_check "two namespaces ($n): from the LAN, host:$port reaches the namespace's :8080" \

@@ -26,12 +26,10 @@ if [ "${1:-}" != --in-vm ]; then
 	exit $rc
 fi
 
-source "$HERE/../integration/lab.sh"
 # Everything is several times slower under TCG (a process start costs about
-# 100-500 ms there): stretch the lab's waits.
-VM_SLOWDOWN=${VM_SLOWDOWN:-5}
-eval "lab_wait_for() $(declare -f wait_for | tail -n +2)"
-wait_for() { local s=$1; shift; lab_wait_for $((${s%.*} * VM_SLOWDOWN)) "$@"; }
+# 100-500 ms there): stretch the lab's waits and probe timeouts.
+export LAB_TIME_SCALE=${LAB_TIME_SCALE:-5}
+source "$HERE/../integration/lab.sh"
 # The "kernel cannot" case is made by keeping modprobe from loading the
 # module: only in the throwaway VM, and only before anything loaded it.
 NO_WG_CONF=/etc/modprobe.d/vpnc-test-no-wireguard.conf
@@ -57,7 +55,7 @@ use_impl() {
 	sed -i "s/^WireGuardImplementation=.*/WireGuardImplementation=$1/" "$VPN_CONFINEMENT_CONFDIR/$A.ini"
 	grep -qx "WireGuardImplementation=$1" "$VPN_CONFINEMENT_CONFDIR/$A.ini"
 }
-tunnel_ok() { in_ns "$A" curl -s --max-time 2 "http://$INET_IP:8080/" | grep -qx "peer=$CIP"; }
+tunnel_ok() { in_ns "$A" curl -s --max-time "$LAB_T2" "http://$INET_IP:8080/" | grep -qx "peer=$CIP"; }
 json() { # PYTHON-EXPRESSION over the status of A as s
 	vc status "$A" --json | python3 -c "import json, sys; s = json.load(sys.stdin)[\"namespaces\"][0]; print($1)"
 }
