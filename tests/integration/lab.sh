@@ -103,10 +103,10 @@ vc_fails() {
 # wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds, for at
 # most SECONDS (whole seconds) times LAB_TIME_SCALE.
 wait_for() {
-	local deadline=$(( $(date +%s%N) + ${1%.*} * LAB_TIME_SCALE * 1000000000 )); shift
+	local deadline=$((${EPOCHREALTIME/[.,]/} + ${1%.*} * LAB_TIME_SCALE * 1000000)); shift
 	while :; do
 		"$@" && return 0
-		[ "$(date +%s%N)" -ge "$deadline" ] && return 1
+		[ "${EPOCHREALTIME/[.,]/}" -ge "$deadline" ] && return 1
 		sleep 0.05
 	done
 }
@@ -125,6 +125,9 @@ lab_up() {
 	export VPN_CONFINEMENT_CONFDIR=$LAB_DIR/conf VPN_CONFINEMENT_RUNDIR=$LAB_DIR/run
 	trap lab_cleanup EXIT
 	trap 'exit 130' INT TERM HUP
+	# The code under test uses conntrack; loading it later would add its
+	# sysctls between two host snapshots (a fresh VM starts without it).
+	modprobe -q nf_conntrack 2>/dev/null
 
 	local n
 	for n in "$LAB_HOST" "$LAB_INET" "$LAB_LANIN" "$LAB_LANOUT"; do
@@ -458,69 +461,99 @@ obs_from() {
 		echo " }"; echo "}"
 	} | in_netns "$netns" nft -f -
 }
-obs_from_count() {
-	in_netns "$1" nft list table netdev "$2" |
-		sed -n 's/.*counter packets \([0-9]*\) bytes [0-9]* comment "from".*/\1/p' |
-		awk '{ s += $1 } END { print s + 0 }'
+# obs_read NETNS TABLE: the table's counters into the associative array OBS
+# (comment -> packets; counters sharing a comment are added up). One nft
+# listing for any number of lookups.
+declare -A OBS=()
+obs_read() {
+	local k v
+	OBS=()
+	while IFS=$'\t' read -r k v; do OBS[$k]=$((${OBS[$k]:-0} + v)); done < <(
+		in_netns "$1" nft list table netdev "$2" |
+			sed -n 's/.*counter packets \([0-9]*\) bytes [0-9]*\( accept\)\{0,1\} comment "\(.*\)".*/\3\t\1/p')
 }
+# obs_from_count NETNS TABLE: packets counted as "from" (see obs_from).
+obs_from_count() { obs_read "$1" "$2"; echo "${OBS[from]:-0}"; }
 obs_delete() { in_netns "$1" nft delete table netdev "$2"; }
 # obs_reset NETNS TABLE: zero the counters (by making the table anew).
 obs_reset() { local v="OBS_ARGS_$2"; eval "obs_setup ${!v}"; }
 # obs_count NETNS TABLE "NAME KIND" -> packet count
-obs_count() {
-	in_netns "$1" nft list table netdev "$2" |
-		sed -n "s/.*counter packets \([0-9]*\) bytes [0-9]*\( accept\)\{0,1\} comment \"$3\".*/\1/p"
-}
-# obs_probe_sum NETNS TABLE: packets counted by the per-target probe counters.
+obs_count() { obs_read "$1" "$2"; echo "${OBS[$3]}"; }
+# obs_probe_sum NETNS TABLE: packets counted by the per-target probe counters
+# (comments "NAME KIND").
 obs_probe_sum() {
-	in_netns "$1" nft list table netdev "$2" |
-		sed -n 's/.*counter packets \([0-9]*\) bytes [0-9]* comment "[a-z0-9]* [a-z]*".*/\1/p' |
-		awk '{ s += $1 } END { print s + 0 }'
+	local k sum=0
+	obs_read "$1" "$2"
+	for k in "${!OBS[@]}"; do [[ $k == *" "* ]] && sum=$((sum + OBS[$k])); done
+	echo "$sum"
 }
 obs_dump() { in_netns "$1" nft list table netdev "$2" | grep -v 'packets 0 ' | grep packets; }
 
-# probe_batch NS TARGETFILE OUTDIR: every kind of probe from inside NS to every
-# target, all at once, each bounded to ~1 s (times LAB_TIME_SCALE).
-# OUTDIR/NAME.KIND holds the exit status (0 = got an answer / connected).
-probe_batch() {
-	local ns=$1 targets=$2 out=$3 name addr a
-	mkdir -p "$out"; rm -f "$out"/*
-	local pids=()
+# Probes. Answers are matched in bash rather than with grep, and a batch
+# enters its namespace once: under an emulated CPU (tests/vm) each process
+# start costs 50-500 ms, and a batch runs dozens of probes.
+# answered TEXT PATTERN: some line of TEXT starts with PATTERN (a glob).
+answered() { [[ $'\n'$1 == *$'\n'$2* ]]; }
+# udp_probe ADDR PORT TIMEOUT [PREFIX...]: the lab server answered
+# "peer=..." (socat run under PREFIX, e.g. in_netns N). Without -t, socat
+# would wait only 0.5 s for the answer once its input ended.
+udp_probe() {
+	local r
+	r=$(echo probe | "${@:4}" socat -T"$3" -t"$3" - "UDP:$1:$2" 2>/dev/null)
+	answered "$r" peer=
+}
+# dns_probe TIMEOUT DIG-ARGS...: probe.test answered with an address.
+dns_probe() {
+	local r t=$1; shift
+	r=$(dig "$@" +time="$t" +tries=1 +short probe.test 2>/dev/null)
+	answered "$r" '[0-9]'
+}
+# probe_batch_here TARGETFILE OUTDIR TIMEOUT: run inside the namespace by
+# probe_batch.
+probe_batch_here() {
+	local targets=$1 out=$2 t=$3 name addr a
 	while read -r name addr; do
-		a=$addr; case $addr in *:*) a="[$addr]" ;; esac
-		(in_ns "$ns" socat -T"$LAB_T1" /dev/null "TCP:$a:9998,connect-timeout=$LAB_T1" >/dev/null 2>&1; echo $? >"$out/$name.tcp") &
-		pids+=($!)
-		(echo probe | in_ns "$ns" timeout "$LAB_T2" socat -T"$LAB_T1" - "UDP:$a:9999" 2>/dev/null | grep -q peer=; echo $? >"$out/$name.udp") &
-		pids+=($!)
-		(in_ns "$ns" ping -n -c1 -W"$LAB_T1" "$addr" >/dev/null 2>&1; echo $? >"$out/$name.icmp") &
-		pids+=($!)
-		(in_ns "$ns" dig +time="$LAB_T1" +tries=1 +short "@$addr" probe.test 2>/dev/null | grep -q '^[0-9]'; echo $? >"$out/$name.dns") &
-		pids+=($!)
-		(in_ns "$ns" dig +tcp +time="$LAB_T1" +tries=1 +short "@$addr" probe.test 2>/dev/null | grep -q '^[0-9]'; echo $? >"$out/$name.dnstcp") &
-		pids+=($!)
-		(in_ns "$ns" socat -T"$LAB_T1" /dev/null "TCP:$a:853,connect-timeout=$LAB_T1" >/dev/null 2>&1; echo $? >"$out/$name.dot") &
-		pids+=($!)
+		a=$addr
+		case $addr in *:*) a="[$addr]" ;; esac
+		(socat -T"$t" /dev/null "TCP:$a:9998,connect-timeout=$t" >/dev/null 2>&1; echo $? >"$out/$name.tcp") &
+		(udp_probe "$a" 9999 "$t"; echo $? >"$out/$name.udp") &
+		(ping -n -c1 -W"$t" "$addr" >/dev/null 2>&1; echo $? >"$out/$name.icmp") &
+		(dns_probe "$t" "@$addr"; echo $? >"$out/$name.dns") &
+		(dns_probe "$t" +tcp "@$addr"; echo $? >"$out/$name.dnstcp") &
+		(socat -T"$t" /dev/null "TCP:$a:853,connect-timeout=$t" >/dev/null 2>&1; echo $? >"$out/$name.dot") &
 	done <"$targets"
-	wait "${pids[@]}"
+	wait
+}
+# probe_batch NS TARGETFILE OUTDIR: every kind of probe from inside NS to every
+# target, all at once, each bounded to ~1 s (times LAB_TIME_SCALE): tcp/9998,
+# udp/9999, icmp echo, DNS over udp and tcp, tcp/853. OUTDIR/NAME.KIND holds
+# the exit status (0 = got an answer / connected).
+probe_batch() {
+	local ns=$1 targets=$2 out=$3
+	mkdir -p "$out"; rm -f "$out"/*
+	in_ns "$ns" bash -c "$(declare -f answered udp_probe dns_probe probe_batch_here); probe_batch_here \"\$@\"" \
+		probe_batch_here "$targets" "$out" "$LAB_T1"
 }
 
 # --- state snapshots ------------------------------------------------------------
 
 # host_snapshot FILE: HOST's ruleset, links, addresses, routes, rules and
-# net sysctls (minus counters that move by themselves).
+# net sysctls (minus counters that move by themselves); one nsenter.
 host_snapshot() {
+	in_host bash -c '
+		echo "== ruleset"; nft list ruleset
+		echo "== links"; ip -o link show | sed -E "s/^[0-9]+: //; s/@if[0-9]+//; s/ link\/ether [0-9a-f:]+.*//"
+		echo "== addrs"; ip -o addr show | sed -E "s/^[0-9]+: //; s/valid_lft.*//"
+		echo "== routes4"; ip -4 route show table all
+		echo "== routes6"; ip -6 route show table all
+		echo "== rules"; ip rule show; ip -6 rule show
+		echo "== sysctl"; sysctl -a 2>/dev/null | grep "^net\." |
+			grep -vE "^net\.(netfilter\.nf_conntrack_count|ipv4\.tcp_fastopen_key|core\.netdev_rss_key|ipv6\.conf\.[^.]+\.stable_secret)"
+	' >"$1" 2>&1
 	{
-		echo "== ruleset"; in_host nft list ruleset
-		echo "== links"; in_host ip -o link show | sed -E 's/^[0-9]+: //; s/@if[0-9]+//; s/ link\/ether [0-9a-f:]+.*//'
-		echo "== addrs"; in_host ip -o addr show | sed -E 's/^[0-9]+: //; s/valid_lft.*//'
-		echo "== routes4"; in_host ip -4 route show table all
-		echo "== routes6"; in_host ip -6 route show table all
-		echo "== rules"; in_host ip rule show; in_host ip -6 rule show
-		echo "== sysctl"; in_host sysctl -a 2>/dev/null | grep '^net\.' |
-			grep -vE '^net\.(netfilter\.nf_conntrack_count|ipv4\.tcp_fastopen_key|core\.netdev_rss_key|ipv6\.conf\.[^.]+\.stable_secret)'
 		echo "== netns"; ls /run/netns | grep -F "$LAB_SFX" || true
 		echo "== wg-procs"; lab_wg_procs
-	} >"$1" 2>&1
+	} >>"$1" 2>&1
 }
 # wireguard-go processes in HOST (other than the lab's own server).
 lab_wg_procs() {
@@ -539,14 +572,32 @@ diff_ok() { diff -u "$1" "$2" >&2; }
 
 # p_http NETNS URL / p_tcp NETNS ADDR PORT / p_udp NETNS ADDR PORT: succeed
 # when the lab server answered (bounded to ~1.5 s, times LAB_TIME_SCALE).
-p_http() { in_netns "$1" curl -gs --max-time "$LAB_T1_5" "$2" 2>/dev/null | grep -q '^peer='; }
+p_http() {
+	local r
+	r=$(in_netns "$1" curl -gs --max-time "$LAB_T1_5" "$2" 2>/dev/null)
+	answered "$r" peer=
+}
 p_tcp() {
-	local a=$2; case $a in *:*) a="[$a]" ;; esac
-	in_netns "$1" socat -T"$LAB_T1" - "TCP:$a:$3,connect-timeout=$LAB_T1" </dev/null 2>/dev/null | grep -q '^hello'
+	local a=$2 r; case $a in *:*) a="[$a]" ;; esac
+	r=$(in_netns "$1" socat -T"$LAB_T1" - "TCP:$a:$3,connect-timeout=$LAB_T1" </dev/null 2>/dev/null)
+	answered "$r" hello
 }
 p_udp() {
 	local a=$2; case $a in *:*) a="[$a]" ;; esac
-	echo probe | in_netns "$1" timeout "$LAB_T2" socat -T"$LAB_T1" - "UDP:$a:$3" 2>/dev/null | grep -q '^peer='
+	udp_probe "$a" "$3" "$LAB_T1" in_netns "$1"
+}
+# other_resolver NS ADDR: how many of udp/53, tcp/53 (probe.test answered
+# as DNS_INET_ANSWER) and tcp/853 (connected) to ADDR got through from NS,
+# the three at once.
+other_resolver() {
+	local ns=$1 addr=$2 a=$2 d=$LAB_DIR/other-resolver
+	case $a in *:*) a="[$a]" ;; esac
+	rm -rf "$d"; mkdir -p "$d"
+	(r=$(in_ns "$ns" dig +time="$LAB_T1" +tries=1 +short "@$addr" probe.test); [ "$r" = "$DNS_INET_ANSWER" ]; echo $? >"$d/udp") &
+	(r=$(in_ns "$ns" dig +tcp +time="$LAB_T1" +tries=1 +short "@$addr" probe.test); [ "$r" = "$DNS_INET_ANSWER" ]; echo $? >"$d/tcp") &
+	(in_ns "$ns" socat -T"$LAB_T1" /dev/null "TCP:$a:853,connect-timeout=$LAB_T1" 2>/dev/null; echo $? >"$d/dot") &
+	wait
+	cat "$d"/udp "$d"/tcp "$d"/dot | grep -c '^0$'
 }
 # pp NAME CMD...: run CMD in the background, its status into $PP/NAME;
 # pp_wait waits for all. pp_ok NAME / pp_failed NAME read the outcome.

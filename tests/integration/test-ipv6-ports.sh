@@ -57,17 +57,10 @@ a=$(in_ns "$B" dig +time="$LAB_T1" +tries=2 +short "@$WG_SRV_IP6" probe.test)
 b=$(in_ns "$B" dig +tcp +time="$LAB_T1" +tries=2 +short "@$WG_SRV_IP6" probe.test)
 t_check "DNS over IPv6: the VPN resolver answers udp and tcp from $CIP6 ($a $b)" \
 	test "$a $b $(new_lines "$LAB_DIR/log/dns-vpn.log" "$m" "from $CIP6")" = "$DNS_VPN_ANSWER $DNS_VPN_ANSWER 2"
-dns6_other() {
-	local r=0
-	in_ns "$B" dig +time="$LAB_T1" +tries=1 +short "@$INET_IP6" probe.test | grep -qx "$DNS_INET_ANSWER" && r=$((r + 1))
-	in_ns "$B" dig +tcp +time="$LAB_T1" +tries=1 +short "@$INET_IP6" probe.test | grep -qx "$DNS_INET_ANSWER" && r=$((r + 1))
-	in_ns "$B" socat -T"$LAB_T1" /dev/null "TCP:[$INET_IP6]:853,connect-timeout=$LAB_T1" 2>/dev/null && r=$((r + 1))
-	echo $r
-}
-r=$(dns6_other)
+r=$(other_resolver "$B" "$INET_IP6")
 t_check "DNS over IPv6: another resolver via the tunnel (udp/53, tcp/53, tcp/853) gets nothing ($r answers)" test "$r" = 0
 ns_open "$B"
-r=$(dns6_other)
+r=$(other_resolver "$B" "$INET_IP6")
 ns_restore "$B"
 t_check "control: without the namespace ruleset the same 3 IPv6 queries are answered ($r)" test "$r" = 3
 
@@ -84,8 +77,9 @@ ns_open "$B"
 probe_batch "$B" "$T6" "$P"
 ns_restore "$B"
 missing=""
+obs_read "$LAB_HOST" vclveth
 for t in lanin6 bridge6; do for k in $PROBE_KINDS; do
-	[ "$(obs_count "$LAB_HOST" vclveth "$t $k")" -gt 0 ] || missing="$missing $t/$k"
+	[ "${OBS["$t $k"]:-0}" -gt 0 ] || missing="$missing $t/$k"
 done; done
 t_check "control: without the namespace ruleset the same IPv6 probes leave via the veth${missing:+ (not seen:$missing)}" test -z "$missing"
 
@@ -93,8 +87,9 @@ t_check "control: without the namespace ruleset the same IPv6 probes leave via t
 obs_reset "$LAB_HOST" vclveth
 in_ns "$B" ip link del "${B}0"
 probe_batch "$B" "$T6" "$P"
-n=$(obs_count "$LAB_HOST" vclveth allip)
-t_check "IPv6 kill switch (wg interface deleted): 0 IP packets on the veth ($n; neighbour discovery: $(obs_count "$LAB_HOST" vclveth nd))" test "$n" = 0
+obs_read "$LAB_HOST" vclveth
+n=${OBS[allip]}
+t_check "IPv6 kill switch (wg interface deleted): 0 IP packets on the veth ($n; neighbour discovery: ${OBS[nd]})" test "$n" = 0
 [ "$n" = 0 ] || obs_dump "$LAB_HOST" vclveth | sed 's/^/#   /'
 bad=""; for f in "$P"/*; do [ "$(cat "$f")" = 0 ] && bad="$bad ${f##*/}"; done
 t_check "IPv6 kill switch (wg interface deleted): no IPv6 probe answered${bad:+ (answered:$bad)}" test -z "$bad"

@@ -34,16 +34,18 @@ obs_gone() { obs_delete "$LAB_HOST" vclveth; obs_delete "$LAB_HOST" vclbr; }
 # counted).
 zero_out() {
 	local v b
-	v=$(obs_count "$LAB_HOST" vclveth allip) b=$(obs_count "$LAB_HOST" vclbr allip)
-	if [ "$v" = 0 ] && [ "$b" = 0 ]; then t_pass "$1: 0 IP packets on veth-$A-br and $A-br ($(obs_count "$LAB_HOST" vclveth all) ARP or neighbour discovery)"
+	obs_read "$LAB_HOST" vclbr; b=${OBS[allip]}
+	obs_read "$LAB_HOST" vclveth; v=${OBS[allip]}
+	if [ "$v" = 0 ] && [ "$b" = 0 ]; then t_pass "$1: 0 IP packets on veth-$A-br and $A-br (${OBS[all]} ARP or neighbour discovery)"
 	else t_fail "$1: $v IP packets on veth, $b on bridge"; obs_dump "$LAB_HOST" vclveth | sed 's/^/#   /'; fi
 }
 # seen_all DESC TARGETFILE NAMES...: every probe kind to each NAME was counted.
 seen_all() {
 	local desc=$1 tf=$2 name kind missing=""; shift 2
+	obs_read "$LAB_HOST" vclveth
 	for name; do
 		for kind in $PROBE_KINDS; do
-			[ "$(obs_count "$LAB_HOST" vclveth "$name $kind")" -gt 0 ] 2>/dev/null || missing="$missing $name/$kind"
+			[ "${OBS["$name $kind"]:-0}" -gt 0 ] || missing="$missing $name/$kind"
 		done
 	done
 	if [ -z "$missing" ]; then t_pass "$desc"; else t_fail "$desc: not seen:$missing"; fi
@@ -248,20 +250,13 @@ t_check "DNS: the VPN resolver saw the queries from the tunnel address" \
 t_check "DNS: resolv.conf for ip netns exec names the VPN resolver" \
 	grep -qx "nameserver $WG_SRV_IP" "/etc/netns/$A/resolv.conf"
 # Another resolver via the tunnel: udp/53, tcp/53, tcp/853 dropped ...
-dns_other() {
-	local r=0
-	in_ns "$A" dig +time="$LAB_T1" +tries=1 +short "@$INET_IP" probe.test | grep -qx "$DNS_INET_ANSWER" && r=$((r + 1))
-	in_ns "$A" dig +tcp +time="$LAB_T1" +tries=1 +short "@$INET_IP" probe.test | grep -qx "$DNS_INET_ANSWER" && r=$((r + 1))
-	in_ns "$A" socat -T"$LAB_T1" /dev/null "TCP:$INET_IP:853,connect-timeout=$LAB_T1" 2>/dev/null && r=$((r + 1))
-	echo $r
-}
 m=$(lines "$LAB_DIR/log/dns-other.log") m2=$(lines "$LAB_DIR/log/srv-inet.log")
-r=$(dns_other)
+r=$(other_resolver "$A" "$INET_IP")
 n=$(( $(new_lines "$LAB_DIR/log/dns-other.log" "$m" "from $CIP") + $(new_lines "$LAB_DIR/log/srv-inet.log" "$m2" "tcp 853") ))
 t_check "DNS: another resolver via the tunnel (udp/53, tcp/53, tcp/853) gets nothing ($r answers, $n seen)" test "$r$n" = 00
 # ... and answers without the namespace ruleset (control).
 ns_open "$A"
-r=$(dns_other)
+r=$(other_resolver "$A" "$INET_IP")
 ns_restore "$A"
 t_check "control: without the namespace ruleset the same 3 queries via the tunnel are answered ($r)" test "$r" = 3
 # Via the veth (LAN, bridge, host resolvers): zero packets with the tunnel up
