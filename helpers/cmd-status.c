@@ -280,30 +280,6 @@ static void wg_dump(struct ns_status *s, int nsfd) {
 	proc_output_release(&err);
 }
 
-static char *render_expected_resolv(const struct wg_config *wg) {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	char a[IPNET_STRLEN];
-
-	if (!f)
-		return NULL;
-	fputs(RESOLV_HEADER, f);
-	for (size_t i = 0; i < wg->n_dns; i++)
-		fprintf(f, "nameserver %s\n", ipaddr_str(&wg->dns[i], a));
-	if (wg->n_dns_search > 0) {
-		fputs("search", f);
-		for (size_t i = 0; i < wg->n_dns_search; i++)
-			fprintf(f, " %s", wg->dns_search[i]);
-		fputs("\n", f);
-	}
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
 static void gather(struct ns_status *s, const char *name, uint64_t max_age) {
 	_cleanup_close_ int nsfd = -1;
 	_cleanup_free_ char *ns_text = NULL, *host_text = NULL;
@@ -442,9 +418,10 @@ static void gather(struct ns_status *s, const char *name, uint64_t max_age) {
 	if (s->wg && wg_config_has_family(s->wg, AF_INET6) && !route_dev_is(s, "default (IPv6)", s->n.wg))
 		problem(s, "the IPv6 default route is not via %s", s->n.wg);
 	if (s->wg) {
-		_cleanup_free_ char *want = render_expected_resolv(s->wg);
-		_cleanup_free_ char *have = NULL, *have_etc = NULL, *dir = NULL, *file = NULL;
+		_cleanup_free_ char *want = NULL, *have = NULL, *have_etc = NULL, *dir = NULL, *file = NULL;
 		size_t len;
+
+		resolv_conf_render(s->wg, &want); /* on failure want stays NULL: a problem below */
 
 		for (size_t i = 0; i < s->wg->n_dns && s->n_dns < ELEMENTSOF(s->dns); i++) {
 			char dst[IPNET_STRLEN + 8];

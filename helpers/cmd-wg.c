@@ -198,7 +198,7 @@ static int resolve_endpoints(const struct ns_names *n, struct wg_config *wg) {
 	return 0;
 }
 
-static int render_resolv_conf(const struct wg_config *wg, char **out) {
+int resolv_conf_render(const struct wg_config *wg, char **out) {
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -494,7 +494,7 @@ static int wg_up(const struct ns_names *n, const struct ns_config *ns, struct wg
 
 	if ((r = ruleset_ns_full_text(ns, wg, &full)) < 0)
 		return step_fail(n, "rendering the namespace ruleset", r);
-	if ((r = render_resolv_conf(wg, &resolv)) < 0)
+	if ((r = resolv_conf_render(wg, &resolv)) < 0)
 		return r;
 	if (wg->n_dns == 0)
 		fprintf(stderr, "vpn-confinement: %s: warning: %s has no DNS server; the namespace has no DNS\n",

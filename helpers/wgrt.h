@@ -31,5 +31,9 @@ void wg_state_clear(struct wg_state *st);
 bool wg_tmpname_valid(const char *s);
 /* Whether pid is a wireguard-go serving the interface created as sockname. */
 bool wgo_pid_alive(pid_t pid, const char *sockname);
+struct wg_config;
+/* The resolv.conf wg-up writes for a config's DNS= (RESOLV_HEADER first);
+ * status compares the files against it. 0 or -ENOMEM. */
+int resolv_conf_render(const struct wg_config *wg, char **out);
 /* $NETNS_ETCDIR/N and its resolv.conf. */
 int resolv_etc_path(const char *ns, char **dir, char **file);

@@ -137,42 +137,28 @@ lab_up() {
 		# (tentative -> valid) between two host snapshots.
 		in_netns "$n" sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0 || return 1
 	done
-	# veths made directly in their namespaces (no name ever in the root netns).
-	ip -n "$LAB_HOST" link add up0 type veth peer name eth0 netns "$LAB_INET" &&
-	ip -n "$LAB_HOST" link add lanin0 type veth peer name eth0 netns "$LAB_LANIN" &&
-	ip -n "$LAB_HOST" link add lanout0 type veth peer name eth0 netns "$LAB_LANOUT" || return 1
-	ip -n "$LAB_HOST" -b - <<-EOF || return 1
-		addr add $HOST_INET_IP/24 dev up0
-		addr add $HOST_INET_IP6/64 dev up0 nodad
-		addr add $HOST_LANIN_IP/26 dev lanin0
-		addr add $HOST_LANIN_IP6/64 dev lanin0 nodad
-		addr add $HOST_LANOUT_IP/26 dev lanout0
-		addr add $HOST_LANOUT_IP6/64 dev lanout0 nodad
-		link set up0 up
-		link set lanin0 up
-		link set lanout0 up
-	EOF
-	ip -n "$LAB_INET" -b - <<-EOF || return 1
-		addr add $INET_IP/24 dev eth0
-		addr add $INET_IP6/64 dev eth0 nodad
-		link set eth0 up
-		route add default via $HOST_INET_IP
-		route add default via $HOST_INET_IP6
-	EOF
-	ip -n "$LAB_LANIN" -b - <<-EOF || return 1
-		addr add $LANIN_IP/26 dev eth0
-		addr add $LANIN_IP6/64 dev eth0 nodad
-		link set eth0 up
-		route add default via $HOST_LANIN_IP
-		route add default via $HOST_LANIN_IP6
-	EOF
-	ip -n "$LAB_LANOUT" -b - <<-EOF || return 1
-		addr add $LANOUT_IP/26 dev eth0
-		addr add $LANOUT_IP6/64 dev eth0 nodad
-		link set eth0 up
-		route add default via $HOST_LANOUT_IP
-		route add default via $HOST_LANOUT_IP6
-	EOF
+	# One veth from HOST to each of the others, made directly in their
+	# namespaces (no name ever in the root netns): HOST side HOSTDEV, the
+	# other side eth0, routed by default via HOST.
+	local link netns hostdev ip4 ip6 hip4 hip6 len
+	for link in "$LAB_INET up0 $INET_IP $INET_IP6 $HOST_INET_IP $HOST_INET_IP6 24" \
+		"$LAB_LANIN lanin0 $LANIN_IP $LANIN_IP6 $HOST_LANIN_IP $HOST_LANIN_IP6 26" \
+		"$LAB_LANOUT lanout0 $LANOUT_IP $LANOUT_IP6 $HOST_LANOUT_IP $HOST_LANOUT_IP6 26"; do
+		read -r netns hostdev ip4 ip6 hip4 hip6 len <<<"$link"
+		ip -n "$LAB_HOST" link add "$hostdev" type veth peer name eth0 netns "$netns" || return 1
+		ip -n "$LAB_HOST" -b - <<-EOF || return 1
+			addr add $hip4/$len dev $hostdev
+			addr add $hip6/64 dev $hostdev nodad
+			link set $hostdev up
+		EOF
+		ip -n "$netns" -b - <<-EOF || return 1
+			addr add $ip4/$len dev eth0
+			addr add $ip6/64 dev eth0 nodad
+			link set eth0 up
+			route add default via $hip4
+			route add default via $hip6
+		EOF
+	done
 
 	# The VPN provider's WireGuard server, userspace, in INET. Its control
 	# socket (/var/run/wireguard/vsSFX.sock) is named uniquely for this run.
