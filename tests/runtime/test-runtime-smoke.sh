@@ -222,6 +222,16 @@ t_check "resolv.conf in the run dir and NETNS_ETCDIR" \
 t_check "HTTP through the tunnel" inside $N curl -sf -m 5 -o /dev/null http://10.99.0.1:8080/
 t_check "the server saw the tunnel address" grep -q '^10.99.0.2 ' $tmp/http.log
 t_check "check passes" vc check $N
+# check compares both resolv.conf copies with what the wg config's DNS= gives.
+for f in $tmp/run/$N/resolv.conf $tmp/etc/$N/resolv.conf; do
+	cp $f $tmp/resolv.saved
+	echo "nameserver 10.99.0.53" >>$f
+	vc check $N >$tmp/check.out 2>&1; rc=$?
+	t_check "check fails with ${f#$tmp/} changed behind its back (exit $rc)" \
+		bash -c "[ $rc = 1 ] && grep -q 'resolv.conf .* differs' $tmp/check.out"
+	cat $tmp/resolv.saved >$f
+done
+t_check "check passes again with both resolv.conf restored" vc check $N
 t_check "the host's own ${N}0 is untouched" bash -c "h ip -d link show dev ${N}0 | grep -q bridge"
 h ip link del ${N}0
 t_check "status --json is valid JSON" bash -c "vc status $N --json | python3 -c 'import json,sys; json.load(sys.stdin)'"
