@@ -46,9 +46,11 @@ static void req_nest_end(struct nl_req *r, struct rtattr *nest) {
 	nest->rta_len = (unsigned short)(r->buf + r->h->nlmsg_len - (char *)nest);
 }
 
-static int nl_socket(void) {
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+/* A bound NETLINK_ROUTE socket; flags are added to SOCK_RAW | SOCK_CLOEXEC,
+ * groups are the multicast groups to listen to (0: requests only). */
+static int nl_socket_open(int flags, uint32_t groups) {
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | flags, NETLINK_ROUTE);
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = groups };
 
 	if (fd < 0)
 		return -errno;
@@ -65,7 +67,7 @@ typedef int (*nl_cb)(const struct nlmsghdr *h, void *userdata);
 /* Send one request and read replies until the ack (or the end of a dump).
  * Every non-error, non-done message goes to cb. */
 static int nl_talk(struct nl_req *r, nl_cb cb, void *userdata) {
-	_cleanup_close_ int fd = nl_socket();
+	_cleanup_close_ int fd = nl_socket_open(0, 0);
 	_cleanup_free_ char *buf = NULL;
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 
@@ -198,7 +200,7 @@ int nl_route_get(const struct ipaddr *dst, int *oif) {
 	 * through the callback and treat the missing ack as the end. */
 	r.h->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
 	{
-		_cleanup_close_ int fd = nl_socket();
+		_cleanup_close_ int fd = nl_socket_open(0, 0);
 		char buf[NL_BUF];
 		struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 		ssize_t n;
@@ -429,17 +431,7 @@ int nl_conntrack_flush(int family) {
 }
 
 int nl_link_monitor_open(void) {
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
-
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int r = -errno;
-		close(fd);
-		return r;
-	}
-	return fd;
+	return nl_socket_open(SOCK_NONBLOCK, RTMGRP_LINK);
 }
 
 int nl_link_monitor_read(int fd, int ifindex) {
