@@ -395,6 +395,16 @@ static void host_family_init(struct host_family *h, const struct ipnet *ns_addr,
 	h->loopback = v4 ? NULL : "::1";
 }
 
+/* Replies from the bridge, accepted only for flows whose reply source is
+ * the namespace's address: flows opened toward it (DNATed or not). */
+static void write_guard_replies(FILE *f, const struct ifnames *n, const struct host_family *fam,
+				size_t n_fam) {
+	for (size_t i = 0; i < n_fam; i++)
+		fprintf(f,
+			"\t\tiifname \"%s\" ct direction reply ct state established,related ct reply %s saddr %s accept\n",
+			n->bridge, fam[i].l3, fam[i].ns_addr);
+}
+
 int ruleset_render_host(const struct ns_config *ns, FILE *f) {
 	_cleanup_free_ struct port_bits *ports = calloc(2, sizeof(struct port_bits));
 	struct host_family fam[2];
@@ -485,13 +495,18 @@ int ruleset_render_host(const struct ns_config *ns, FILE *f) {
 		"\t# accept: this is the host's table space; only our bridge is acted on.\n"
 		"\tchain forward {\n"
 		"\t\ttype filter hook forward priority filter; policy accept;\n"
-		"\t\t# From the bridge: only replies of flows that started outside it.\n"
-		"\t\tiifname \"%s\" ct direction reply ct state established,related accept\n"
+		"\t\t# From the bridge: only replies of flows opened toward the namespace\n"
+		"\t\t# (their reply comes from NamespaceAddress). Conntrack matches a\n"
+		"\t\t# packet by its addresses and ports alone, so a process in the\n"
+		"\t\t# namespace could otherwise forge the \"reply\" of any flow of the\n"
+		"\t\t# host's (a blind answer to a DNS query it forwards).\n");
+	write_guard_replies(f, &n, fam, n_fam);
+	fprintf(f,
 		"\t\tiifname \"%s\" counter name \"guard_forward_drop\" drop\n"
 		"\t\t# Into the bridge: flows to the mapped ports of NamespaceAddress from\n"
 		"\t\t# AccessibleFrom (DNATed or routed directly), and nothing else.\n"
 		"\t\toifname \"%s\" ct direction original ct state established,related accept\n",
-		n.bridge, n.bridge, n.bridge);
+		n.bridge, n.bridge);
 	for (size_t i = 0; i < n_fam; i++)
 		for (int p = 0; p < 2; p++)
 			fprintf(f,
@@ -508,9 +523,9 @@ int ruleset_render_host(const struct ns_config *ns, FILE *f) {
 		"\tchain input {\n"
 		"\t\ttype filter hook input priority filter; policy accept;\n"
 		"\t\t# Nothing new from the namespace to the host (its resolvers, its\n"
-		"\t\t# services); replies to the host's own connections pass.\n"
-		"\t\tiifname \"%s\" ct direction reply ct state established,related accept\n",
-		n.bridge);
+		"\t\t# services); replies to the host's own connections to the\n"
+		"\t\t# namespace pass, forged replies to its other flows do not.\n");
+	write_guard_replies(f, &n, fam, n_fam);
 	if (ns->has_ipv6)
 		fprintf(f,
 			"\t\tiifname \"%s\" icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept\n",

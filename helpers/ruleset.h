@@ -9,7 +9,8 @@
  *              established/related only on the interface the flow belongs to,
  *              mapped ports in from the veth, open VPN ports in on N0.
  * Host table "inet vpn-confinement-N": DNAT for port mappings and a guard that
- * forwards and accepts nothing new from the bridge.
+ * forwards and accepts nothing new from the bridge, and of the rest only
+ * replies of flows opened toward the namespace.
  *
  * Each render function returns a complete transaction that replaces the table
  * atomically ("add table; delete table; table ... { }"), so it can be applied

@@ -117,10 +117,73 @@ t_check_not "guard: nothing new into the bridge but mapped ports" probe "$LAN" 1
 t_check "guard: mapped ports still work" probe "$LAN" 10.1.1.254 9091
 t_check "guard: forward drops counted" test "$(counter guard_forward_drop)" -gt "$fwd0"
 t_check "guard: input drops counted" test "$(counter guard_input_drop)" -gt "$in0"
+# Forged replies: conntrack matches by addresses and ports alone, so the
+# namespace (root there, ruleset flushed) can send a datagram that looks
+# like the answer to a flow the host opened (to the LAN's resolver, say) or
+# forwards. The guard accepts from the bridge only replies of flows opened
+# toward the namespace. No reverse-path filter in this lab, as on many hosts.
+in_ns "$HOST" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.proton-br.rp_filter=0
+# spoof_reply WHO FLOW_SRC FLOW_SRC_PORT FLOW_DST FLOW_DST_PORT: in netns WHO,
+# a socket on FLOW_SRC:FLOW_SRC_PORT sends to FLOW_DST:FLOW_DST_PORT (nobody
+# answers); the namespace then sends from FLOW_DST:FLOW_DST_PORT (an address
+# it takes for the purpose) to the socket. Succeeds when the socket got it.
+spoof_reply() {
+	local who=$1 src=$2 sport=$3 dst=$4 dport=$5 out=$work/spoof.$RANDOM
+	in_ns "$who" python3 -c '
+import socket, select, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.sendto(b"query", (sys.argv[3], int(sys.argv[4])))
+print("sent", flush=True)
+end = 3.0
+while True:
+    r, _, _ = select.select([s], [], [], end)
+    if not r:
+        break
+    data, peer = s.recvfrom(100)
+    if data == b"forged":
+        print("got", peer[0], flush=True)
+        break
+' "$src" "$sport" "$dst" "$dport" >"$out" 2>&1 &
+	local pid=$!
+	wait_for_file_line "$out" sent
+	local took=
+	if ! ip -n "$IN" -4 -o addr show dev veth-proton | grep -q " $dst/"; then
+		ip -n "$IN" addr add "$dst/32" dev veth-proton && took=1
+	fi
+	in_ns "$IN" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+for _ in range(3):
+    s.sendto(b"forged", (sys.argv[3], int(sys.argv[4])))
+' "$dst" "$dport" "$src" "$sport"
+	wait "$pid"
+	[ -n "$took" ] && ip -n "$IN" addr del "$dst/32" dev veth-proton
+	grep -q "^sent" "$out" || echo "# the flow was not opened: $(cat "$out")"
+	grep -q "^got $dst" "$out"
+}
+wait_for_file_line() {
+	local i
+	for i in $(seq 1 60); do grep -q "^$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+	return 1
+}
+command -v python3 >/dev/null || t_fail "python3 is there for the forged-reply probes"
+t_check_not "guard: a forged reply to the host's own flow (to the LAN) is dropped" \
+	spoof_reply "$HOST" 10.1.1.254 40001 10.1.1.1 5353
+t_check_not "guard: a forged reply to a flow the host forwards (LAN to OUT) is dropped" \
+	spoof_reply "$LAN" 10.1.1.1 40002 172.30.0.1 5353
+t_check "guard: a real reply from the namespace to the host's flow toward it passes" \
+	spoof_reply "$HOST" 192.168.15.5 40003 192.168.15.1 5353
+
 # Controls: the same probes without the host table get through.
 in_ns "$HOST" nft delete table inet vpn-confinement-proton
 t_check "control: without the guard the namespace reaches the LAN" probe "$IN" 10.1.1.1 8000
 t_check "control: and the host" probe "$IN" 192.168.15.5 2222
 t_check "control: and the LAN an unmapped port" probe "$LAN" 192.168.15.1 9092
+t_check "control: without the guard the forged reply to the host's flow arrives" \
+	spoof_reply "$HOST" 10.1.1.254 40004 10.1.1.1 5353
+t_check "control: and the forged reply to the forwarded flow" \
+	spoof_reply "$LAN" 10.1.1.1 40005 172.30.0.1 5353
 t_check "nothing of ours is left on the host" test -z "$(in_ns "$HOST" nft list tables)"
 t_done
