@@ -42,6 +42,12 @@ int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out) {
 	return 0;
 }
 
+void strv_free(char **v, size_t n) {
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 int array_append(void **array, size_t *n, size_t elem_size, const void *elem) {
 	void *grown;
 
@@ -50,6 +56,25 @@ int array_append(void **array, size_t *n, size_t elem_size, const void *elem) {
 	grown = realloc(*array, (*n + 1) * elem_size);
 	if (!grown)
 		return -ENOMEM;
+	memcpy((char *)grown + *n * elem_size, elem, elem_size);
+	*array = grown;
+	(*n)++;
+	return 0;
+}
+
+int array_append_wiped(void **array, size_t *n, size_t elem_size, const void *elem) {
+	void *grown;
+
+	if (*n >= SIZE_MAX / elem_size - 1)
+		return -ENOMEM;
+	grown = malloc((*n + 1) * elem_size);
+	if (!grown)
+		return -ENOMEM;
+	if (*n > 0) {
+		memcpy(grown, *array, *n * elem_size);
+		explicit_wipe(*array, *n * elem_size);
+	}
+	free(*array);
 	memcpy((char *)grown + *n * elem_size, elem, elem_size);
 	*array = grown;
 	(*n)++;
@@ -68,17 +93,12 @@ static void wiped_buf_release(struct wiped_buf *b) {
 	}
 }
 
-int read_file_capped(const char *path, size_t max, char **out, size_t *len) {
-	_cleanup_close_ int fd = -1;
+int read_fd_capped(int fd, size_t max, char **out, size_t *len) {
 	_cleanup_(wiped_buf_release) struct wiped_buf b = { NULL, max + 2 };
 	char *buf;
 	size_t used = 0;
 	struct stat st;
 
-	/* O_NONBLOCK: a FIFO in place of a config file must not hang us. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (S_ISDIR(st.st_mode))
@@ -105,6 +125,15 @@ int read_file_capped(const char *path, size_t max, char **out, size_t *len) {
 	*out = TAKE_PTR(b.p);
 	*len = used;
 	return 0;
+}
+
+int read_file_capped(const char *path, size_t max, char **out, size_t *len) {
+	/* O_NONBLOCK: a FIFO in place of a config file must not hang us. */
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0)
+		return -errno;
+	return read_fd_capped(fd, max, out, len);
 }
 
 static const char *env_or(const char *name, const char *fallback) {

@@ -6,6 +6,7 @@
  * hand ownership on, use TAKE_PTR()/TAKE_FD(). */
 #pragma once
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -35,9 +36,15 @@ static inline void fclosep(FILE **f) {
 		fclose(*f);
 }
 
+static inline void closedirp(DIR **d) {
+	if (*d)
+		closedir(*d);
+}
+
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_closedir_ _cleanup_(closedirp)
 
 /* Define a cleanup function fooping(struct foo **) from foo_free(struct foo *). */
 #define DEFINE_PTR_CLEANUP(type, func)                                         \
@@ -71,15 +78,26 @@ char *strip_ws(char *s);
  * Returns 0, -EINVAL (not a number or trailing junk) or -ERANGE. */
 int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
+/* Free n strings and the array that holds them. */
+void strv_free(char **v, size_t n);
+
 /* Append one element to a heap array, growing it. *n is the element count. */
 int array_append(void **array, size_t *n, size_t elem_size, const void *elem);
 #define ARRAY_APPEND(arr, n, elem)                                             \
 	array_append((void **)&(arr), &(n), sizeof(*(arr)), &(elem))
+/* The same for arrays of elements that hold key material: the array grows
+ * by allocate, copy, wipe, free (realloc would leave copies in freed
+ * memory). */
+int array_append_wiped(void **array, size_t *n, size_t elem_size, const void *elem);
+#define ARRAY_APPEND_WIPED(arr, n, elem)                                       \
+	array_append_wiped((void **)&(arr), &(n), sizeof(*(arr)), &(elem))
 
 /* Read a whole regular file of at most max bytes. Returns -EFBIG when
  * larger, -EISDIR for a directory, -EINVAL for any other non-regular file.
  * The buffer is NUL-terminated; *len excludes the NUL. */
 int read_file_capped(const char *path, size_t max, char **out, size_t *len);
+/* The same from an open fd (which must be a regular file). */
+int read_fd_capped(int fd, size_t max, char **out, size_t *len);
 
 /* Environment overrides shared by both binaries (DESIGN.md). */
 const char *confdir(void); /* $VPN_CONFINEMENT_CONFDIR or /etc/vpn-confinement */

@@ -54,12 +54,6 @@ struct ctx {
 	bool share_dir_made, wants_dir_made;
 };
 
-static void strv_free(char **v, size_t n) {
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* ---- output ------------------------------------------------------------ */
 
 static int report_write_error(struct ctx *x, const char *what, const char *path, int r) {

@@ -12,12 +12,14 @@
 #include <sys/stat.h>
 
 #include "commands.h"
-#include "fwdguard.h"
+#include "hostfwd.h"
 #include "netns.h"
 #include "nl.h"
 #include "proc.h"
 #include "ruleset.h"
+#include "rundir.h"
 #include "runtime.h"
+#include "sysctl.h"
 #include "wgrt.h"
 #include "util.h"
 
@@ -66,7 +68,7 @@ static void undo_up(const struct ns_names *n, const struct up_undo *u) {
 	int r;
 
 	fprintf(stderr, "vpn-confinement: %s: undoing what this run did\n", n->ns);
-	if (u->sysctls && (r = host_sysctl_release(n->ns)) < 0)
+	if (u->sysctls && (r = hostfwd_release(n->ns)) < 0)
 		step_fail(n, "undo: restoring host sysctls", r);
 	if (u->host_table) {
 		_cleanup_free_ char *text = NULL;
@@ -81,9 +83,9 @@ static void undo_up(const struct ns_names *n, const struct up_undo *u) {
 	if (u->netns && (r = netns_remove(n->ns)) < 0)
 		step_fail(n, "undo: removing the namespace", r);
 	if (u->marker) {
-		state_remove(n->ns, STATE_RESOLV);
-		state_remove(n->ns, STATE_NETNS);
-		state_rmdir(n->ns);
+		rundir_remove(n->ns, RUN_RESOLV);
+		rundir_remove(n->ns, RUN_NETNS);
+		rundir_rmdir(n->ns);
 	}
 }
 
@@ -162,67 +164,58 @@ static int host_sysctls_own_links(const struct ns_names *n, const struct ns_conf
  * port mappings from other hosts need net.ipv6.conf.all.forwarding, which is
  * not changed here (it turns the host into an IPv6 router everywhere). */
 static int host_forwarding(const struct ns_names *n, const struct ns_config *ns, bool *claimed) {
+	_cleanup_free_ struct host_claim *claims = NULL;
+	size_t n_claims = 0;
 	bool want[2] = { false, false }; /* IPv4, IPv6 */
 	char key[128];
-	char **keys = NULL;
-	size_t n_keys = 0;
 	int r;
 
 	if (ns->n_port_mappings == 0 || ns->n_accessible_from == 0)
 		return 0;
-	keys = calloc(ns->n_accessible_from, sizeof(char *));
-	if (!keys)
-		return -ENOMEM;
 	for (size_t i = 0; i < ns->n_accessible_from; i++) {
 		const struct ipnet *a = &ns->accessible_from[i];
 		struct ipnet net = ipnet_network(a);
-		int fam = a->addr.family == AF_INET ? 0 : 1;
-		char ifname[IF_NAMESIZE], buf[IPNET_STRLEN], path[192];
+		struct host_claim c = { .family = a->addr.family };
+		char buf[IPNET_STRLEN], path[192];
+		bool dup = false;
 		int oif;
 
-		if (fam == 1 && !ns->has_ipv6)
+		if (c.family == AF_INET6 && !ns->has_ipv6)
 			continue; /* no IPv6 into the namespace at all */
 		r = nl_route_get(&net.addr, &oif);
-		if (r < 0 || !if_indextoname((unsigned)oif, ifname)) {
+		if (r < 0 || !if_indextoname((unsigned)oif, c.ifname)) {
 			fprintf(stderr,
 				"vpn-confinement: %s: warning: no route to AccessibleFrom %s yet; port mappings from there need forwarding on its interface (run netns-up again once it is up)\n",
 				n->ns, ipnet_str(a, buf));
 			continue;
 		}
-		if (streq(ifname, n->bridge) || streq(ifname, "lo"))
+		if (streq(c.ifname, n->bridge) || streq(c.ifname, "lo"))
 			continue;
-		if (!forward_guard_ifname_ok(ifname)) {
+		if (!hostfwd_ifname_ok(c.ifname)) {
 			fprintf(stderr,
 				"vpn-confinement: %s: warning: not enabling forwarding on interface '%s' (AccessibleFrom %s): its name cannot be put into the forwarding guard\n",
-				n->ns, ifname, ipnet_str(a, buf));
+				n->ns, c.ifname, ipnet_str(a, buf));
 			continue;
 		}
-		if (fam == 0)
-			snprintf(key, sizeof(key), "net/ipv4/conf/%s/forwarding", ifname);
-		else
-			snprintf(key, sizeof(key), "net/ipv6/conf/%s/force_forwarding", ifname);
+		if ((r = hostfwd_claim_key(&c, key, sizeof(key))) < 0)
+			return r;
 		snprintf(path, sizeof(path), "/proc/sys/%s", key);
-		if (fam == 1 && access(path, F_OK) < 0) {
+		if (c.family == AF_INET6 && access(path, F_OK) < 0) {
 			fprintf(stderr,
 				"vpn-confinement: %s: warning: this kernel has no per-interface IPv6 forwarding (%s); IPv6 port mappings from %s need net.ipv6.conf.all.forwarding=1, which vpn-confinement does not change\n",
 				n->ns, key, ipnet_str(a, buf));
 			continue;
 		}
-		want[fam] = true;
-		{
-			bool dup = false;
-			for (size_t k = 0; k < n_keys; k++)
-				dup |= streq(keys[k], key);
-			if (!dup && !(keys[n_keys++] = strdup(key))) {
-				r = -ENOMEM;
-				goto out;
-			}
-		}
+		want[c.family == AF_INET6] = true;
+		for (size_t k = 0; k < n_claims; k++)
+			dup |= claims[k].family == c.family && streq(claims[k].ifname, c.ifname);
+		if (!dup && ARRAY_APPEND(claims, n_claims, c) < 0)
+			return -ENOMEM;
 	}
-	*claimed = n_keys > 0;
-	r = host_sysctl_claim(n->ns, keys, n_keys, "1");
+	*claimed = n_claims > 0;
+	r = hostfwd_claim(n->ns, claims, n_claims);
 	if (r < 0)
-		goto out;
+		return r;
 	for (int fam = 0; fam < 2; fam++) {
 		if (!want[fam])
 			continue;
@@ -233,15 +226,22 @@ static int host_forwarding(const struct ns_names *n, const struct ns_config *ns,
 		r = sysctl_write(key, "1");
 		if (r < 0) {
 			fprintf(stderr, "vpn-confinement: setting %s: %s\n", key, strerror(-r));
-			goto out;
+			return r;
 		}
 	}
-	r = 0;
-out:
-	for (size_t k = 0; k < n_keys; k++)
-		free(keys[k]);
-	free(keys);
-	return r;
+	return 0;
+}
+
+/* On a re-run (the namespace existed, we are in it): whether a live tunnel
+ * has loaded its full ruleset, which the base one must not replace. A
+ * fresh namespace always gets the base ruleset, whatever the run directory
+ * says (a stale or planted record), and so does one without the table or
+ * without N0. */
+static bool tunnel_owns_ruleset(const struct ns_names *n, bool created_now) {
+	struct wg_state st;
+
+	return !created_now && wg_state_load(n->ns, &st) == 0 && !streq(st.implementation, "pending") &&
+	       link_exists(n->wg) && runtime_nft_table_exists(NS_TABLE_NAME);
 }
 
 static int netns_up(const struct ns_names *n, const struct ns_config *ns, struct up_undo *u) {
@@ -249,8 +249,7 @@ static int netns_up(const struct ns_names *n, const struct ns_config *ns, struct
 	_cleanup_close_ int nsfd = -1;
 	_cleanup_(batch_release) struct batch hb = { 0 }, nb = { 0 };
 	char buf[IPNET_STRLEN], buf2[IPNET_STRLEN];
-	bool ours = state_exists(n->ns, STATE_NETNS);
-	bool wg_up = state_exists(n->ns, STATE_WG);
+	bool ours = rundir_exists(n->ns, RUN_NETNS);
 	int r;
 
 	/* Render everything first: a model the renderer refuses changes nothing. */
@@ -270,10 +269,10 @@ static int netns_up(const struct ns_names *n, const struct ns_config *ns, struct
 		if (clash) {
 			fprintf(stderr,
 				"vpn-confinement: %s: %s already exists and was not made by vpn-confinement (no %s/%s/%s); not touching it\n",
-				n->ns, clash, rundir(), n->ns, STATE_NETNS);
+				n->ns, clash, rundir(), n->ns, RUN_NETNS);
 			return -EEXIST;
 		}
-		r = state_write(n->ns, STATE_NETNS, "");
+		r = rundir_write(n->ns, RUN_NETNS, "");
 		if (r < 0)
 			return step_fail(n, "writing the run directory", r);
 		u->marker = true;
@@ -303,7 +302,7 @@ static int netns_up(const struct ns_names *n, const struct ns_config *ns, struct
 		r = netns_enter(nsfd, &saved);
 		if (r < 0)
 			return step_fail(n, "entering the namespace", r);
-		if (wg_up)
+		if (tunnel_owns_ruleset(n, u->netns))
 			/* wg-up owns the namespace ruleset now (the full one);
 			 * going back to the base one would cut the tunnel. */
 			fprintf(stderr, "vpn-confinement: %s: tunnel is up; keeping its ruleset\n", n->ns);
@@ -375,7 +374,7 @@ static int netns_up(const struct ns_names *n, const struct ns_config *ns, struct
 
 	/* The namespace's resolv.conf, for confined services to bind-mount
 	 * from the start; wg-up fills it in place. */
-	if (!state_exists(n->ns, STATE_RESOLV) && (r = state_write_inplace(n->ns, STATE_RESOLV, RESOLV_DOWN)) < 0)
+	if (!rundir_exists(n->ns, RUN_RESOLV) && (r = rundir_write_inplace(n->ns, RUN_RESOLV, RESOLV_DOWN)) < 0)
 		return step_fail(n, "writing resolv.conf", r);
 
 	/* 5. Host table: DNAT and the guard. Table existence before is not
@@ -423,6 +422,7 @@ int cmd_netns_down(int argc, char **argv) {
 	_cleanup_free_ char *del = NULL;
 	struct ns_names n;
 	const char *name;
+	bool ours;
 	int r, failed = 0;
 
 	r = parse_ns_arg(argc, argv, "netns-down N", &name);
@@ -430,20 +430,28 @@ int cmd_netns_down(int argc, char **argv) {
 		return r;
 	if (ns_names_init(&n, name) < 0)
 		return EXIT_USAGE;
+	ours = rundir_exists(n.ns, RUN_NETNS);
 
-	/* The host table is ours by its name, whatever else happened. */
-	r = ruleset_host_delete_text(n.ns, &del);
-	if (r < 0 || runtime_nft_apply("deleting the host table", del) < 0)
+	/* The tunnel first, while the guard still holds. */
+	if (ours && rundir_exists(n.ns, RUN_WG) && wg_teardown(&n, NULL, false) < 0)
 		failed++;
 
-	if (!state_exists(n.ns, STATE_NETNS)) {
-		fprintf(stderr, "vpn-confinement: %s: no %s/%s/%s: nothing else of ours to remove\n", n.ns,
-			rundir(), n.ns, STATE_NETNS);
-		return failed ? EXIT_FAIL : EXIT_OK;
+	/* The host table is ours by its name, whatever else happened. Under
+	 * the lock: a tunnel supervisor puts a vanished table back under it
+	 * (after checking that the tunnel is still up). */
+	{
+		_cleanup_close_ int lock = rundir_lock();
+
+		r = ruleset_host_delete_text(n.ns, &del);
+		if (lock < 0 || r < 0 || runtime_nft_apply("deleting the host table", del) < 0)
+			failed++;
 	}
 
-	if (state_exists(n.ns, STATE_WG) && wg_teardown(&n, NULL, false) < 0)
-		failed++;
+	if (!ours) {
+		fprintf(stderr, "vpn-confinement: %s: no %s/%s/%s: nothing else of ours to remove\n", n.ns,
+			rundir(), n.ns, RUN_NETNS);
+		return failed ? EXIT_FAIL : EXIT_OK;
+	}
 
 	/* Deleting one end of the veth pair deletes both. */
 	if (link_exists(n.veth_host) && (r = nl_link_del((int)if_nametoindex(n.veth_host))) < 0) {
@@ -454,7 +462,7 @@ int cmd_netns_down(int argc, char **argv) {
 		step_fail(&n, "deleting the bridge", r);
 		failed++;
 	}
-	if ((r = host_sysctl_release(n.ns)) < 0) {
+	if ((r = hostfwd_release(n.ns)) < 0) {
 		step_fail(&n, "restoring host sysctls", r);
 		failed++;
 	}
@@ -467,8 +475,8 @@ int cmd_netns_down(int argc, char **argv) {
 		fprintf(stderr, "vpn-confinement: %s: netns-down: %d step(s) failed\n", n.ns, failed);
 		return EXIT_FAIL;
 	}
-	if ((r = state_remove(n.ns, STATE_RESOLV)) < 0 || (r = state_remove(n.ns, STATE_NETNS)) < 0 ||
-	    (r = state_rmdir(n.ns)) < 0) {
+	if ((r = rundir_remove(n.ns, RUN_RESOLV)) < 0 || (r = rundir_remove(n.ns, RUN_NETNS)) < 0 ||
+	    (r = rundir_rmdir(n.ns)) < 0) {
 		step_fail(&n, "removing the run directory", r);
 		return EXIT_FAIL;
 	}

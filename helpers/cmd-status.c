@@ -11,6 +11,7 @@
  * No key material is printed: `wg show dump` output (which holds the private
  * key) is parsed for its public fields only and wiped. */
 #include <dirent.h>
+#include <linux/capability.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <net/if.h>
@@ -19,12 +20,14 @@
 #include <time.h>
 
 #include "commands.h"
-#include "fwdguard.h"
+#include "hostfwd.h"
+#include "manager.h"
 #include "netns.h"
 #include "nft.h"
 #include "nl.h"
 #include "proc.h"
 #include "ruleset.h"
+#include "rundir.h"
 #include "runtime.h"
 #include "util.h"
 #include "wgrt.h"
@@ -85,31 +88,85 @@ struct ns_status {
 	size_t n_dns;
 	bool resolv_ok;
 
-	char *host_sysctl; /* $RUNDIR/N/host-sysctl: "KEY<TAB>ORIGINAL" lines */
+	struct host_claim *claims; /* $RUNDIR/N/host-sysctl, validated */
+	size_t n_claims;
 
 	char **problems;
 	size_t n_problems;
+	/* Not a fault of the namespace, but the promise does not hold (a
+	 * confined unit given back a capability): shown, check's status kept. */
+	char **warnings;
+	size_t n_warnings;
 };
+
+static void note(char ***list, size_t *n, const char *fmt, va_list ap) {
+	char *m;
+
+	if (vasprintf(&m, fmt, ap) >= 0 && array_append((void **)list, n, sizeof(m), &m) < 0)
+		free(m);
+}
 
 static void problem(struct ns_status *s, const char *fmt, ...) _printf_(2, 3);
 static void problem(struct ns_status *s, const char *fmt, ...) {
 	va_list ap;
-	char *m;
 
 	va_start(ap, fmt);
-	if (vasprintf(&m, fmt, ap) >= 0 && ARRAY_APPEND(s->problems, s->n_problems, m) < 0)
-		free(m);
+	note(&s->problems, &s->n_problems, fmt, ap);
+	va_end(ap);
+}
+
+static void warning(struct ns_status *s, const char *fmt, ...) _printf_(2, 3);
+static void warning(struct ns_status *s, const char *fmt, ...) {
+	va_list ap;
+
+	va_start(ap, fmt);
+	note(&s->warnings, &s->n_warnings, fmt, ap);
 	va_end(ap);
 }
 
 static void ns_status_clear(struct ns_status *s) {
 	ns_config_free(s->cfg);
 	wg_config_free(s->wg);
-	wg_state_clear(&s->st);
-	free(s->host_sysctl);
-	for (size_t i = 0; i < s->n_problems; i++)
-		free(s->problems[i]);
-	free(s->problems);
+	free(s->claims);
+	strv_free(s->problems, s->n_problems);
+	strv_free(s->warnings, s->n_warnings);
+}
+
+/* The capabilities the confinement drop-in takes away (and the reason a
+ * confined unit that has them again voids the promise). */
+static const struct {
+	int cap;
+	const char *name;
+} confinement_caps[] = {
+	{ CAP_NET_ADMIN, "CAP_NET_ADMIN" },
+	{ CAP_NET_RAW, "CAP_NET_RAW" },
+	{ CAP_SYS_ADMIN, "CAP_SYS_ADMIN" },
+};
+
+/* Ask systemd whether a confined service kept one of them (an admin's
+ * CapabilityBoundingSet= adds back what the drop-in took). Templates
+ * cannot be asked about; without systemd nothing can be told. */
+static void check_unit_caps(struct ns_status *s) {
+	for (size_t i = 0; s->cfg && i < s->cfg->n_units; i++) {
+		const char *u = s->cfg->units[i];
+		const char *dot = strrchr(u, '.');
+		uint64_t caps;
+		int r;
+
+		if (!dot || !streq(dot, ".service") || (strchr(u, '@') && strchr(u, '@') + 1 == dot))
+			continue;
+		r = manager_unit_bounding_set(u, &caps);
+		if (r == -ENOTCONN)
+			return;
+		if (r < 0)
+			continue;
+		for (size_t k = 0; k < ELEMENTSOF(confinement_caps); k++)
+			if (caps & (UINT64_C(1) << confinement_caps[k].cap))
+				warning(s,
+					"%s keeps %s in its bounding set (CapabilityBoundingSet= given back?): "
+					"it can leave the confinement; see vpn-confinement(8)",
+					u, confinement_caps[k].name);
+	}
 }
 
 /* Load text into a scratch namespace and list table there. */
@@ -261,13 +318,13 @@ static void parse_dump(struct ns_status *s, char *text) {
 static void wg_dump(struct ns_status *s, int nsfd) {
 	struct proc_output out = { 0 }, err = { 0 };
 	struct proc_opts o = PROC_OPTS_INIT;
-	const char *dev = s->st.socket ? s->st.socket : s->n.wg;
+	const char *dev = s->st.has_socket ? s->st.tmpname : s->n.wg;
 	char *argv[] = { WG_PATH, "show", (char *)dev, "dump", NULL };
 	int r;
 
 	/* A kernel device answers in the namespace it is in; wireguard-go on
 	 * its socket, from anywhere. */
-	if (!s->st.socket)
+	if (!s->st.has_socket)
 		o.netns_fd = nsfd;
 	o.out = &out;
 	o.err = &err;
@@ -306,18 +363,32 @@ static void gather(struct ns_status *s, const char *name, uint64_t max_age) {
 	} else
 		problem(s, "no config %s", path);
 
-	s->managed = state_exists(name, STATE_NETNS);
-	state_read(name, "host-sysctl", &s->host_sysctl);
-	s->tunnel_recorded = state_exists(name, STATE_WG);
+	s->managed = rundir_exists(name, RUN_NETNS);
+	{
+		size_t bad = 0;
+		if (hostfwd_claims_load(name, &s->claims, &s->n_claims, &bad) == 0 && bad > 0)
+			problem(s, "%zu line(s) of %s/%s/%s were not written by vpn-confinement (ignored)", bad, rundir(),
+				name, RUN_HOST_SYSCTL);
+	}
+	s->tunnel_recorded = rundir_exists(name, RUN_WG);
 	if (s->tunnel_recorded && (r = wg_state_load(name, &s->st)) < 0)
-		problem(s, "run file %s/%s/%s unreadable: %s", rundir(), name, STATE_WG, strerror(-r));
+		problem(s, "run file %s/%s/%s unreadable: %s", rundir(), name, RUN_WG, strerror(-r));
 
+	if (s->cfg && wgconf_check_owner(s->cfg->wg_config_file, 0, &d) < 0)
+		for (size_t i = 0; i < d.n; i++) {
+			_cleanup_free_ char *m = diag_format(&d.entries[i]);
+			if (m)
+				problem(s, "wg config: %s", m);
+		}
+	diag_clear(&d);
 	if (s->cfg && s->tunnel_recorded) {
 		r = wgconf_load(s->cfg->wg_config_file, &s->wg, &d);
 		if (r < 0)
 			problem(s, "wg config %s cannot be loaded", s->cfg->wg_config_file);
 		diag_clear(&d);
 	}
+
+	check_unit_caps(s);
 
 	nsfd = netns_open(name);
 	s->netns_exists = nsfd >= 0;
@@ -327,7 +398,7 @@ static void gather(struct ns_status *s, const char *name, uint64_t max_age) {
 	}
 	if (!s->managed)
 		problem(s, "namespace exists but %s/%s/%s is missing (not made by netns-up?)", rundir(), name,
-			STATE_NETNS);
+			RUN_NETNS);
 
 	/* Host side. */
 	{
@@ -341,7 +412,7 @@ static void gather(struct ns_status *s, const char *name, uint64_t max_age) {
 		snprintf(table, sizeof(table), "inet %s", s->n.host_table);
 		s->host_rs = compare_table(host_text, table, -1);
 	}
-	if (state_exists(name, "host-sysctl")) {
+	if (rundir_exists(name, RUN_HOST_SYSCTL)) {
 		_cleanup_free_ char *listing = NULL;
 		if (nft_list_table("inet " FORWARD_GUARD_TABLE, &listing) == -ENOENT)
 			problem(s, "forwarding is on for the port mappings but the guard (table inet %s) is missing",
@@ -406,10 +477,10 @@ static void gather(struct ns_status *s, const char *name, uint64_t max_age) {
 	}
 
 	/* Tunnel. */
-	if (s->st.socket) {
-		s->wgo_running = wgo_pid_alive(s->st.pid, s->st.socket);
+	if (s->st.has_socket) {
+		s->wgo_running = wgo_is_ours(&s->st);
 		if (!s->wgo_running)
-			problem(s, "wireguard-go (pid %d, socket %s) is not running", (int)s->st.pid, s->st.socket);
+			problem(s, "wireguard-go (pid %d, socket %s) is not running", (int)s->st.pid, s->st.tmpname);
 	}
 	if (!s->tunnel_link)
 		problem(s, "interface %s is missing in the namespace", s->n.wg);
@@ -433,13 +504,13 @@ static void gather(struct ns_status *s, const char *name, uint64_t max_age) {
 				problem(s, "DNS server %s is not routed via %s", s->dns[s->n_dns], s->n.wg);
 			s->n_dns++;
 		}
-		state_read(name, STATE_RESOLV, &have);
+		rundir_read(name, RUN_RESOLV, &have);
 		if (resolv_etc_path(name, &dir, &file) == 0)
 			read_file_capped(file, 65536, &have_etc, &len);
 		s->resolv_ok = want && have && have_etc && streq(want, have) && streq(want, have_etc);
 		if (!s->resolv_ok)
 			problem(s, "resolv.conf (%s/%s/%s or %s) is missing or differs from the wg config's DNS", rundir(),
-				name, STATE_RESOLV, file ? file : "?");
+				name, RUN_RESOLV, file ? file : "?");
 	}
 
 	if (s->tunnel_link || s->wgo_running)
@@ -531,24 +602,13 @@ static void print_json(FILE *f, const struct ns_status *s) {
 		fputs("]}", f);
 	}
 	fputs("],\"host_sysctls\":[", f);
-	{
-		bool first = true;
-		for (const char *p = s->host_sysctl; p && *p;) {
-			const char *eol = strchrnul(p, '\n'), *tab = memchr(p, '\t', (size_t)(eol - p));
-			if (tab) {
-				_cleanup_free_ char *key = strndup(p, (size_t)(tab - p));
-				_cleanup_free_ char *orig = strndup(tab + 1, (size_t)(eol - tab - 1));
-				if (key && orig) {
-					fputs(first ? "{\"key\":" : ",{\"key\":", f);
-					json_str(f, key);
-					fputs(",\"original\":", f);
-					json_str(f, orig);
-					fputc('}', f);
-					first = false;
-				}
-			}
-			p = *eol ? eol + 1 : eol;
-		}
+	for (size_t i = 0; i < s->n_claims; i++) {
+		char key[128];
+		if (hostfwd_claim_key(&s->claims[i], key, sizeof(key)) < 0)
+			continue;
+		fputs(i ? ",{\"key\":" : "{\"key\":", f);
+		json_str(f, key);
+		fprintf(f, ",\"original\":\"%d\"}", s->claims[i].original);
 	}
 	fputs("],\"routes\":[", f);
 	for (size_t i = 0; i < s->n_routes; i++) {
@@ -574,9 +634,9 @@ static void print_json(FILE *f, const struct ns_status *s) {
 			fputs(",\"implementation\":", f);
 			json_str(f, s->st.implementation);
 		}
-		if (s->st.socket) {
+		if (s->st.has_socket) {
 			fputs(",\"socket\":", f);
-			json_str(f, s->st.socket);
+			json_str(f, s->st.tmpname);
 			fprintf(f, ",\"pid\":%d,\"running\":%s", (int)s->st.pid, s->wgo_running ? "true" : "false");
 		}
 		if (s->dump_ok) {
@@ -613,6 +673,12 @@ static void print_json(FILE *f, const struct ns_status *s) {
 			fputc(',', f);
 		json_str(f, s->problems[i]);
 	}
+	fputs("],\"warnings\":[", f);
+	for (size_t i = 0; i < s->n_warnings; i++) {
+		if (i)
+			fputc(',', f);
+		json_str(f, s->warnings[i]);
+	}
 	fputs("]}", f);
 }
 
@@ -638,12 +704,11 @@ static void print_text(FILE *f, const struct ns_status *s) {
 		fprintf(f, "  route:      %s%s%s dev %s\n", r->dst, r->via[0] ? " via " : "", r->via, r->dev);
 	}
 	if (s->netns_exists) {
-		for (const char *p = s->host_sysctl; p && *p;) {
-			const char *eol = strchrnul(p, '\n'), *tab = memchr(p, '\t', (size_t)(eol - p));
-			if (tab)
-				fprintf(f, "  host:       %.*s changed (was %.*s; restored by netns-down)\n", (int)(tab - p), p,
-					(int)(eol - tab - 1), tab + 1);
-			p = *eol ? eol + 1 : eol;
+		for (size_t i = 0; i < s->n_claims; i++) {
+			char key[128];
+			if (hostfwd_claim_key(&s->claims[i], key, sizeof(key)) == 0)
+				fprintf(f, "  host:       %s changed (was %d; restored by netns-down)\n", key,
+					s->claims[i].original);
 		}
 		fprintf(f, "  ruleset:    namespace %s (%s form expected), host %s\n", rs_str(s->ns_rs),
 			s->ns_rs_expected, rs_str(s->host_rs));
@@ -651,9 +716,9 @@ static void print_text(FILE *f, const struct ns_status *s) {
 	if (s->tunnel_recorded) {
 		fprintf(f, "  tunnel:     %s %s, %s", s->n.wg, s->tunnel_link ? "present" : "MISSING",
 			s->st.implementation ? s->st.implementation : "?");
-		if (s->st.socket)
+		if (s->st.has_socket)
 			fprintf(f, " (wireguard-go pid %d %s, socket " WG_SOCKET_DIR "/%s.sock)", (int)s->st.pid,
-				s->wgo_running ? "running" : "NOT RUNNING", s->st.socket);
+				s->wgo_running ? "running" : "NOT RUNNING", s->st.tmpname);
 		fputc('\n', f);
 		if (s->dump_ok)
 			fprintf(f, "  public key: %s, listening port %u\n", s->public_key, s->listen_port);
@@ -681,6 +746,8 @@ static void print_text(FILE *f, const struct ns_status *s) {
 	}
 	for (size_t i = 0; i < s->n_problems; i++)
 		fprintf(f, "  problem:    %s\n", s->problems[i]);
+	for (size_t i = 0; i < s->n_warnings; i++)
+		fprintf(f, "  warning:    %s\n", s->warnings[i]);
 }
 
 /* Namespace names known from the config dir and the run dir, sorted, unique. */
@@ -824,6 +891,8 @@ int cmd_check(int argc, char **argv) {
 	gather(&s, name, max_age);
 	for (size_t i = 0; i < s.n_problems; i++)
 		printf("%s: %s\n", name, s.problems[i]);
+	for (size_t i = 0; i < s.n_warnings; i++)
+		printf("%s: warning: %s\n", name, s.warnings[i]);
 	if (s.n_problems == 0)
 		printf("%s: ok\n", name);
 	rc = s.n_problems ? EXIT_FAIL : EXIT_OK;

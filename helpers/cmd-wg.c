@@ -27,11 +27,14 @@
 #include <time.h>
 
 #include "commands.h"
+#include "hostfwd.h"
 #include "netns.h"
 #include "nl.h"
 #include "proc.h"
 #include "ruleset.h"
+#include "rundir.h"
 #include "runtime.h"
+#include "sysctl.h"
 #include "util.h"
 #include "wgrt.h"
 
@@ -41,71 +44,104 @@ static void sleep_ms(long ms) {
 		;
 }
 
-bool wgo_pid_alive(pid_t pid, const char *sockname) {
-	char path[64];
-	_cleanup_free_ char *cmdline = NULL;
-	size_t len;
-	bool is_wgo = false, has_name = false;
+bool wgo_is_ours(const struct wg_state *st) {
+	uint64_t start;
 
-	if (pid <= 0)
+	if (!st->has_socket || st->pid <= 0 || st->pid_start == 0)
 		return false;
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	if (read_file_capped(path, 65536, &cmdline, &len) < 0 || len == 0)
-		return false; /* gone, or a zombie */
-	for (size_t off = 0; off < len; off += strlen(cmdline + off) + 1) {
-		const char *arg = cmdline + off;
-		const char *base = strrchr(arg, '/');
-		if (off == 0)
-			is_wgo = streq(base ? base + 1 : arg, "wireguard-go");
-		else if (streq(arg, sockname))
-			has_name = true;
+	return proc_start_time(st->pid, &start) == 0 && start == st->pid_start &&
+	       proc_exe_is(st->pid, WIREGUARD_GO_PATH) && proc_has_arg(st->pid, st->tmpname);
+}
+
+bool wg_tmpname_valid(const char *ns, const char *s) {
+	size_t nl = strlen(ns);
+
+	/* "vc-" N "-" and four hex digits, as tmpname_pick() makes them. */
+	if (!ns_name_valid(ns) || strlen(s) != 3 + nl + 5 || strncmp(s, "vc-", 3) != 0 ||
+	    strncmp(s + 3, ns, nl) != 0 || s[3 + nl] != '-')
+		return false;
+	for (const char *p = s + 4 + nl; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return false;
+	return true;
+}
+
+static const char *const wg_implementations[] = { "kernel", "userspace", "pending" };
+
+/* One "key=value" of the record into st; -EBADMSG for anything wg-up does
+ * not write. */
+static int wg_state_field(const char *ns, struct wg_state *st, const char *key, const char *value) {
+	uint64_t v;
+
+	if (streq(key, "implementation")) {
+		for (size_t i = 0; i < ELEMENTSOF(wg_implementations); i++)
+			if (streq(value, wg_implementations[i]))
+				st->implementation = wg_implementations[i];
+		return st->implementation ? 0 : -EBADMSG;
 	}
-	return is_wgo && has_name;
+	if (streq(key, "tmpname") || streq(key, "socket")) {
+		if (!wg_tmpname_valid(ns, value) || (st->tmpname[0] && !streq(st->tmpname, value)))
+			return -EBADMSG;
+		snprintf(st->tmpname, sizeof(st->tmpname), "%s", value);
+		st->has_socket |= streq(key, "socket");
+		return 0;
+	}
+	if (streq(key, "pid")) {
+		if (parse_uint(value, 2, INT32_MAX, &v) < 0)
+			return -EBADMSG;
+		st->pid = (pid_t)v;
+		return 0;
+	}
+	if (streq(key, "pidstart"))
+		return parse_uint(value, 1, UINT64_MAX, &st->pid_start) < 0 ? -EBADMSG : 0;
+	if (streq(key, "started"))
+		return parse_uint(value, 0, UINT64_MAX, &st->started) < 0 ? -EBADMSG : 0;
+	return -EBADMSG;
 }
 
 int wg_state_load(const char *ns, struct wg_state *st) {
-	_cleanup_free_ char *text = NULL, *pid = NULL, *started = NULL;
-	uint64_t v;
+	_cleanup_free_ char *text = NULL;
 	int r;
 
 	*st = (struct wg_state){ 0 };
-	r = state_read(ns, STATE_WG, &text);
+	r = rundir_read(ns, RUN_WG, &text);
 	if (r < 0)
 		return r;
-	st->implementation = state_get(text, "implementation");
-	st->socket = state_get(text, "socket");
-	st->tmpname = state_get(text, "tmpname");
-	pid = state_get(text, "pid");
-	if (pid && parse_uint(pid, 1, INT32_MAX, &v) == 0)
-		st->pid = (pid_t)v;
-	started = state_get(text, "started");
-	if (started && parse_uint(started, 0, UINT64_MAX, &v) == 0)
-		st->started = v;
-	/* Names from the file go into paths and netlink requests: only the
-	 * shape we write is accepted. */
-	if ((st->socket && !wg_tmpname_valid(st->socket)) || (st->tmpname && !wg_tmpname_valid(st->tmpname))) {
-		wg_state_clear(st);
+	for (char *line = text, *next; *line; line = next) {
+		char *eq;
+
+		next = strchrnul(line, '\n');
+		if (*next)
+			*next++ = '\0';
+		eq = strchr(line, '=');
+		if (!eq || (*eq = '\0', wg_state_field(ns, st, line, eq + 1)) < 0) {
+			*st = (struct wg_state){ 0 };
+			return -EBADMSG;
+		}
+	}
+	if (!st->implementation || !st->tmpname[0] || (st->pid && !st->has_socket)) {
+		*st = (struct wg_state){ 0 };
 		return -EBADMSG;
 	}
 	return 0;
 }
 
-void wg_state_clear(struct wg_state *st) {
-	free(st->implementation);
-	free(st->socket);
-	free(st->tmpname);
-	*st = (struct wg_state){ 0 };
-}
+int wg_state_save(const char *ns, const struct wg_state *st) {
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
 
-bool wg_tmpname_valid(const char *s) {
-	size_t len = strlen(s);
-
-	if (len < 5 || len >= IF_NAMESIZE || strncmp(s, "vc-", 3) != 0)
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
-			return false;
-	return true;
+	if (!f)
+		return -ENOMEM;
+	fprintf(f, "implementation=%s\ntmpname=%s\nstarted=%llu\n", st->implementation, st->tmpname,
+		(unsigned long long)st->started);
+	if (st->has_socket)
+		fprintf(f, "socket=%s\n", st->tmpname);
+	if (st->pid > 0)
+		fprintf(f, "pid=%d\npidstart=%llu\n", (int)st->pid, (unsigned long long)st->pid_start);
+	if (fclose(f) != 0)
+		return -ENOMEM;
+	return rundir_write(ns, RUN_WG, text);
 }
 
 static int tmpname_pick(const char *ns, char out[IF_NAMESIZE]) {
@@ -238,7 +274,7 @@ static int write_resolv_conf(const struct ns_names *n, const char *text) {
 	size_t len = strlen(text);
 	int r;
 
-	r = state_write_inplace(n->ns, STATE_RESOLV, text);
+	r = rundir_write_inplace(n->ns, RUN_RESOLV, text);
 	if (r < 0)
 		return r;
 	r = resolv_etc_path(n->ns, &dir, &file);
@@ -267,8 +303,8 @@ static int remove_resolv_conf(const struct ns_names *n) {
 	int r, first = 0;
 
 	/* In place, not removed: running services have it bind-mounted. */
-	r = state_exists(n->ns, STATE_NETNS) ? state_write_inplace(n->ns, STATE_RESOLV, RESOLV_DOWN)
-					       : state_remove(n->ns, STATE_RESOLV);
+	r = rundir_exists(n->ns, RUN_NETNS) ? rundir_write_inplace(n->ns, RUN_RESOLV, RESOLV_DOWN)
+					       : rundir_remove(n->ns, RUN_RESOLV);
 	if (r < 0) {
 		step_fail(n, "emptying the run directory's resolv.conf", r);
 		first = r;
@@ -297,23 +333,23 @@ static int remove_resolv_conf(const struct ns_names *n) {
 
 /* Stop a wireguard-go that is ours: it exits by itself once its interface is
  * deleted; otherwise SIGTERM, then SIGKILL. Reaps it when it is our child. */
-static int wgo_stop(pid_t pid, const char *sockname) {
+static int wgo_stop(const struct wg_state *st) {
 	for (int i = 0; i < 1500; i++) {
-		if (!wgo_pid_alive(pid, sockname))
+		if (!wgo_is_ours(st))
 			goto gone;
 		if (i == 500)
-			kill(pid, SIGTERM);
+			kill(st->pid, SIGTERM);
 		if (i == 1250)
-			kill(pid, SIGKILL);
-		waitpid(pid, NULL, WNOHANG);
+			kill(st->pid, SIGKILL);
+		waitpid(st->pid, NULL, WNOHANG);
 		sleep_ms(2);
 	}
 	return -ETIMEDOUT;
 gone:
-	waitpid(pid, NULL, WNOHANG);
+	waitpid(st->pid, NULL, WNOHANG);
 	{
 		char sock[128];
-		snprintf(sock, sizeof(sock), WG_SOCKET_DIR "/%s.sock", sockname);
+		snprintf(sock, sizeof(sock), WG_SOCKET_DIR "/%s.sock", st->tmpname);
 		/* wireguard-go removes its socket on a clean exit, not when killed. */
 		if (unlink(sock) < 0 && errno != ENOENT)
 			return -errno;
@@ -327,7 +363,7 @@ static int del_link_named(const char *name) {
 }
 
 int wg_teardown(const struct ns_names *n, const struct ns_config *ns, bool restore_base) {
-	_cleanup_(wg_state_clear) struct wg_state st = { 0 };
+	struct wg_state st = { 0 };
 	_cleanup_close_ int nsfd = -1;
 	int r, first = 0;
 
@@ -344,7 +380,7 @@ int wg_teardown(const struct ns_names *n, const struct ns_config *ns, bool resto
 	/* Tells a `wg-up --foreground` supervisor that the tunnel going away
 	 * now is a requested stop, not a death. */
 	if (r == 0)
-		state_write(n->ns, STATE_WG_STOPPING, "");
+		rundir_write(n->ns, RUN_WG_STOPPING, "");
 
 	nsfd = netns_open(n->ns);
 	if (nsfd >= 0) {
@@ -364,7 +400,7 @@ int wg_teardown(const struct ns_names *n, const struct ns_config *ns, bool resto
 			}
 			if ((r = del_link_named(n->wg)) < 0)
 				FAIL("deleting the WireGuard interface", r);
-			if (st.tmpname && (r = del_link_named(st.tmpname)) < 0)
+			if (st.tmpname[0] && (r = del_link_named(st.tmpname)) < 0)
 				FAIL("deleting the WireGuard interface (temporary name)", r);
 			/* No established flow may survive onto another path. */
 			if ((r = nl_conntrack_flush(AF_INET)) < 0 || (r = nl_conntrack_flush(AF_INET6)) < 0)
@@ -374,42 +410,27 @@ int wg_teardown(const struct ns_names *n, const struct ns_config *ns, bool resto
 		FAIL("opening the namespace", nsfd);
 
 	/* Left on the host by a crash between creation and the move. */
-	if (st.tmpname && (r = del_link_named(st.tmpname)) < 0)
+	if (st.tmpname[0] && (r = del_link_named(st.tmpname)) < 0)
 		FAIL("deleting the WireGuard interface on the host", r);
-	if (st.socket && st.pid > 0 && (r = wgo_stop(st.pid, st.socket)) < 0)
+	if (st.has_socket && (r = wgo_stop(&st)) < 0)
 		FAIL("stopping wireguard-go", r);
 
 	if ((r = remove_resolv_conf(n)) < 0 && !first)
 		first = r;
-	if ((r = state_remove(n->ns, STATE_WG_LOG)) < 0)
+	if ((r = rundir_remove(n->ns, RUN_WG_LOG)) < 0)
 		FAIL("removing wireguard-go's log", r);
-	if ((r = state_remove(n->ns, STATE_WG)) < 0)
+	if ((r = rundir_remove(n->ns, RUN_WG)) < 0)
 		FAIL("removing the wg run file", r);
-	if ((r = state_remove(n->ns, STATE_WG_STOPPING)) < 0)
+	if ((r = rundir_remove(n->ns, RUN_WG_STOPPING)) < 0)
 		FAIL("removing the wg run file", r);
 #undef FAIL
 	return first;
 }
 
-static int wg_state_write(const char *ns, const char *impl, const char *tmpname, const char *socket,
-			  pid_t pid) {
-	_cleanup_free_ char *text = NULL;
-
-	if (asprintf(&text, "implementation=%s\ntmpname=%s\nstarted=%lld\n%s%s%s", impl, tmpname,
-		     (long long)time(NULL), socket ? "socket=" : "", socket ? socket : "", socket ? "\n" : "") < 0)
-		return -ENOMEM;
-	if (pid > 0) {
-		char *t2;
-		if (asprintf(&t2, "%spid=%d\n", text, (int)pid) < 0)
-			return -ENOMEM;
-		free(text);
-		text = t2;
-	}
-	return state_write(ns, STATE_WG, text);
-}
-
-static int start_wireguard_go(const struct ns_names *n, const char *tmpname, pid_t *pid) {
-	char *argv[] = { WIREGUARD_GO_PATH, "-f", (char *)tmpname, NULL };
+/* Start wireguard-go for st->tmpname; records its pid and start time in
+ * st. */
+static int start_wireguard_go(const struct ns_names *n, struct wg_state *st) {
+	char *argv[] = { WIREGUARD_GO_PATH, "-f", st->tmpname, NULL };
 	char log_level[64];
 	const char *ll = getenv("LOG_LEVEL");
 	char *envp[] = { "WG_PROCESS_FOREGROUND=1", log_level,
@@ -426,26 +447,27 @@ static int start_wireguard_go(const struct ns_names *n, const char *tmpname, pid
 		return r;
 	}
 	if (!stderr_is_journal()) {
-		_cleanup_free_ char *path = NULL;
-		if ((r = state_path(n->ns, STATE_WG_LOG, &path)) < 0)
-			return r;
-		log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+		log_fd = rundir_open_append(n->ns, RUN_WG_LOG);
 		if (log_fd < 0)
-			return -errno;
+			return log_fd;
 	}
-	r = proc_spawn_daemon(argv, envp, log_fd, pid);
+	r = proc_spawn_daemon(argv, envp, log_fd, &st->pid);
 	if (r < 0)
 		return r;
-	snprintf(sock, sizeof(sock), WG_SOCKET_DIR "/%s.sock", tmpname);
+	/* Fixed at fork: with the pid it names this process and no other. */
+	r = proc_start_time(st->pid, &st->pid_start);
+	if (r < 0)
+		return r;
+	snprintf(sock, sizeof(sock), WG_SOCKET_DIR "/%s.sock", st->tmpname);
 	for (int i = 0; i < 5000; i++) { /* up to 10 s */
-		if (waitpid(*pid, &status, WNOHANG) == *pid) {
+		if (waitpid(st->pid, &status, WNOHANG) == st->pid) {
 			fprintf(stderr, "vpn-confinement: %s: wireguard-go exited at start with status %d%s%s\n",
 				n->ns, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-				log_fd >= 0 ? "; see " : "", log_fd >= 0 ? STATE_WG_LOG " in the run directory" : "");
-			*pid = 0;
+				log_fd >= 0 ? "; see " : "", log_fd >= 0 ? RUN_WG_LOG " in the run directory" : "");
+			st->pid = 0;
 			return -ECHILD;
 		}
-		if (access(sock, F_OK) == 0 && if_nametoindex(tmpname) != 0)
+		if (access(sock, F_OK) == 0 && if_nametoindex(st->tmpname) != 0)
 			return 0;
 		sleep_ms(2);
 	}
@@ -477,10 +499,8 @@ static int wg_setconf(const char *ifname, const struct wg_config *wg) {
 }
 
 struct wg_up_undo {
-	bool created, state, resolv, full;
-	bool userspace;
-	pid_t pid;
-	char tmpname[IF_NAMESIZE];
+	bool state, resolv, full;
+	struct wg_state st; /* the record, as it is built */
 };
 
 static int wg_up(const struct ns_names *n, const struct ns_config *ns, struct wg_config *wg,
@@ -488,7 +508,6 @@ static int wg_up(const struct ns_names *n, const struct ns_config *ns, struct wg
 	_cleanup_free_ char *full = NULL, *resolv = NULL;
 	_cleanup_close_ int nsfd = -1;
 	char buf[IPNET_STRLEN];
-	const char *impl;
 	unsigned idx;
 	int r;
 
@@ -501,7 +520,7 @@ static int wg_up(const struct ns_names *n, const struct ns_config *ns, struct wg
 			n->ns, wg->path);
 
 	nsfd = netns_open(n->ns);
-	if (nsfd < 0 || !state_exists(n->ns, STATE_NETNS)) {
+	if (nsfd < 0 || !rundir_exists(n->ns, RUN_NETNS)) {
 		fprintf(stderr, "vpn-confinement: %s: the namespace is not up (run netns-up %s first)\n", n->ns,
 			n->ns);
 		return -ENOENT;
@@ -513,7 +532,7 @@ static int wg_up(const struct ns_names *n, const struct ns_config *ns, struct wg
 		return r;
 
 	/* Up while up: replace the tunnel. The base ruleset holds meanwhile. */
-	if (state_exists(n->ns, STATE_WG)) {
+	if (rundir_exists(n->ns, RUN_WG)) {
 		fprintf(stderr, "vpn-confinement: %s: replacing the running tunnel\n", n->ns);
 		if ((r = wg_teardown(n, ns, true)) < 0)
 			return r;
@@ -526,41 +545,39 @@ static int wg_up(const struct ns_names *n, const struct ns_config *ns, struct wg
 	}
 
 	/* 1. Create it on the host under a temporary name. */
-	if ((r = tmpname_pick(n->ns, u->tmpname)) < 0)
+	if ((r = tmpname_pick(n->ns, u->st.tmpname)) < 0)
 		return step_fail(n, "choosing a temporary interface name", r);
-	if ((r = wg_state_write(n->ns, "pending", u->tmpname, NULL, 0)) < 0)
+	u->st.implementation = "pending";
+	u->st.started = (uint64_t)time(NULL);
+	if ((r = wg_state_save(n->ns, &u->st)) < 0)
 		return step_fail(n, "writing the wg run file", r);
 	u->state = true;
-	impl = "kernel";
+	u->st.implementation = "kernel";
 	if (ns->wg_impl != WG_IMPL_USERSPACE) {
-		r = nl_link_add(u->tmpname, "wireguard");
+		r = nl_link_add(u->st.tmpname, "wireguard");
 		if (r < 0 && ns->wg_impl == WG_IMPL_KERNEL)
 			return step_fail(n, "creating the kernel WireGuard interface", r);
 		if (r < 0) {
 			fprintf(stderr, "vpn-confinement: %s: kernel WireGuard not available (%s); using %s\n", n->ns,
 				strerror(-r), WIREGUARD_GO_PATH);
-			impl = "userspace";
+			u->st.implementation = "userspace";
 		}
 	} else
-		impl = "userspace";
-	if (streq(impl, "userspace")) {
-		u->userspace = true;
-		r = start_wireguard_go(n, u->tmpname, &u->pid);
-		if (u->pid > 0)
-			u->created = true;
-		if (r < 0)
+		u->st.implementation = "userspace";
+	if (streq(u->st.implementation, "userspace")) {
+		u->st.has_socket = true;
+		if ((r = start_wireguard_go(n, &u->st)) < 0)
 			return step_fail(n, "starting wireguard-go", r);
 	}
-	u->created = true;
-	if ((r = wg_state_write(n->ns, impl, u->tmpname, u->userspace ? u->tmpname : NULL, u->pid)) < 0)
+	if ((r = wg_state_save(n->ns, &u->st)) < 0)
 		return step_fail(n, "writing the wg run file", r);
 
 	/* 2. Configure it (in the host namespace; endpoints are literal now). */
-	if ((r = wg_setconf(u->tmpname, wg)) < 0)
+	if ((r = wg_setconf(u->st.tmpname, wg)) < 0)
 		return r;
 
 	/* 3. Move it into N; rename, sysctls. */
-	idx = if_nametoindex(u->tmpname);
+	idx = if_nametoindex(u->st.tmpname);
 	if (idx == 0)
 		return step_fail(n, "finding the new interface", errno);
 	if ((r = nl_link_set_netns((int)idx, nsfd)) < 0)
@@ -572,7 +589,7 @@ static int wg_up(const struct ns_names *n, const struct ns_config *ns, struct wg
 
 		if ((r = netns_enter(nsfd, &saved)) < 0)
 			return step_fail(n, "entering the namespace", r);
-		idx = if_nametoindex(u->tmpname);
+		idx = if_nametoindex(u->st.tmpname);
 		if (idx == 0)
 			return step_fail(n, "finding the moved interface", errno);
 		if ((r = nl_link_rename((int)idx, n->wg)) < 0)
@@ -636,9 +653,9 @@ static int wg_up(const struct ns_names *n, const struct ns_config *ns, struct wg
 			return r;
 	}
 
-	if (u->userspace)
+	if (u->st.has_socket)
 		printf("%s: tunnel up: %s, wireguard-go pid %d, control socket " WG_SOCKET_DIR "/%s.sock\n", n->ns,
-		       n->wg, (int)u->pid, u->tmpname);
+		       n->wg, (int)u->st.pid, u->st.tmpname);
 	else
 		printf("%s: tunnel up: %s, kernel WireGuard\n", n->ns, n->wg);
 	return 0;
@@ -652,9 +669,9 @@ static void undo_wg_up(const struct ns_names *n, const struct ns_config *ns, con
 	 * stops wireguard-go, restores the base ruleset. */
 	wg_teardown(n, ns, true);
 	/* A wireguard-go that never got recorded (it failed to start). */
-	if (u->userspace && u->pid > 0 && waitpid(u->pid, NULL, WNOHANG) == 0) {
-		kill(u->pid, SIGKILL);
-		waitpid(u->pid, NULL, 0);
+	if (u->st.has_socket && u->st.pid > 0 && waitpid(u->st.pid, NULL, WNOHANG) == 0) {
+		kill(u->st.pid, SIGKILL);
+		waitpid(u->st.pid, NULL, 0);
 	}
 }
 
@@ -662,9 +679,58 @@ static void undo_wg_up(const struct ns_names *n, const struct ns_config *ns, con
  * SIGINT) takes it down and exits 0; its death (wireguard-go exited, N0
  * deleted) takes it down, puts the base ruleset back and exits 1, so that a
  * Type=notify unit with Restart=on-failure brings it up again. */
+/* The host side of the namespace outlives a host firewall reload only if
+ * someone puts it back: `nft flush ruleset` (a firewall's reload, NixOS's
+ * flushRuleset) removes the host table (port mappings, the guard) and the
+ * forwarding guard, while the forwarding netns-up turned on stays on, and
+ * the host would then forward from the LAN to all its networks. Put both
+ * back; if that fails, turn the forwarding off. Called when nftables
+ * changes in the host namespace, and every few seconds. */
+static void host_side_ensure(const struct ns_names *n, const struct ns_config *ns) {
+	int r;
+
+	{
+		/* Under the lock netns-down deletes the table with, and only
+		 * while the namespace and the tunnel are up and staying. */
+		_cleanup_close_ int lock = rundir_lock();
+		_cleanup_free_ char *host = NULL;
+
+		if (lock < 0 || !rundir_exists(n->ns, RUN_NETNS) || !rundir_exists(n->ns, RUN_WG) ||
+		    rundir_exists(n->ns, RUN_WG_STOPPING))
+			return;
+		if (!runtime_nft_table_exists(n->host_table)) {
+			r = ruleset_host_text(ns, &host);
+			if (r == 0)
+				r = runtime_nft_apply("putting the host table back", host);
+			if (r == 0)
+				fprintf(stderr,
+					"vpn-confinement: %s: the host table inet %s was gone (a firewall reload?); put it back\n",
+					n->ns, n->host_table);
+		}
+	}
+	r = hostfwd_guard_update(true);
+	if (r == 1)
+		fprintf(stderr, "vpn-confinement: %s: the forwarding guard (table inet %s) was gone; put it back\n", n->ns,
+			FORWARD_GUARD_TABLE);
+	if (r < 0) {
+		fprintf(stderr, "vpn-confinement: %s: cannot put the forwarding guard back (%s); turning forwarding for the port mappings off\n",
+			n->ns, strerror(-r));
+		r = hostfwd_release(n->ns);
+		if (r < 0)
+			step_fail(n, "turning forwarding off", r);
+	}
+}
+
+#define HOST_CHECK_INTERVAL_MS 5000
+
+/* wg-up --foreground: stay, and watch the tunnel and the host side. A
+ * requested stop (SIGTERM, SIGINT) takes it down and exits 0; its death
+ * (wireguard-go exited, N0 deleted) takes it down, puts the base ruleset
+ * back and exits 1, so that a Type=notify unit with Restart=on-failure
+ * brings it up again. */
 static int supervise(const struct ns_names *n, const struct ns_config *ns, const struct wg_up_undo *u,
 		     int sigfd) {
-	_cleanup_close_ int nsfd = netns_open(n->ns), mon = -1;
+	_cleanup_close_ int nsfd = netns_open(n->ns), mon = -1, nftmon = -1;
 	const char *why = NULL;
 	char whybuf[128];
 	int ifindex = 0, r;
@@ -680,15 +746,21 @@ static int supervise(const struct ns_names *n, const struct ns_config *ns, const
 	}
 	if (mon < 0)
 		return step_fail(n, "watching the namespace's links", mon);
+	nftmon = nl_nft_monitor_open(); /* in the host namespace */
+	if (nftmon < 0)
+		return step_fail(n, "watching the host's nftables", nftmon);
 	if (ifindex == 0)
 		why = "the interface disappeared";
-	sd_notifyf(0, "READY=1\nSTATUS=tunnel %s up (%s)", n->wg, u->userspace ? "wireguard-go" : "kernel");
+	sd_notifyf(0, "READY=1\nSTATUS=tunnel %s up (%s)", n->wg, u->st.has_socket ? "wireguard-go" : "kernel");
 
 	while (!why) {
-		struct pollfd pf[2] = { { .fd = sigfd, .events = POLLIN }, { .fd = mon, .events = POLLIN } };
+		struct pollfd pf[3] = { { .fd = sigfd, .events = POLLIN },
+					{ .fd = mon, .events = POLLIN },
+					{ .fd = nftmon, .events = POLLIN } };
 		struct signalfd_siginfo si;
+		int k = poll(pf, 3, HOST_CHECK_INTERVAL_MS);
 
-		if (poll(pf, 2, -1) < 0) {
+		if (k < 0) {
 			if (errno == EINTR)
 				continue;
 			return step_fail(n, "waiting", -errno);
@@ -699,11 +771,11 @@ static int supervise(const struct ns_names *n, const struct ns_config *ns, const
 				fprintf(stderr, "vpn-confinement: %s: stopping: taking the tunnel down\n", n->ns);
 				return wg_teardown(n, ns, true) < 0 ? EXIT_FAIL : EXIT_OK;
 			}
-			if (si.ssi_signo == SIGCHLD && u->pid > 0) {
+			if (si.ssi_signo == SIGCHLD && u->st.pid > 0) {
 				int status;
-				if (waitpid(u->pid, &status, WNOHANG) == u->pid) {
+				if (waitpid(u->st.pid, &status, WNOHANG) == u->st.pid) {
 					snprintf(whybuf, sizeof(whybuf), "wireguard-go (pid %d) exited with status %d",
-						 (int)u->pid,
+						 (int)u->st.pid,
 						 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 					why = whybuf;
 				}
@@ -714,8 +786,11 @@ static int supervise(const struct ns_names *n, const struct ns_config *ns, const
 			if (r == 1)
 				why = "the interface was deleted";
 		}
+		/* An nftables change on the host, or the periodic look. */
+		if (!why && (k == 0 || (pf[2].revents && nl_monitor_drain(nftmon) != 0)))
+			host_side_ensure(n, ns);
 	}
-	if (!state_exists(n->ns, STATE_WG) || state_exists(n->ns, STATE_WG_STOPPING)) {
+	if (!rundir_exists(n->ns, RUN_WG) || rundir_exists(n->ns, RUN_WG_STOPPING)) {
 		/* wg-down (ExecStop=) is taking it down. */
 		fprintf(stderr, "vpn-confinement: %s: the tunnel was taken down\n", n->ns);
 		return EXIT_OK;

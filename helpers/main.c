@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* vpn-confinement: the helper that the units call and that people use. */
 #include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <string.h>
 
 #include "commands.h"
@@ -40,6 +42,15 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+	/* It reads private keys: no core dump of it, and no ptrace or
+	 * /proc/PID/mem by processes of the same user without CAP_SYS_PTRACE. */
+	struct rlimit no_core = { 0, 0 };
+
+	/* Inherited by wireguard-go, which holds the key too. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setrlimit(RLIMIT_CORE, &no_core) < 0) {
+		fprintf(stderr, "vpn-confinement: cannot turn off core dumps: %s\n", strerror(errno));
+		return EXIT_FAIL;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -46,10 +46,11 @@ static void req_nest_end(struct nl_req *r, struct rtattr *nest) {
 	nest->rta_len = (unsigned short)(r->buf + r->h->nlmsg_len - (char *)nest);
 }
 
-/* A bound NETLINK_ROUTE socket; flags are added to SOCK_RAW | SOCK_CLOEXEC,
- * groups are the multicast groups to listen to (0: requests only). */
-static int nl_socket_open(int flags, uint32_t groups) {
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | flags, NETLINK_ROUTE);
+/* A bound netlink socket of protocol (NETLINK_ROUTE, NETLINK_NETFILTER);
+ * flags are added to SOCK_RAW | SOCK_CLOEXEC, groups are the multicast
+ * groups to listen to (0: requests only). */
+static int nl_socket_open(int protocol, int flags, uint32_t groups) {
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | flags, protocol);
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = groups };
 
 	if (fd < 0)
@@ -67,7 +68,7 @@ typedef int (*nl_cb)(const struct nlmsghdr *h, void *userdata);
 /* Send one request and read replies until the ack (or the end of a dump).
  * Every non-error, non-done message goes to cb. */
 static int nl_talk(struct nl_req *r, nl_cb cb, void *userdata) {
-	_cleanup_close_ int fd = nl_socket_open(0, 0);
+	_cleanup_close_ int fd = nl_socket_open(NETLINK_ROUTE, 0, 0);
 	_cleanup_free_ char *buf = NULL;
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 
@@ -200,7 +201,7 @@ int nl_route_get(const struct ipaddr *dst, int *oif) {
 	 * through the callback and treat the missing ack as the end. */
 	r.h->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
 	{
-		_cleanup_close_ int fd = nl_socket_open(0, 0);
+		_cleanup_close_ int fd = nl_socket_open(NETLINK_ROUTE, 0, 0);
 		char buf[NL_BUF];
 		struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 		ssize_t n;
@@ -431,7 +432,34 @@ int nl_conntrack_flush(int family) {
 }
 
 int nl_link_monitor_open(void) {
-	return nl_socket_open(SOCK_NONBLOCK, RTMGRP_LINK);
+	return nl_socket_open(NETLINK_ROUTE, SOCK_NONBLOCK, RTMGRP_LINK);
+}
+
+int nl_nft_monitor_open(void) {
+	return nl_socket_open(NETLINK_NETFILTER, SOCK_NONBLOCK, 1u << (NFNLGRP_NFTABLES - 1));
+}
+
+int nl_monitor_drain(int fd) {
+	char buf[NL_BUF];
+	int any = 0;
+
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		if (n > 0) {
+			any = 1;
+			continue;
+		}
+		if (n == 0 || errno == EAGAIN)
+			return any;
+		if (errno == EINTR)
+			continue;
+		/* ENOBUFS: events were lost, so something happened. */
+		if (errno == ENOBUFS)
+			any = 1;
+		else
+			return -errno;
+	}
 }
 
 int nl_link_monitor_read(int fd, int ifindex) {

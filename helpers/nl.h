@@ -34,6 +34,11 @@ int nl_conntrack_flush(int family);
  * read what is pending and return 1 when ifindex was deleted, else 0. */
 int nl_link_monitor_open(void);
 int nl_link_monitor_read(int fd, int ifindex);
+/* nftables changes of the current namespace (tables, chains, rules
+ * added or deleted by anyone): a socket subscribed to them; drain
+ * returns 1 when anything arrived (or events were lost), else 0. */
+int nl_nft_monitor_open(void);
+int nl_monitor_drain(int fd);
 
 struct nl_link {
 	int ifindex;

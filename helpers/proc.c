@@ -2,6 +2,7 @@
 #include "proc.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -310,6 +311,73 @@ int proc_spawn_daemon(char *const argv[], char *const envp[], int log_fd, pid_t 
 	}
 	*pid = p;
 	return 0;
+}
+
+int proc_start_time(pid_t pid, uint64_t *out) {
+	_cleanup_free_ char *text = NULL;
+	char path[64];
+	const char *p;
+	size_t len;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	r = read_file_capped(path, 4096, &text, &len);
+	if (r < 0)
+		return r == -ENOENT ? -ESRCH : r;
+	/* "pid (comm) state ...": comm may hold anything, up to the last ')'.
+	 * Then state is field 3 and starttime field 22. */
+	p = strrchr(text, ')');
+	if (!p)
+		return -EBADMSG;
+	p++;
+	for (int field = 3; field <= 22; field++) {
+		char *end;
+		uint64_t v;
+
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			return -EBADMSG;
+		if (field == 3 && *p == 'Z')
+			return -ESRCH; /* a zombie: gone but for its parent's wait */
+		if (field == 22) {
+			errno = 0;
+			v = strtoull(p, &end, 10);
+			if (errno || end == p)
+				return -EBADMSG;
+			*out = v;
+			return 0;
+		}
+		p = strchrnul(p, ' ');
+	}
+	return -EBADMSG;
+}
+
+bool proc_exe_is(pid_t pid, const char *path) {
+	_cleanup_free_ char *want = realpath(path, NULL);
+	char link[64], have[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	n = readlink(link, have, sizeof(have) - 1);
+	if (n < 0 || !want)
+		return false;
+	have[n] = '\0';
+	return streq(have, want);
+}
+
+bool proc_has_arg(pid_t pid, const char *arg) {
+	_cleanup_free_ char *cmdline = NULL;
+	char path[64];
+	size_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	if (read_file_capped(path, 65536, &cmdline, &len) < 0 || len == 0)
+		return false;
+	for (size_t off = strlen(cmdline) + 1; off < len; off += strlen(cmdline + off) + 1)
+		if (streq(cmdline + off, arg))
+			return true;
+	return false;
 }
 
 bool stderr_is_journal(void) {

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -49,6 +50,15 @@ int proc_run_step(const char *step, char *const argv[], const struct proc_opts *
  * session, stdin /dev/null, stdout and stderr to log_fd (or inherited when
  * log_fd < 0). Does not wait. Returns 0 and *pid, or a negative errno. */
 int proc_spawn_daemon(char *const argv[], char *const envp[], int log_fd, pid_t *pid);
+
+/* What the kernel says about a process: its start time (clock ticks after
+ * boot, /proc/PID/stat field 22; with the pid it names one process for
+ * good), whether its executable is path (after resolving links), and
+ * whether one of its arguments after argv[0] is arg. Each fails (-ESRCH,
+ * false) for a process that is gone or a zombie. */
+int proc_start_time(pid_t pid, uint64_t *out);
+bool proc_exe_is(pid_t pid, const char *path);
+bool proc_has_arg(pid_t pid, const char *arg);
 
 /* Whether stderr is connected to the journal (systemd's JOURNAL_STREAM). */
 bool stderr_is_journal(void);

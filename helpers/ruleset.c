@@ -576,6 +576,110 @@ int ruleset_host_text(const struct ns_config *ns, char **out) {
 	return render_text(host_fn, ns, NULL, out);
 }
 
+/* ---- the forwarding guard ---------------------------------------------- */
+
+static int ifname_set_add(char (**set)[NS_IFNAME_SIZE], size_t *n, const char *ifname) {
+	char name[NS_IFNAME_SIZE];
+
+	if (strlen(ifname) >= NS_IFNAME_SIZE)
+		return -EINVAL;
+	for (size_t i = 0; i < *n; i++)
+		if (streq((*set)[i], ifname))
+			return 0;
+	snprintf(name, sizeof(name), "%s", ifname);
+	return array_append((void **)set, n, sizeof(name), name);
+}
+
+static bool guard_ifname_ok(const char *ifname) {
+	if (!*ifname)
+		return false;
+	for (const char *p = ifname; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+		      *p == '.' || *p == '-'))
+			return false;
+	return true;
+}
+
+int forward_guard_add_in(struct forward_guard *g, int family, const char *ifname) {
+	/* Quoted in the ruleset: only characters that need no escaping. */
+	if (!guard_ifname_ok(ifname))
+		return -EINVAL;
+	if (family == AF_INET)
+		return ifname_set_add(&g->in4, &g->n_in4, ifname);
+	if (family == AF_INET6)
+		return ifname_set_add(&g->in6, &g->n_in6, ifname);
+	return -EINVAL;
+}
+
+int forward_guard_add_bridge(struct forward_guard *g, const char *ns_name) {
+	char bridge[NS_IFNAME_SIZE];
+
+	if (ns_bridge_ifname(ns_name, bridge) < 0)
+		return -EINVAL;
+	return ifname_set_add(&g->bridges, &g->n_bridges, bridge);
+}
+
+bool forward_guard_empty(const struct forward_guard *g) { return g->n_in4 == 0 && g->n_in6 == 0; }
+
+void forward_guard_clear(struct forward_guard *g) {
+	free(g->in4);
+	free(g->in6);
+	free(g->bridges);
+	*g = (struct forward_guard){ 0 };
+}
+
+static void write_ifname_list(FILE *f, char (*names)[NS_IFNAME_SIZE], size_t n) {
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s\"%s\"", i ? ", " : "", names[i]);
+}
+
+static int render_forward_guard(const struct forward_guard *g, bool replace, FILE *f) {
+	fprintf(f, "# vpn-confinement: forwarding guard (all namespaces' port mappings).\n");
+	if (replace)
+		write_replace_header(f, FORWARD_GUARD_TABLE);
+	if (forward_guard_empty(g))
+		return finish(f);
+	if (g->n_bridges == 0)
+		return -EINVAL;
+	fprintf(f,
+		"table inet %s {\n"
+		"\tcounter guard_drop {\n\t}\n\n"
+		"\t# Forwarding is on for the port mappings on these interfaces: what\n"
+		"\t# arrives there may only be forwarded to a namespace's bridge.\n"
+		"\tchain forward {\n"
+		"\t\ttype filter hook forward priority filter; policy accept;\n",
+		FORWARD_GUARD_TABLE);
+	for (int fam = 0; fam < 2; fam++) {
+		size_t n = fam ? g->n_in6 : g->n_in4;
+		if (n == 0)
+			continue;
+		fprintf(f, "\t\tmeta nfproto %s iifname { ", fam ? "ipv6" : "ipv4");
+		write_ifname_list(f, fam ? g->in6 : g->in4, n);
+		fputs(" } oifname != { ", f);
+		write_ifname_list(f, g->bridges, g->n_bridges);
+		fputs(" } counter name \"guard_drop\" drop\n", f);
+	}
+	fputs("\t}\n}\n", f);
+	return finish(f);
+}
+
+int ruleset_forward_guard_text(const struct forward_guard *g, bool replace, char **out) {
+	_cleanup_free_ char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	int r;
+
+	if (!f)
+		return -ENOMEM;
+	r = render_forward_guard(g, replace, f);
+	if (fclose(f) != 0 && r == 0)
+		r = -EIO;
+	if (r < 0)
+		return r;
+	*out = TAKE_PTR(buf);
+	return 0;
+}
+
 static int delete_text(const char *table, char **out) {
 	char *s;
 

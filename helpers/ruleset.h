@@ -30,9 +30,11 @@
  *     counters guard_forward_drop, guard_input_drop. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "config.h"
+#include "names.h"
 #include "wgconf.h"
 
 #define NS_TABLE_NAME "vpn-confinement"
@@ -57,6 +59,27 @@ int ruleset_render_host(const struct ns_config *ns, FILE *f);
 int ruleset_ns_base_text(const struct ns_config *ns, char **out);
 int ruleset_ns_full_text(const struct ns_config *ns, const struct wg_config *wg, char **out);
 int ruleset_host_text(const struct ns_config *ns, char **out);
+
+/* The forwarding guard, table "inet vpn-confinement-forwarding" on the
+ * host (hostfwd.h): forwarded packets that arrive on an interface where a
+ * namespace turned forwarding on may only leave on a namespace's bridge.
+ * Its inputs, deduplicated; names are checked (hostfwd_ifname_ok). */
+#define FORWARD_GUARD_TABLE "vpn-confinement-forwarding"
+struct forward_guard {
+	char (*in4)[NS_IFNAME_SIZE];
+	size_t n_in4;
+	char (*in6)[NS_IFNAME_SIZE];
+	size_t n_in6;
+	char (*bridges)[NS_IFNAME_SIZE];
+	size_t n_bridges;
+};
+int forward_guard_add_in(struct forward_guard *g, int family, const char *ifname);
+int forward_guard_add_bridge(struct forward_guard *g, const char *ns_name);
+bool forward_guard_empty(const struct forward_guard *g);
+void forward_guard_clear(struct forward_guard *g);
+/* The table, or when g is empty its deletion; replace says whether it may
+ * exist now (a replace header) or is known to be absent. */
+int ruleset_forward_guard_text(const struct forward_guard *g, bool replace, char **out);
 
 /* A transaction that deletes the host table of namespace ns_name if it exists
  * and succeeds if it does not ("add table; delete table"). */

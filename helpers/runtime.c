@@ -43,7 +43,10 @@ int runtime_load_wg(const struct ns_config *ns, struct wg_config **out) {
 	bool reported;
 	int r;
 
-	r = wgconf_load(ns->wg_config_file, out, &d);
+	/* Whoever can write it chooses where the tunnel goes. */
+	r = wgconf_check_owner(ns->wg_config_file, 0, &d);
+	if (r == 0)
+		r = wgconf_load(ns->wg_config_file, out, &d);
 	diag_print(&d, stderr, "vpn-confinement");
 	reported = d.n_errors > 0;
 	diag_clear(&d);

@@ -1,19 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Shared pieces of the runtime subcommands (netns-up/down, wg-up/down,
  * status, check): names of one namespace, loading its config with
- * diagnostics, applying rulesets, and the run directory contract.
- *
- * Run directory $VPN_CONFINEMENT_RUNDIR/N (documented in vpn-confinement(8)):
- *   netns         written by netns-up before it creates anything; its presence
- *                 marks /run/netns/N, N-br and veth-N-br as ours
- *   host-sysctl   host sysctls changed, with their original values
- *   wg            written by wg-up: implementation=, ifname=, and for
- *                 wireguard-go socket= (the UAPI socket name) and pid=
- *   wg-stopping   exists while wg-down (or a teardown) runs
- *   resolv.conf   the namespace's resolv.conf, netns-up to netns-down, one
- *                 inode rewritten in place (services bind-mount it); while the
- *                 tunnel is up also in $NETNS_ETCDIR/N/
- *   wireguard-go.log  wireguard-go's output when stderr is not the journal */
+ * diagnostics, applying rulesets. The run directory is rundir.h. */
 #pragma once
 
 #include <stdbool.h>
@@ -21,12 +9,6 @@
 #include "config.h"
 #include "names.h"
 #include "wgconf.h"
-
-#define STATE_NETNS "netns"
-#define STATE_WG "wg"
-#define STATE_RESOLV "resolv.conf"
-#define STATE_WG_LOG "wireguard-go.log"
-#define STATE_WG_STOPPING "wg-stopping"
 
 struct ns_names {
 	char ns[NS_NAME_MAX + 1];

@@ -617,7 +617,8 @@ static int parse_section_header(struct parse_ctx *p, char *s) {
 	}
 	if (strcasecmp(s, "[Peer]") == 0) {
 		struct wg_peer peer = { .line = p->line };
-		if (ARRAY_APPEND(c->peers, c->n_peers, peer) < 0)
+		/* Peers hold preshared keys: no copy left in freed memory. */
+		if (ARRAY_APPEND_WIPED(c->peers, c->n_peers, peer) < 0)
 			return -ENOMEM;
 		for (int i = 0; i < _KEY_MAX; i++)
 			if (key_defs[i].section == SECTION_PEER)
@@ -862,6 +863,47 @@ int wgconf_parse(const char *path, const char *text, size_t len, struct wg_confi
 	if (d->n_errors > errors_before)
 		return -EINVAL;
 	*out = TAKE_PTR(c);
+	return 0;
+}
+
+int wgconf_check_owner(const char *path, uid_t owner, struct diag *d) {
+	_cleanup_free_ char *real = realpath(path, NULL);
+	struct stat st;
+	char *slash;
+	int r;
+
+	/* After the links (sops-nix and agenix paths are links): the file
+	 * itself, then every directory above it, as OpenSSH's StrictModes. */
+	if (!real || stat(real, &st) < 0)
+		return diag_error(d, path, 0, "cannot read: %s", strerror(errno));
+	if (st.st_uid != owner)
+		return diag_error(d, path, 0,
+				  "%s%s%sowned by uid %u, not by root: whoever owns it chooses the tunnel's peer; "
+				  "chown root:root it (and chmod 600)",
+				  streq(real, path) ? "" : "its target ", streq(real, path) ? "" : real,
+				  streq(real, path) ? "" : " is ", (unsigned)st.st_uid);
+	if (st.st_mode & 0022)
+		return diag_error(d, path, 0,
+				  "%s%s%swritable by group or others (mode %04o): they could choose the tunnel's peer; "
+				  "chmod 600 it",
+				  streq(real, path) ? "" : "its target ", streq(real, path) ? "" : real,
+				  streq(real, path) ? "" : " is ", (unsigned)(st.st_mode & 07777));
+	while ((slash = strrchr(real, '/'))) {
+		slash[slash == real ? 1 : 0] = '\0';
+		if (stat(real, &st) < 0)
+			return diag_error(d, path, 0, "cannot read directory %s: %s", real, strerror(errno));
+		/* A sticky directory (/tmp) lets no one else replace root's file. */
+		if (st.st_uid != owner || ((st.st_mode & 0022) && !(st.st_mode & S_ISVTX))) {
+			r = diag_error(d, path, 0,
+				       "directory %s is %s (mode %04o): whoever can write it can replace the file; "
+				       "keep the wg config in a directory only root can write",
+				       real, st.st_uid != owner ? "not owned by root" : "writable by group or others",
+				       (unsigned)(st.st_mode & 07777));
+			return r;
+		}
+		if (streq(real, "/"))
+			break;
+	}
 	return 0;
 }
 

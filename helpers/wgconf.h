@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "addr.h"
 #include "diag.h"
@@ -70,6 +71,12 @@ int wgconf_parse(const char *path, const char *text, size_t len, struct wg_confi
 /* Read and parse a file (size-capped). Adds a warning to d when the file is
  * readable by group or others. */
 int wgconf_load(const char *path, struct wg_config **out, struct diag *d);
+
+/* What wg-up checks before it uses a config: the file (after following
+ * links) and every directory above it are owned by owner (root) and
+ * writable by no one else (a sticky directory such as /tmp is fine).
+ * Returns 0 or -EINVAL with the problem and its fix in d. */
+int wgconf_check_owner(const char *path, uid_t owner, struct diag *d);
 
 /* Free, wiping all key material first. */
 void wg_config_free(struct wg_config *c);

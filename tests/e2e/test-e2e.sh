@@ -163,7 +163,16 @@ t_check "override: ... still in the namespace" \
 	confined sh -c "[ \$(stat -L -c %i /proc/self/ns/net) = $(ino "/run/netns/$N") ]"
 t_check "override: ... still without NET_ADMIN" \
 	confined sh -c '! ip link add vca type veth peer name vcb 2>/dev/null'
-rm -rf "$units/vccmd@.service.d"
+# An admin who gives a capability back voids the promise: check says so.
+# (vcprobe is the instance check can ask systemd about.)
+t_check "override: control: check gives no warning about vcprobe's capabilities" \
+	bash -c "! nsenter -t $LEADER -a vpn-confinement check $N | grep -q 'vcprobe.service keeps CAP_'"
+mkdir -p "$units/vcprobe.service.d"
+printf '[Service]\nCapabilityBoundingSet=CAP_NET_ADMIN\n' >"$units/vcprobe.service.d/60-caps.conf"
+in_c systemctl daemon-reload
+t_check "override: with CapabilityBoundingSet=CAP_NET_ADMIN added back, check warns" \
+	bash -c "nsenter -t $LEADER -a vpn-confinement check $N | grep -q 'warning: vcprobe.service keeps CAP_NET_ADMIN in its bounding set'"
+rm -rf "$units/vccmd@.service.d" "$units/vcprobe.service.d"
 in_c systemctl daemon-reload
 
 # --- Tunnel restart (L3) ------------------------------------------------------------
@@ -256,6 +265,31 @@ wait_for 40 seen_at_least $((before + 2)) 9998 "$TUN_IP" vcprobe
 t_check "boot: once the peer is back, traffic resumes with no action" seen_at_least $((before + 2)) 9998 "$TUN_IP" vcprobe
 t_check "boot: the service was never restarted" [ "$pid" != 0 -a "$(mainpid vcprobe.service)" = "$pid" ]
 t_check_not "boot: nothing failed" in_c systemctl is-failed -q vcprobe.service "netns@$N.service" "wg-up@$N.service" "vpn-ns@$N.service"
+
+# --- A host firewall reload (nftables.service, "flush ruleset") ---------------------------
+# With the tunnel (and its supervisor) stopped, only netns@N's reload,
+# propagated from nftables.service's, can put the host table back.
+host_table() { in_c nft list table inet "vpn-confinement-$N" >/dev/null 2>&1; }
+in_c sh -c 'printf "flush ruleset\n" >/etc/nftables.conf'
+in_c systemctl stop "wg-up@$N.service"
+t_check "firewall: start nftables.service (its ruleset begins with flush ruleset)" in_c systemctl start nftables.service
+sleep 2
+t_check_not "firewall: control: the host table of $N is gone, and nothing else puts it back" host_table
+t_check "firewall: systemctl reload nftables.service" in_c systemctl reload nftables.service
+wait_for 10 host_table
+t_check "firewall: the reload propagated to netns@$N, which put the host table back" host_table
+t_check "firewall: netns@$N's journal shows the reload" \
+	sh -c "nsenter -t $LEADER -a journalctl -u netns@$N.service --no-pager | grep -q 'Reload'"
+t_check "firewall: the tunnel starts again" in_c systemctl start "wg-up@$N.service"
+wait_for 10 lan_reaches_probe
+t_check "firewall: the LAN reaches the port mapping" lan_reaches_probe
+# nftables.service's stop flushes too; now the tunnel's supervisor watches.
+t_check "firewall: stop nftables.service (flush ruleset)" in_c systemctl stop nftables.service
+wait_for 10 host_table
+t_check "firewall: wg-up@$N's supervisor put the host table back within seconds" host_table
+t_check "firewall: ... and says so in its journal" \
+	sh -c "nsenter -t $LEADER -a journalctl -u wg-up@$N.service --no-pager | grep -q 'was gone (a firewall reload?); put it back'"
+t_check "firewall: the LAN reaches the port mapping again" lan_reaches_probe
 
 # --- Missing namespace --------------------------------------------------------------------
 in_c systemctl stop vcprobe.service

@@ -190,6 +190,8 @@ t_check "forwarding on the AccessibleFrom interface" test "$(h cat /proc/sys/net
 t_check "global ip_forward untouched" test "$(h cat /proc/sys/net/ipv4/ip_forward)" = 0
 t_check "route to AccessibleFrom via the bridge" bash -c "inside $N ip route show 10.77.0.0/24 | grep -q 'via 192.168.151.5'"
 t_check "check fails while the tunnel is down" bash -c "! vc check $N >/dev/null"
+t_check "the run directory is root's only (0700; it was 0755 before)" \
+	test "$(stat -c %a $tmp/run) $(stat -c %a $tmp/run/$N)" = "700 700"
 
 t_check "resolv.conf without a nameserver while the tunnel is down" \
 	bash -c "test -f $tmp/run/$N/resolv.conf && ! grep -q nameserver $tmp/run/$N/resolv.conf"
@@ -261,6 +263,8 @@ t_check "control: without the guard, forwarding on the LAN interface would let i
 	p curl -sf -m 5 -o /dev/null http://10.88.0.2:8099/
 t_check_not "check notices the missing guard" bash -c "vc check $N >/dev/null"
 t_check "netns-up again restores the guard" vc netns-up $N
+t_check "... and keeps the live tunnel's full ruleset" \
+	bash -c "inside $N nft list table inet vpn-confinement | grep -q 'chain dns-restrict'"
 t_check_not "guarded again" p curl -sf -m 2 -o /dev/null http://10.88.0.2:8099/
 t_check "the mapped port still works" p curl -sf -m 5 -o /dev/null http://10.77.0.1:8081/
 
@@ -305,6 +309,16 @@ t_check "the NETNS_ETCDIR resolv.conf removed" bash -c "! test -e $tmp/etc/$N/re
 t_check "no wireguard-go of ours left" bash -c "! pgrep -f '[w]ireguard-go -f vc-$N-'"
 t_check "wg-down again is fine" vc wg-down $N
 
+# --- a host firewall reload ("flush ruleset") with nothing watching: the
+# forwarding netns-up turned on stays, the guard is gone, the LAN gets
+# through the host (the positive control of the supervisor's check below);
+# netns-up again (netns@.service's ExecReload=) puts it back.
+h nft flush ruleset
+t_check "control: after nft flush ruleset with no supervisor, the LAN gets through the host" \
+	p curl -sf -m 5 -o /dev/null http://10.88.0.2:8099/
+t_check "netns-up (the reload) puts the host side back" vc netns-up $N
+t_check_not "... the LAN is kept out again" p curl -sf -m 2 -o /dev/null http://10.88.0.2:8099/
+
 # --- wg-up --foreground supervises: a death is noticed, taken down, exit 1;
 # SIGTERM takes the tunnel down, exit 0
 vc_exec wg-up $N --foreground >/dev/null 2>$tmp/fg.err &
@@ -312,6 +326,18 @@ fg=$!
 for _ in $(seq 100); do vc check $N >/dev/null 2>&1 && break; sleep 0.1; done
 t_check "supervised tunnel passes check" vc check $N
 t_check "HTTP through the supervised tunnel" inside $N curl -sf -m 5 -o /dev/null http://10.99.0.1:8080/
+# A host firewall reload that starts with "flush ruleset" removes the host
+# table and the forwarding guard while forwarding stays on: the supervisor
+# puts both back within seconds.
+h nft flush ruleset
+guarded_again() { h nft list table inet vpn-confinement-forwarding >/dev/null 2>&1 &&
+	h nft list table inet vpn-confinement-$N >/dev/null 2>&1; }
+for _ in $(seq 100); do guarded_again && break; sleep 0.1; done
+t_check "after nft flush ruleset on the host, the supervisor puts the host table and the guard back" guarded_again
+t_check "... and says so" grep -q "was gone (a firewall reload?); put it back" $tmp/fg.err
+t_check_not "... the LAN cannot go through the host to its other network again" \
+	p curl -sf -m 2 -o /dev/null http://10.88.0.2:8099/
+t_check "... the mapped port works again" p curl -sf -m 5 -o /dev/null http://10.77.0.1:8081/
 inside $N ip link del ${N}0
 wait $fg
 t_check "supervisor exits 1 when the tunnel dies" test $? = 1
@@ -346,6 +372,63 @@ for round in 1 2 3; do
 	vc netns-down $N2
 	t_check "forwarding restored (round $round)" test "$(h cat /proc/sys/net/ipv4/conf/vh$sfx/forwarding)" = 0
 done
+
+# --- nothing read back from the run directory is trusted (a confined root
+# process cannot write there, but a record may be stale or planted)
+mkdir -p $tmp/run/$N
+printf 'implementation=kernel\ntmpname=vc-%s-0000\nstarted=1\n' $N >$tmp/run/$N/wg
+t_check "netns-up with a stale tunnel record left in the run directory" vc netns-up $N
+t_check "... still loads the base ruleset into the fresh namespace (kill switch)" \
+	bash -c "inside $N nft list table inet vpn-confinement | grep -c 'policy drop;' | grep -qx 3 &&
+		! inside $N nft list table inet vpn-confinement | grep -q dns-restrict"
+t_check "stale record: netns-down" vc netns-down $N
+# Host-sysctl claims: only forwarding keys of interfaces, values 0 or 1.
+t_check "netns-up (claims forwarding on the LAN interface)" vc netns-up $N
+rpf=$(h cat /proc/sys/net/ipv4/conf/vo$sfx/rp_filter)
+printf 'net/ipv4/ip_forward\t1\nnet/ipv4/conf/vo%s/rp_filter\t2\nnet/ipv4/conf/all/forwarding\t1\nnet/ipv4/conf/vo%s/forwarding\t0\n' \
+	$sfx $sfx >>$tmp/run/$N/host-sysctl
+t_check "status reports the lines vpn-confinement did not write" \
+	bash -c "vc status $N | grep -q '3 line(s) of .*host-sysctl were not written by vpn-confinement'"
+t_check "netns-down with planted claims" vc netns-down $N
+t_check "control: a planted line of the allowed form is acted on (vo$sfx forwarding 1 -> 0)" \
+	test "$(h cat /proc/sys/net/ipv4/conf/vo$sfx/forwarding)" = 0
+h sysctl -qw net.ipv4.conf.vo$sfx.forwarding=1
+t_check "the planted ip_forward=1 was not written" test "$(h cat /proc/sys/net/ipv4/ip_forward)" = 0
+t_check "nor conf/all/forwarding=1" test "$(h cat /proc/sys/net/ipv4/conf/all/forwarding)" = 0
+t_check "nor rp_filter" test "$(h cat /proc/sys/net/ipv4/conf/vo$sfx/rp_filter)" = "$rpf"
+t_check "the real claim was restored (LAN interface forwarding back to 0)" \
+	test "$(h cat /proc/sys/net/ipv4/conf/vh$sfx/forwarding)" = 0
+# A tunnel record naming another namespace's wireguard-go.
+if [ $KWG = 1 ]; then
+	t_pass "kernel WireGuard: no wireguard-go to hijack (skipped)"
+else
+	vc netns-up $N >/dev/null 2>&1
+	vc netns-up $N2 >/dev/null 2>&1
+	t_check "the second namespace's tunnel up" bash -c "vc wg-up $N2 >/dev/null 2>&1"
+	pid2=$(sed -n 's/^pid=//p' $tmp/run/$N2/wg)
+	start2=$(sed -n 's/^pidstart=//p' $tmp/run/$N2/wg)
+	sock2=$(sed -n 's/^socket=//p' $tmp/run/$N2/wg)
+	printf 'implementation=userspace\ntmpname=vc-%s-abcd\nsocket=vc-%s-abcd\npid=%s\npidstart=%s\nstarted=1\n' \
+		$N $N "$pid2" "$start2" >$tmp/run/$N/wg
+	vc wg-down $N >/dev/null 2>&1
+	running() { grep -q '^State:[[:space:]]*[RS]' /proc/$1/status 2>/dev/null; }
+	t_check "wg-down of one namespace leaves another's wireguard-go (pid $pid2 in its record) alone" running "$pid2"
+	printf 'implementation=userspace\ntmpname=%s\nsocket=%s\npid=%s\npidstart=%s\nstarted=1\n' \
+		"$sock2" "$sock2" "$pid2" "$start2" >$tmp/run/$N/wg
+	vc wg-down $N >$tmp/hijack.out 2>&1
+	t_check "a record with another namespace's socket name is refused" grep -q "reading the wg run file" $tmp/hijack.out
+	t_check "... and its wireguard-go still runs" running "$pid2"
+	t_check "status of the first does not talk to the second's socket" \
+		bash -c "! vc status $N | grep -q '$sock2'"
+	# (a zombie counts as gone: its parent, once wg-up, is whoever adopted it)
+	vc wg-down $N2 >/dev/null 2>&1; rc=$?
+	t_check "control: wg-down of its own namespace stops it" \
+		bash -c "[ $rc = 0 ] && { ! test -e /proc/$pid2 || grep -q '^State:.*Z' /proc/$pid2/status; }"
+	rm -f $tmp/run/$N/wg
+	vc netns-down $N2 >/dev/null 2>&1
+	vc netns-down $N >/dev/null 2>&1
+fi
+
 snapshot >$tmp/after
 if diff -u $tmp/before $tmp/after; then t_pass "host links, addresses, routes, ruleset, sysctls as before"; else t_fail "host state differs after down"; fi
 t_check "namespaces gone" bash -c "! test -e /run/netns/$N && ! test -e /run/netns/$N2"
@@ -429,6 +512,33 @@ t_check "endpoint without a route from the host: exit 1" test $? = 1
 t_check "endpoint without a route: reason given" grep -q "no route to endpoint 198.18.255.1" $tmp/noroute.err
 t_check "no tunnel left after failed wg-ups" bash -c "! inside $N ip link show dev ${N}0 2>/dev/null && ! test -e $tmp/run/$N/wg"
 t_check "base ruleset after failed wg-ups" bash -c "inside $N nft list table inet vpn-confinement | grep -q 'policy drop'"
+# Whoever can write the wg config chooses where the tunnel goes: it must be
+# root's, writable by no one else, in directories only root can write.
+mkdir -p $tmp/own && chmod 755 $tmp/own
+own_case() { # DESCRIPTION EXPECTED-TEXT: wg-up with $tmp/own/wg.conf
+	write_ini $N $tmp/own/wg.conf 192.168.151.1/24 192.168.151.5/24 8081:8081:tcp
+	vc wg-up $N >/dev/null 2>$tmp/own.err
+	local rc=$?
+	t_check "wg config $1: refused with exit 3 (got $rc)" test $rc = 3
+	t_check "wg config $1: the message names the file and the fix" \
+		grep -q "$tmp/own/wg.conf: .*$2" $tmp/own.err
+}
+write_wg $tmp/own/wg.conf ""
+chown 65534 $tmp/own/wg.conf
+own_case "owned by nobody" "owned by uid 65534, not by root.*chown root:root"
+chown 0 $tmp/own/wg.conf && chmod 620 $tmp/own/wg.conf
+own_case "writable by its group" "writable by group or others (mode 0620).*chmod 600"
+mv $tmp/own/wg.conf $tmp/own/real.conf && chown 65534 $tmp/own/real.conf && chmod 600 $tmp/own/real.conf
+ln -s real.conf $tmp/own/wg.conf
+own_case "a link to a file owned by nobody" "its target $tmp/own/real.conf is owned by uid 65534"
+rm $tmp/own/wg.conf && mv $tmp/own/real.conf $tmp/own/wg.conf && chown 0 $tmp/own/wg.conf
+chmod 775 $tmp/own
+own_case "in a group-writable directory" "directory $tmp/own is writable by group or others"
+chmod 755 $tmp/own && chmod 644 $tmp/own/wg.conf
+write_ini $N $tmp/own/wg.conf 192.168.151.1/24 192.168.151.5/24 8081:8081:tcp
+t_check "control: the same file root's and 0644 is used" bash -c "vc wg-up $N >/dev/null 2>$tmp/own.err"
+t_check "... with a warning that others can read the key" grep -q "accessible by group or others" $tmp/own.err
+vc wg-down $N >/dev/null 2>&1
 write_ini $N $tmp/wg.conf 192.168.151.1/24 192.168.151.5/24 8081:8081:tcp
 sed -i 's/^WireGuardImplementation=auto/WireGuardImplementation=kernel/' $tmp/conf/$N.ini
 if [ $KWG = 1 ]; then

@@ -395,7 +395,13 @@ static void test_host(struct tcase *cases) {
 	CHECK(to && has_line(to, "elements = { 9091, 51413 }"), "mapped tcp ports");
 	CHECK(pre && has_line(pre, "iifname != \"maps-br\" fib daddr type local ip saddr @accessible4 meta l4proto tcp dnat ip to 192.168.15.1 : tcp dport map @dnat_tcp"),
 	      "DNAT from AccessibleFrom");
-	CHECK(fwd && has_line(fwd, "iifname \"maps-br\" ct direction reply ct state established,related accept"), "guard replies");
+	CHECK(fwd && has_line(fwd, "iifname \"maps-br\" ct direction reply ct state established,related ct reply ip saddr 192.168.15.1 accept"),
+	      "guard: replies only of flows toward the namespace");
+	CHECK(in && has_line(in, "iifname \"maps-br\" ct direction reply ct state established,related ct reply ip saddr 192.168.15.1 accept"),
+	      "guard input: replies only of flows toward the namespace");
+	CHECK(fwd && !strstr(fwd, "iifname \"maps-br\" ct direction reply ct state established,related accept\n") && in &&
+		      !strstr(in, "iifname \"maps-br\" ct direction reply ct state established,related accept\n"),
+	      "no reply accepted from the bridge whatever its flow");
 	CHECK(fwd && has_line(fwd, "iifname \"maps-br\" counter name \"guard_forward_drop\" drop"), "guard drops from bridge");
 	CHECK(fwd && has_line(fwd, "type filter hook forward priority filter; policy accept;"), "host policy accept");
 	CHECK(in && has_line(in, "iifname \"maps-br\" counter name \"guard_input_drop\" drop"), "guard input");

@@ -2,13 +2,17 @@
 /* Unit tests of the runtime's building blocks that need no root: the process
  * runner, the wiped stream, the run directory, the wg run file, rtnetlink
  * lookups in the test's own namespace. */
+#include <limits.h>
 #include <net/if.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "hostfwd.h"
 #include "netns.h"
 #include "nl.h"
 #include "proc.h"
+#include "rundir.h"
 #include "runtime.h"
 #include "test.h"
 #include "util.h"
@@ -102,78 +106,165 @@ static void test_memstream(void) {
 	proc_output_release(&o);
 }
 
-static void test_state(void) {
+static void test_rundir(void) {
 	char dir[] = "/tmp/vc-unit-XXXXXX";
-	_cleanup_free_ char *text = NULL, *v = NULL, *path = NULL;
+	_cleanup_free_ char *text = NULL, *path = NULL;
 	struct wg_state st;
+	struct stat sb;
 	int r;
 
 	CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+	CHECK(chmod(dir, 0755) == 0, "chmod 0755 (as an older version left it)");
 	setenv("VPN_CONFINEMENT_RUNDIR", dir, 1);
 
-	CHECK(!state_exists("abc", "netns"), "absent");
-	CHECK(state_read("abc", "netns", &text) == -ENOENT, "read absent");
-	CHECK(state_write("abc", "netns", "a=1\nbb=two\n") == 0, "write");
-	CHECK(state_exists("abc", "netns"), "present");
-	CHECK(state_read("abc", "netns", &text) == 0, "read");
+	CHECK(!rundir_exists("abc", "netns"), "absent");
+	CHECK(rundir_read("abc", "netns", &text) == -ENOENT, "read absent");
+	CHECK(rundir_write("abc", "netns", "a=1\nbb=two\n") == 0, "write");
+	CHECK(rundir_exists("abc", "netns"), "present");
+	CHECK(rundir_read("abc", "netns", &text) == 0, "read");
 	CHECK_STREQ(text, "a=1\nbb=two\n", "content");
-	v = state_get(text, "bb");
-	CHECK_STREQ(v, "two", "state_get");
-	free(v);
-	v = state_get(text, "b");
-	CHECK(v == NULL, "no prefix match");
-	free(v);
-	v = state_get("x=1", "x");
-	CHECK_STREQ(v, "1", "last line without newline");
+	CHECK(stat(dir, &sb) == 0 && (sb.st_mode & 0777) == 0700, "$RUNDIR tightened to 0700: %o", sb.st_mode & 0777);
+	CHECK(rundir_path("abc", "netns", &path) == 0, "path");
+	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600, "file 0600: %o", sb.st_mode & 0777);
+	free(path);
+	path = NULL;
 
 	/* Names that could leave the run directory are refused. */
-	CHECK(state_path("abc", "../x", &path) == -EINVAL, "file with /");
-	CHECK(state_path("../x", "netns", &path) == -EINVAL, "bad namespace name");
-	CHECK(state_write("ABC", "netns", "") == -EINVAL, "uppercase name");
+	CHECK(rundir_path("abc", "../x", &path) == -EINVAL, "file with /");
+	CHECK(rundir_path("../x", "netns", &path) == -EINVAL, "bad namespace name");
+	CHECK(rundir_write("ABC", "netns", "") == -EINVAL, "uppercase name");
+	CHECK(rundir_write("abc", "..", "") == -EINVAL, "dot-dot");
 
-	/* The wg run file. */
-	CHECK(state_write("abc", STATE_WG, "implementation=userspace\ntmpname=vc-abc-1f2e\nsocket=vc-abc-1f2e\npid=42\n") == 0,
-	      "write wg");
+	/* Links planted in the run directory are never followed. */
+	{
+		char target[sizeof(dir) + 16], link[sizeof(dir) + 16], nsdir[sizeof(dir) + 16];
+		_cleanup_free_ char *t = NULL;
+
+		snprintf(target, sizeof(target), "%s/target", dir);
+		snprintf(link, sizeof(link), "%s/abc/wg", dir);
+		CHECK(symlink(target, link) == 0, "plant a link as abc/wg");
+		CHECK(rundir_read("abc", "wg", &t) == -EPERM, "a link is not read");
+		CHECK(rundir_write_inplace("abc", "wg", "x") == -EPERM, "nor written through");
+		CHECK(access(target, F_OK) < 0, "the target was not created");
+		CHECK(rundir_write("abc", "wg", "ok\n") == 0, "an atomic write replaces the link");
+		CHECK(lstat(link, &sb) == 0 && S_ISREG(sb.st_mode), "with a file");
+		CHECK(rundir_remove("abc", "wg") == 0, "remove");
+		snprintf(nsdir, sizeof(nsdir), "%s/zz", dir);
+		CHECK(symlink("/tmp", nsdir) == 0, "plant a link as the directory of namespace zz");
+		CHECK(rundir_write("zz", "netns", "") == -ELOOP, "a directory link is not followed");
+		CHECK(rundir_exists("zz", "netns") == false, "nor looked into");
+		CHECK(unlink(nsdir) == 0, "remove the link");
+	}
+
+	/* The wg run file: exactly what wg-up writes, for this namespace. */
+	st = (struct wg_state){ .implementation = "userspace", .has_socket = true, .pid = 42, .pid_start = 7,
+				.started = 100 };
+	snprintf(st.tmpname, sizeof(st.tmpname), "vc-abc-1f2e");
+	CHECK(wg_state_save("abc", &st) == 0, "save wg");
+	st = (struct wg_state){ 0 };
 	r = wg_state_load("abc", &st);
-	CHECK(r == 0 && st.pid == 42 && st.socket && streq(st.socket, "vc-abc-1f2e") && st.implementation &&
-		      streq(st.implementation, "userspace"),
-	      "wg state: %d", r);
-	wg_state_clear(&st);
-	CHECK(state_write("abc", STATE_WG, "implementation=userspace\nsocket=../../etc/x\npid=42\n") == 0, "write");
-	CHECK(wg_state_load("abc", &st) == -EBADMSG, "a socket name that is a path is refused");
-	CHECK(state_write("abc", STATE_WG, "implementation=kernel\ntmpname=vc-abc-0000\npid=-3\n") == 0, "write");
-	CHECK(wg_state_load("abc", &st) == 0 && st.pid == 0 && !st.socket, "bad pid ignored");
-	wg_state_clear(&st);
+	CHECK(r == 0 && st.pid == 42 && st.pid_start == 7 && st.has_socket && streq(st.tmpname, "vc-abc-1f2e") &&
+		      st.implementation && streq(st.implementation, "userspace") && st.started == 100,
+	      "wg state round trip: %d", r);
+	CHECK(!wgo_is_ours(&st), "pid 42 started at tick 7 is no wireguard-go of ours");
+	{
+		static const char *const bad[] = {
+			"implementation=userspace\nsocket=../../etc/x\npid=42\n",
+			"implementation=userspace\ntmpname=vc-xyz-1f2e\nsocket=vc-xyz-1f2e\npid=42\npidstart=1\n",
+			"implementation=kernel\ntmpname=vc-abc-0000\npid=-3\n",
+			"implementation=kernel\ntmpname=vc-abc-0000\npid=42\npidstart=5\n",
+			"implementation=evil\ntmpname=vc-abc-0000\n",
+			"implementation=kernel\ntmpname=vc-abc-0000\nextra=1\n",
+			"implementation=kernel\ntmpname=vc-abc-0000\nsocket=vc-abc-0001\n",
+			"implementation=kernel\n",
+			"tmpname=vc-abc-0000\n",
+		};
+		for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+			CHECK(rundir_write("abc", RUN_WG, bad[i]) == 0, "write");
+			CHECK(wg_state_load("abc", &st) == -EBADMSG && st.pid == 0 && !st.implementation,
+			      "refused: %s", bad[i]);
+		}
+	}
 
 	/* In place: the same inode, the new content, no trailing old bytes. */
 	{
 		_cleanup_free_ char *p = NULL, *t = NULL;
 		struct stat a, b;
 
-		CHECK(state_write_inplace("abc", "resolv.conf", "nameserver 10.0.0.1\nnameserver 10.0.0.2\n") == 0,
+		CHECK(rundir_write_inplace("abc", "resolv.conf", "nameserver 10.0.0.1\nnameserver 10.0.0.2\n") == 0,
 		      "inplace 1");
-		CHECK(state_path("abc", "resolv.conf", &p) == 0 && stat(p, &a) == 0, "stat 1");
-		CHECK(state_write_inplace("abc", "resolv.conf", "# down\n") == 0, "inplace 2");
+		CHECK(rundir_path("abc", "resolv.conf", &p) == 0 && stat(p, &a) == 0, "stat 1");
+		CHECK(rundir_write_inplace("abc", "resolv.conf", "# down\n") == 0, "inplace 2");
 		CHECK(stat(p, &b) == 0 && a.st_ino == b.st_ino && (b.st_mode & 0777) == 0644, "same inode, 0644");
-		CHECK(state_read("abc", "resolv.conf", &t) == 0, "read back");
+		CHECK(rundir_read("abc", "resolv.conf", &t) == 0, "read back");
 		CHECK_STREQ(t, "# down\n", "truncated to the new content");
-		CHECK(state_remove("abc", "resolv.conf") == 0, "remove");
+		CHECK(rundir_remove("abc", "resolv.conf") == 0, "remove");
 	}
 
-	CHECK(state_remove("abc", STATE_WG) == 0 && state_remove("abc", STATE_WG) == 0, "remove twice");
-	CHECK(state_rmdir("abc") == 0 && state_exists("abc", "netns"), "rmdir keeps a non-empty dir");
-	CHECK(state_remove("abc", "netns") == 0 && state_rmdir("abc") == 0, "remove all");
+	/* Host-sysctl claims: only the keys and values the helper writes. */
+	{
+		_cleanup_free_ struct host_claim *c = NULL;
+		size_t n = 0, bad = 0;
+		char key[128];
+
+		CHECK(rundir_write("abc", RUN_HOST_SYSCTL,
+				   "net/ipv4/conf/eth0/forwarding\t0\n"
+				   "net/ipv6/conf/lan-1.2/force_forwarding\t1\n"
+				   "kernel/core_pattern\t|/tmp/x %p\n"
+				   "net/ipv4/conf/all/forwarding\t0\n"
+				   "net/ipv4/conf/default/forwarding\t0\n"
+				   "net/ipv4/conf/eth0/forwarding\t2\n"
+				   "net/ipv4/conf/../../../kernel/forwarding\t0\n"
+				   "net/ipv4/conf/eth0/rp_filter\t0\n"
+				   "net/ipv4/conf/eth0/forwarding\t0 \n"
+				   "net/ipv4/conf/toolongtoolongname/forwarding\t0\n") == 0,
+		      "write claims");
+		CHECK(hostfwd_claims_load("abc", &c, &n, &bad) == 0, "load claims");
+		CHECK(n == 2 && bad == 8, "2 claims kept, 8 lines refused (%zu, %zu)", n, bad);
+		CHECK(n == 2 && c[0].family == AF_INET && streq(c[0].ifname, "eth0") && !c[0].original &&
+			      c[1].family == AF_INET6 && streq(c[1].ifname, "lan-1.2") && c[1].original,
+		      "claims typed");
+		CHECK(n == 2 && hostfwd_claim_key(&c[1], key, sizeof(key)) == 0, "key");
+		CHECK_STREQ(key, "net/ipv6/conf/lan-1.2/force_forwarding", "key text");
+		CHECK(rundir_remove("abc", RUN_HOST_SYSCTL) == 0, "remove claims");
+	}
+	CHECK(!hostfwd_ifname_ok("all") && !hostfwd_ifname_ok("default") && !hostfwd_ifname_ok("lo") &&
+		      !hostfwd_ifname_ok("..") && !hostfwd_ifname_ok("a/b") && hostfwd_ifname_ok("enp3s0.10"),
+	      "interface names that may be claimed");
+
+	CHECK(rundir_remove("abc", RUN_WG) == 0 && rundir_remove("abc", RUN_WG) == 0, "remove twice");
+	CHECK(rundir_rmdir("abc") == 0 && rundir_exists("abc", "netns"), "rmdir keeps a non-empty dir");
+	CHECK(rundir_remove("abc", "netns") == 0 && rundir_rmdir("abc") == 0, "remove all");
 	CHECK(access(dir, F_OK) == 0 && rmdir(dir) == 0, "only our files were there");
 	unsetenv("VPN_CONFINEMENT_RUNDIR");
 }
 
 static void test_tmpname(void) {
-	CHECK(wg_tmpname_valid("vc-abc-1f2e"), "valid");
-	CHECK(wg_tmpname_valid("vc-abcdefg-ffff"), "15 chars");
-	CHECK(!wg_tmpname_valid("vc-abcdefgh-ffff"), "16 chars");
-	CHECK(!wg_tmpname_valid("wg0"), "other prefix");
-	CHECK(!wg_tmpname_valid("vc-a/b"), "slash");
-	CHECK(!wg_tmpname_valid("vc-a.b"), "dot");
+	CHECK(wg_tmpname_valid("abc", "vc-abc-1f2e"), "valid");
+	CHECK(wg_tmpname_valid("abcdefg", "vc-abcdefg-ffff"), "15 chars");
+	CHECK(!wg_tmpname_valid("abc", "vc-abd-1f2e"), "another namespace's");
+	CHECK(!wg_tmpname_valid("abc", "vc-abc-1f2"), "three digits");
+	CHECK(!wg_tmpname_valid("abc", "vc-abc-1F2E"), "uppercase");
+	CHECK(!wg_tmpname_valid("abc", "wg0"), "other prefix");
+	CHECK(!wg_tmpname_valid("abc", "vc-abc-1/2e"), "slash");
+	CHECK(!wg_tmpname_valid("abc", "vc-abc-1.2e"), "dot");
+}
+
+static void test_proc_facts(void) {
+	uint64_t start = 0, again = 0;
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	CHECK(proc_start_time(getpid(), &start) == 0 && start > 0, "own start time");
+	CHECK(proc_start_time(getpid(), &again) == 0 && again == start, "stable");
+	CHECK(proc_start_time(999999999, &start) == -ESRCH, "no such process");
+	CHECK(n > 0, "readlink self");
+	if (n > 0) {
+		self[n] = '\0';
+		CHECK(proc_exe_is(getpid(), self), "own executable");
+	}
+	CHECK(!proc_exe_is(getpid(), "/bin/sh"), "not another executable");
+	CHECK(!proc_has_arg(getpid(), "--no-such-argument"), "no such argument");
 }
 
 static void test_names(void) {
@@ -214,8 +305,9 @@ static void test_netlink(void) {
 int main(void) {
 	test_proc();
 	test_memstream();
-	test_state();
+	test_rundir();
 	test_tmpname();
+	test_proc_facts();
 	test_names();
 	test_netlink();
 	return test_done();
