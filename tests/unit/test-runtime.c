@@ -267,6 +267,21 @@ static void test_proc_facts(void) {
 	CHECK(!proc_has_arg(getpid(), "--no-such-argument"), "no such argument");
 }
 
+/* The bug of issue 12: wg-up reported a failed step with a positive errno
+ * (step_fail(..., errno) after if_nametoindex), returned it, and its caller,
+ * which tests for < 0, took it for success: no undo, exit 0. Whatever sign
+ * a step's error is handed in, what comes back must be a failure. */
+static void test_step_errors(void) {
+	struct ns_names n;
+	int r;
+
+	CHECK(ns_names_init(&n, "abc") == 0, "names");
+	r = step_fail(&n, "finding the new interface", ENODEV);
+	CHECK(r < 0, "a positive errno still fails the step: %d", r);
+	r = step_fail(&n, "finding the new interface", -ENODEV);
+	CHECK(r == -ENODEV, "a negative one is kept: %d", r);
+}
+
 static void test_names(void) {
 	struct ns_names n;
 
@@ -308,6 +323,7 @@ int main(void) {
 	test_rundir();
 	test_tmpname();
 	test_proc_facts();
+	test_step_errors();
 	test_names();
 	test_netlink();
 	return test_done();
