@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "hostfwd.h"
+#include "log.h"
 #include "netns.h"
 #include "nl.h"
 #include "proc.h"
@@ -69,7 +70,7 @@ static void undo_up(const struct ns_names *n, const struct up_undo *u) {
 
 	fprintf(stderr, "vpn-confinement: %s: undoing what this run did\n", n->ns);
 	if (u->sysctls && (r = hostfwd_release(n->ns)) < 0)
-		step_fail(n, "undo: restoring host sysctls", r);
+		log_errno(r, "%s: undo: restoring host sysctls", n->ns);
 	if (u->host_table) {
 		_cleanup_free_ char *text = NULL;
 		if (ruleset_host_delete_text(n->ns, &text) == 0)
@@ -77,11 +78,11 @@ static void undo_up(const struct ns_names *n, const struct up_undo *u) {
 	}
 	if (u->veth && link_exists(n->veth_host) &&
 	    (r = nl_link_del((int)if_nametoindex(n->veth_host))) < 0)
-		step_fail(n, "undo: deleting the veth pair", r);
+		log_errno(r, "%s: undo: deleting the veth pair", n->ns);
 	if (u->bridge && link_exists(n->bridge) && (r = nl_link_del((int)if_nametoindex(n->bridge))) < 0)
-		step_fail(n, "undo: deleting the bridge", r);
+		log_errno(r, "%s: undo: deleting the bridge", n->ns);
 	if (u->netns && (r = netns_remove(n->ns)) < 0)
-		step_fail(n, "undo: removing the namespace", r);
+		log_errno(r, "%s: undo: removing the namespace", n->ns);
 	if (u->marker) {
 		rundir_remove(n->ns, RUN_RESOLV);
 		rundir_remove(n->ns, RUN_NETNS);
@@ -254,7 +255,7 @@ static int netns_up(const struct ns_names *n, const struct ns_config *ns, struct
 
 	/* Render everything first: a model the renderer refuses changes nothing. */
 	if ((r = ruleset_ns_base_text(ns, &base)) < 0 || (r = ruleset_host_text(ns, &host)) < 0)
-		return step_fail(n, "rendering the rulesets", r);
+		return log_errno(r, "%s: rendering the rulesets", n->ns);
 
 	if (!ours) {
 		struct stat st;
@@ -274,7 +275,7 @@ static int netns_up(const struct ns_names *n, const struct ns_config *ns, struct
 		}
 		r = rundir_write(n->ns, RUN_NETNS, "");
 		if (r < 0)
-			return step_fail(n, "writing the run directory", r);
+			return log_errno(r, "%s: writing the run directory", n->ns);
 		u->marker = true;
 	}
 
@@ -282,18 +283,18 @@ static int netns_up(const struct ns_names *n, const struct ns_config *ns, struct
 	nsfd = netns_open(n->ns);
 	if (nsfd == -ENOTTY) { /* an empty file left by a crash */
 		if ((r = netns_remove(n->ns)) < 0)
-			return step_fail(n, "removing a stale namespace file", r);
+			return log_errno(r, "%s: removing a stale namespace file", n->ns);
 		nsfd = -ENOENT;
 	}
 	if (nsfd == -ENOENT) {
 		r = netns_create(n->ns);
 		if (r < 0)
-			return step_fail(n, "creating the namespace", r);
+			return log_errno(r, "%s: creating the namespace", n->ns);
 		u->netns = true;
 		nsfd = netns_open(n->ns);
 	}
 	if (nsfd < 0)
-		return step_fail(n, "opening the namespace", nsfd);
+		return log_errno(nsfd, "%s: opening the namespace", n->ns);
 
 	/* 2. Inside: the kill switch first, then sysctls. */
 	{
@@ -301,7 +302,7 @@ static int netns_up(const struct ns_names *n, const struct ns_config *ns, struct
 
 		r = netns_enter(nsfd, &saved);
 		if (r < 0)
-			return step_fail(n, "entering the namespace", r);
+			return log_errno(r, "%s: entering the namespace", n->ns);
 		if (tunnel_owns_ruleset(n, u->netns))
 			/* wg-up owns the namespace ruleset now (the full one);
 			 * going back to the base one would cut the tunnel. */
@@ -311,7 +312,7 @@ static int netns_up(const struct ns_names *n, const struct ns_config *ns, struct
 			return r;
 		r = ns_sysctls_early();
 		if (r < 0)
-			return step_fail(n, "setting the namespace sysctls", r);
+			return log_errno(r, "%s: setting the namespace sysctls", n->ns);
 	}
 
 	/* 3. Host side links: bridge, veth pair (inner end created in N),
@@ -321,16 +322,16 @@ static int netns_up(const struct ns_names *n, const struct ns_config *ns, struct
 	if (!link_exists(n->bridge)) {
 		u->bridge = true;
 		if ((r = nl_link_add(n->bridge, "bridge")) < 0)
-			return step_fail(n, "creating the bridge", r);
+			return log_errno(r, "%s: creating the bridge", n->ns);
 	}
 	if (!link_exists(n->veth_host)) {
 		u->veth = true;
 		if ((r = nl_veth_add(n->veth_host, n->veth_ns, nsfd)) < 0)
-			return step_fail(n, "creating the veth pair", r);
+			return log_errno(r, "%s: creating the veth pair", n->ns);
 	}
 	r = host_sysctls_own_links(n, ns);
 	if (r < 0)
-		return step_fail(n, "setting sysctls of the bridge", r);
+		return log_errno(r, "%s: setting sysctls of the bridge", n->ns);
 	fprintf(hb.f, "addr replace %s dev %s\n", ipnet_str(&ns->bridge_addr, buf), n->bridge);
 	if (ns->has_ipv6)
 		fprintf(hb.f, "addr replace %s dev %s nodad\n", ipnet_str(&ns->bridge_addr6, buf), n->bridge);
@@ -347,10 +348,10 @@ static int netns_up(const struct ns_names *n, const struct ns_config *ns, struct
 
 		r = netns_enter(nsfd, &saved);
 		if (r < 0)
-			return step_fail(n, "entering the namespace", r);
+			return log_errno(r, "%s: entering the namespace", n->ns);
 		r = ns_sysctls_veth(n, ns);
 		if (r < 0)
-			return step_fail(n, "setting sysctls of the veth", r);
+			return log_errno(r, "%s: setting sysctls of the veth", n->ns);
 	}
 	fprintf(nb.f, "link set dev lo up\n");
 	fprintf(nb.f, "addr replace %s dev %s\n", ipnet_str(&ns->ns_addr, buf), n->veth_ns);
@@ -375,7 +376,7 @@ static int netns_up(const struct ns_names *n, const struct ns_config *ns, struct
 	/* The namespace's resolv.conf, for confined services to bind-mount
 	 * from the start; wg-up fills it in place. */
 	if (!rundir_exists(n->ns, RUN_RESOLV) && (r = rundir_write_inplace(n->ns, RUN_RESOLV, RESOLV_DOWN)) < 0)
-		return step_fail(n, "writing resolv.conf", r);
+		return log_errno(r, "%s: writing resolv.conf", n->ns);
 
 	/* 5. Host table: DNAT and the guard. Table existence before is not
 	 * tracked: on a re-run it was ours already. */
@@ -390,7 +391,7 @@ static int netns_up(const struct ns_names *n, const struct ns_config *ns, struct
 	if (!u->marker)
 		u->sysctls = false; /* a re-run keeps the claims of the run before */
 	if (r < 0)
-		return step_fail(n, "enabling forwarding", r);
+		return log_errno(r, "%s: enabling forwarding", n->ns);
 	return 0;
 }
 
@@ -410,7 +411,7 @@ int cmd_netns_up(int argc, char **argv) {
 	if (r != 0)
 		return r;
 	r = netns_up(&n, ns, &u);
-	if (r < 0) {
+	if (r != 0) { /* anything but success is a failure */
 		undo_up(&n, &u);
 		fprintf(stderr, "vpn-confinement: %s: netns-up failed\n", n.ns);
 		return EXIT_FAIL;
@@ -455,19 +456,19 @@ int cmd_netns_down(int argc, char **argv) {
 
 	/* Deleting one end of the veth pair deletes both. */
 	if (link_exists(n.veth_host) && (r = nl_link_del((int)if_nametoindex(n.veth_host))) < 0) {
-		step_fail(&n, "deleting the veth pair", r);
+		log_errno(r, "%s: deleting the veth pair", n.ns);
 		failed++;
 	}
 	if (link_exists(n.bridge) && (r = nl_link_del((int)if_nametoindex(n.bridge))) < 0) {
-		step_fail(&n, "deleting the bridge", r);
+		log_errno(r, "%s: deleting the bridge", n.ns);
 		failed++;
 	}
 	if ((r = hostfwd_release(n.ns)) < 0) {
-		step_fail(&n, "restoring host sysctls", r);
+		log_errno(r, "%s: restoring host sysctls", n.ns);
 		failed++;
 	}
 	if ((r = netns_remove(n.ns)) < 0) {
-		step_fail(&n, "removing the namespace", r);
+		log_errno(r, "%s: removing the namespace", n.ns);
 		failed++;
 	}
 	if (failed) {
@@ -477,7 +478,7 @@ int cmd_netns_down(int argc, char **argv) {
 	}
 	if ((r = rundir_remove(n.ns, RUN_RESOLV)) < 0 || (r = rundir_remove(n.ns, RUN_NETNS)) < 0 ||
 	    (r = rundir_rmdir(n.ns)) < 0) {
-		step_fail(&n, "removing the run directory", r);
+		log_errno(r, "%s: removing the run directory", n.ns);
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;

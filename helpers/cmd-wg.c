@@ -28,6 +28,7 @@
 
 #include "commands.h"
 #include "hostfwd.h"
+#include "log.h"
 #include "netns.h"
 #include "nl.h"
 #include "proc.h"
@@ -306,7 +307,7 @@ static int remove_resolv_conf(const struct ns_names *n) {
 	r = rundir_exists(n->ns, RUN_NETNS) ? rundir_write_inplace(n->ns, RUN_RESOLV, RESOLV_DOWN)
 					       : rundir_remove(n->ns, RUN_RESOLV);
 	if (r < 0) {
-		step_fail(n, "emptying the run directory's resolv.conf", r);
+		log_errno(r, "%s: emptying the run directory's resolv.conf", n->ns);
 		first = r;
 	}
 	r = resolv_etc_path(n->ns, &dir, &file);
@@ -367,16 +368,9 @@ int wg_teardown(const struct ns_names *n, const struct ns_config *ns, bool resto
 	_cleanup_close_ int nsfd = -1;
 	int r, first = 0;
 
-#define FAIL(step, err)                                                        \
-	do {                                                                   \
-		step_fail(n, step, err);                                       \
-		if (!first)                                                    \
-			first = err;                                           \
-	} while (0)
-
 	r = wg_state_load(n->ns, &st);
 	if (r < 0 && r != -ENOENT)
-		FAIL("reading the wg run file", r);
+		RET_GATHER(first, log_errno(r, "%s: reading the wg run file", n->ns));
 	/* Tells a `wg-up --foreground` supervisor that the tunnel going away
 	 * now is a requested stop, not a death. */
 	if (r == 0)
@@ -388,42 +382,40 @@ int wg_teardown(const struct ns_names *n, const struct ns_config *ns, bool resto
 
 		r = netns_enter(nsfd, &saved);
 		if (r < 0)
-			FAIL("entering the namespace", r);
+			RET_GATHER(first, log_errno(r, "%s: entering the namespace", n->ns));
 		else {
 			if (restore_base && ns) {
 				_cleanup_free_ char *base = NULL;
 				r = ruleset_ns_base_text(ns, &base);
 				if (r < 0)
-					FAIL("rendering the base ruleset", r);
-				else if ((r = runtime_nft_apply("restoring the base ruleset", base)) < 0)
-					first = first ? first : r;
+					RET_GATHER(first, log_errno(r, "%s: rendering the base ruleset", n->ns));
+				else
+					RET_GATHER(first, runtime_nft_apply("restoring the base ruleset", base));
 			}
 			if ((r = del_link_named(n->wg)) < 0)
-				FAIL("deleting the WireGuard interface", r);
+				RET_GATHER(first, log_errno(r, "%s: deleting the WireGuard interface", n->ns));
 			if (st.tmpname[0] && (r = del_link_named(st.tmpname)) < 0)
-				FAIL("deleting the WireGuard interface (temporary name)", r);
+				RET_GATHER(first, log_errno(r, "%s: deleting the WireGuard interface (temporary name)", n->ns));
 			/* No established flow may survive onto another path. */
 			if ((r = nl_conntrack_flush(AF_INET)) < 0 || (r = nl_conntrack_flush(AF_INET6)) < 0)
-				FAIL("flushing the namespace's conntrack table", r);
+				RET_GATHER(first, log_errno(r, "%s: flushing the namespace's conntrack table", n->ns));
 		}
 	} else if (nsfd != -ENOENT)
-		FAIL("opening the namespace", nsfd);
+		RET_GATHER(first, log_errno(nsfd, "%s: opening the namespace", n->ns));
 
 	/* Left on the host by a crash between creation and the move. */
 	if (st.tmpname[0] && (r = del_link_named(st.tmpname)) < 0)
-		FAIL("deleting the WireGuard interface on the host", r);
+		RET_GATHER(first, log_errno(r, "%s: deleting the WireGuard interface on the host", n->ns));
 	if (st.has_socket && (r = wgo_stop(&st)) < 0)
-		FAIL("stopping wireguard-go", r);
+		RET_GATHER(first, log_errno(r, "%s: stopping wireguard-go", n->ns));
 
-	if ((r = remove_resolv_conf(n)) < 0 && !first)
-		first = r;
+	RET_GATHER(first, remove_resolv_conf(n));
 	if ((r = rundir_remove(n->ns, RUN_WG_LOG)) < 0)
-		FAIL("removing wireguard-go's log", r);
+		RET_GATHER(first, log_errno(r, "%s: removing wireguard-go's log", n->ns));
 	if ((r = rundir_remove(n->ns, RUN_WG)) < 0)
-		FAIL("removing the wg run file", r);
+		RET_GATHER(first, log_errno(r, "%s: removing the wg run file", n->ns));
 	if ((r = rundir_remove(n->ns, RUN_WG_STOPPING)) < 0)
-		FAIL("removing the wg run file", r);
-#undef FAIL
+		RET_GATHER(first, log_errno(r, "%s: removing the wg run file", n->ns));
 	return first;
 }
 
@@ -512,7 +504,7 @@ static int wg_up(const struct ns_names *n, const struct ns_config *ns, struct wg
 	int r;
 
 	if ((r = ruleset_ns_full_text(ns, wg, &full)) < 0)
-		return step_fail(n, "rendering the namespace ruleset", r);
+		return log_errno(r, "%s: rendering the namespace ruleset", n->ns);
 	if ((r = resolv_conf_render(wg, &resolv)) < 0)
 		return r;
 	if (wg->n_dns == 0)
@@ -539,24 +531,24 @@ static int wg_up(const struct ns_names *n, const struct ns_config *ns, struct wg
 	} else {
 		_cleanup_netns_leave_ int saved = -1;
 		if ((r = netns_enter(nsfd, &saved)) < 0)
-			return step_fail(n, "entering the namespace", r);
+			return log_errno(r, "%s: entering the namespace", n->ns);
 		if ((r = del_link_named(n->wg)) < 0)
-			return step_fail(n, "deleting a stale WireGuard interface", r);
+			return log_errno(r, "%s: deleting a stale WireGuard interface", n->ns);
 	}
 
 	/* 1. Create it on the host under a temporary name. */
 	if ((r = tmpname_pick(n->ns, u->st.tmpname)) < 0)
-		return step_fail(n, "choosing a temporary interface name", r);
+		return log_errno(r, "%s: choosing a temporary interface name", n->ns);
 	u->st.implementation = "pending";
 	u->st.started = (uint64_t)time(NULL);
 	if ((r = wg_state_save(n->ns, &u->st)) < 0)
-		return step_fail(n, "writing the wg run file", r);
+		return log_errno(r, "%s: writing the wg run file", n->ns);
 	u->state = true;
 	u->st.implementation = "kernel";
 	if (ns->wg_impl != WG_IMPL_USERSPACE) {
 		r = nl_link_add(u->st.tmpname, "wireguard");
 		if (r < 0 && ns->wg_impl == WG_IMPL_KERNEL)
-			return step_fail(n, "creating the kernel WireGuard interface", r);
+			return log_errno(r, "%s: creating the kernel WireGuard interface", n->ns);
 		if (r < 0) {
 			fprintf(stderr, "vpn-confinement: %s: kernel WireGuard not available (%s); using %s\n", n->ns,
 				strerror(-r), WIREGUARD_GO_PATH);
@@ -567,10 +559,10 @@ static int wg_up(const struct ns_names *n, const struct ns_config *ns, struct wg
 	if (streq(u->st.implementation, "userspace")) {
 		u->st.has_socket = true;
 		if ((r = start_wireguard_go(n, &u->st)) < 0)
-			return step_fail(n, "starting wireguard-go", r);
+			return log_errno(r, "%s: starting wireguard-go", n->ns);
 	}
 	if ((r = wg_state_save(n->ns, &u->st)) < 0)
-		return step_fail(n, "writing the wg run file", r);
+		return log_errno(r, "%s: writing the wg run file", n->ns);
 
 	/* 2. Configure it (in the host namespace; endpoints are literal now). */
 	if ((r = wg_setconf(u->st.tmpname, wg)) < 0)
@@ -579,27 +571,27 @@ static int wg_up(const struct ns_names *n, const struct ns_config *ns, struct wg
 	/* 3. Move it into N; rename, sysctls. */
 	idx = if_nametoindex(u->st.tmpname);
 	if (idx == 0)
-		return step_fail(n, "finding the new interface", errno);
+		return log_errno(errno, "%s: finding the new interface", n->ns);
 	if ((r = nl_link_set_netns((int)idx, nsfd)) < 0)
-		return step_fail(n, "moving the interface into the namespace", r);
+		return log_errno(r, "%s: moving the interface into the namespace", n->ns);
 	{
 		_cleanup_netns_leave_ int saved = -1;
 		bool v6 = wg_config_has_family(wg, AF_INET6);
 		char key[128];
 
 		if ((r = netns_enter(nsfd, &saved)) < 0)
-			return step_fail(n, "entering the namespace", r);
+			return log_errno(r, "%s: entering the namespace", n->ns);
 		idx = if_nametoindex(u->st.tmpname);
 		if (idx == 0)
-			return step_fail(n, "finding the moved interface", errno);
+			return log_errno(errno, "%s: finding the moved interface", n->ns);
 		if ((r = nl_link_rename((int)idx, n->wg)) < 0)
-			return step_fail(n, "renaming the interface", r);
+			return log_errno(r, "%s: renaming the interface", n->ns);
 		snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", n->wg);
 		if ((r = sysctl_write(key, v6 ? "0" : "1")) < 0)
-			return step_fail(n, "setting disable_ipv6 on the interface", r);
+			return log_errno(r, "%s: setting disable_ipv6 on the interface", n->ns);
 		snprintf(key, sizeof(key), "net/ipv6/conf/%s/accept_ra", n->wg);
 		if (v6 && (r = sysctl_write(key, "0")) < 0)
-			return step_fail(n, "setting accept_ra on the interface", r);
+			return log_errno(r, "%s: setting accept_ra on the interface", n->ns);
 	}
 
 	/* 4. MTU, addresses, routes: one `ip -batch` inside N. */
@@ -641,13 +633,13 @@ static int wg_up(const struct ns_names *n, const struct ns_config *ns, struct wg
 	/* 5. DNS. */
 	u->resolv = true;
 	if ((r = write_resolv_conf(n, resolv)) < 0)
-		return step_fail(n, "writing resolv.conf", r);
+		return log_errno(r, "%s: writing resolv.conf", n->ns);
 
 	/* 6. The full ruleset, in one transaction. */
 	{
 		_cleanup_netns_leave_ int saved = -1;
 		if ((r = netns_enter(nsfd, &saved)) < 0)
-			return step_fail(n, "entering the namespace", r);
+			return log_errno(r, "%s: entering the namespace", n->ns);
 		u->full = true;
 		if ((r = runtime_nft_apply("loading the namespace ruleset", full)) < 0)
 			return r;
@@ -717,7 +709,7 @@ static void host_side_ensure(const struct ns_names *n, const struct ns_config *n
 			n->ns, strerror(-r));
 		r = hostfwd_release(n->ns);
 		if (r < 0)
-			step_fail(n, "turning forwarding off", r);
+			log_errno(r, "%s: turning forwarding off", n->ns);
 	}
 }
 
@@ -736,19 +728,19 @@ static int supervise(const struct ns_names *n, const struct ns_config *ns, const
 	int ifindex = 0, r;
 
 	if (nsfd < 0)
-		return step_fail(n, "opening the namespace", nsfd);
+		return log_errno(nsfd, "%s: opening the namespace", n->ns);
 	{
 		_cleanup_netns_leave_ int saved = -1;
 		if ((r = netns_enter(nsfd, &saved)) < 0)
-			return step_fail(n, "entering the namespace", r);
+			return log_errno(r, "%s: entering the namespace", n->ns);
 		mon = nl_link_monitor_open();
 		ifindex = (int)if_nametoindex(n->wg);
 	}
 	if (mon < 0)
-		return step_fail(n, "watching the namespace's links", mon);
+		return log_errno(mon, "%s: watching the namespace's links", n->ns);
 	nftmon = nl_nft_monitor_open(); /* in the host namespace */
 	if (nftmon < 0)
-		return step_fail(n, "watching the host's nftables", nftmon);
+		return log_errno(nftmon, "%s: watching the host's nftables", n->ns);
 	if (ifindex == 0)
 		why = "the interface disappeared";
 	sd_notifyf(0, "READY=1\nSTATUS=tunnel %s up (%s)", n->wg, u->st.has_socket ? "wireguard-go" : "kernel");
@@ -763,7 +755,7 @@ static int supervise(const struct ns_names *n, const struct ns_config *ns, const
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
-			return step_fail(n, "waiting", -errno);
+			return log_errno(-errno, "%s: waiting", n->ns);
 		}
 		if (pf[0].revents && read(sigfd, &si, sizeof(si)) == sizeof(si)) {
 			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
@@ -848,7 +840,7 @@ int cmd_wg_up(int argc, char **argv) {
 	}
 	fflush(stdout);
 	r = wg_up(&n, ns, wg, &u);
-	if (r < 0) {
+	if (r != 0) { /* anything but success is a failure */
 		undo_wg_up(&n, ns, &u);
 		fprintf(stderr, "vpn-confinement: %s: wg-up failed\n", n.ns);
 		return EXIT_FAIL;

@@ -103,11 +103,6 @@ const char *netns_etcdir(void) {
 	return v && *v ? v : "/etc/netns";
 }
 
-int step_fail(const struct ns_names *names, const char *step, int r) {
-	fprintf(stderr, "vpn-confinement: %s: %s: %s\n", names->ns, step, strerror(r < 0 ? -r : r));
-	return r;
-}
-
 int parse_ns_arg(int argc, char **argv, const char *usage, const char **ns) {
 	if (argc == 2 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
 		printf("Usage: vpn-confinement %s\nSee vpn-confinement(8).\n", usage);

@@ -51,8 +51,5 @@ const char *netns_etcdir(void);
  * and the wg run files. Reports each failure; returns 0 or the first error. */
 int wg_teardown(const struct ns_names *names, const struct ns_config *ns, bool restore_base);
 
-/* Print a step failure: "vpn-confinement: N: STEP: strerror". Returns r. */
-int step_fail(const struct ns_names *names, const char *step, int r);
-
 /* Boundary helper: argv must be exactly "CMD N"; prints usage otherwise. */
 int parse_ns_arg(int argc, char **argv, const char *usage, const char **ns);

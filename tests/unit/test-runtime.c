@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "hostfwd.h"
+#include "log.h"
 #include "netns.h"
 #include "nl.h"
 #include "proc.h"
@@ -272,14 +273,18 @@ static void test_proc_facts(void) {
  * which tests for < 0, took it for success: no undo, exit 0. Whatever sign
  * a step's error is handed in, what comes back must be a failure. */
 static void test_step_errors(void) {
-	struct ns_names n;
-	int r;
+	int r, first = 0;
 
-	CHECK(ns_names_init(&n, "abc") == 0, "names");
-	r = step_fail(&n, "finding the new interface", ENODEV);
+	r = log_errno(ENODEV, "abc: finding the new interface");
 	CHECK(r < 0, "a positive errno still fails the step: %d", r);
-	r = step_fail(&n, "finding the new interface", -ENODEV);
+	r = log_errno(-ENODEV, "abc: finding the new interface");
 	CHECK(r == -ENODEV, "a negative one is kept: %d", r);
+	r = log_errno(0, "abc: a step that failed without an errno");
+	CHECK(r < 0, "no errno at all is a failure too: %d", r);
+	/* Keep going, remember the first error. */
+	CHECK(RET_GATHER(first, 0) == 0 && first == 0, "success gathers nothing");
+	CHECK(RET_GATHER(first, -EPERM) == -EPERM && first == -EPERM, "the first error");
+	CHECK(RET_GATHER(first, -ENOENT) == -ENOENT && first == -EPERM, "kept over a later one");
 }
 
 static void test_names(void) {
