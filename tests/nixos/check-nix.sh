@@ -42,6 +42,12 @@ if ! command -v nix-instantiate >/dev/null; then
 	t_fail "nix-instantiate not found (Debian package nix-bin, see scripts/install-deps.sh)"
 	t_done
 fi
+# Every result below goes through python3: without it a check would see
+# no problems and no rows, and pass.
+if ! command -v python3 >/dev/null; then
+	t_fail "python3 not found (see scripts/install-deps.sh)"
+	t_done
+fi
 
 # Evaluates EXPR (a Nix expression over builtins) to JSON on stdout.
 nix_json() { nixi --eval --strict --json --expr "$1"; }
@@ -55,6 +61,17 @@ run_table() {
 		sed 's/^/  /' "$tmp/err"
 		return
 	fi
+	if ! python3 -c '
+import json, sys
+rows = json.load(sys.stdin)
+assert rows, "no rows"
+for r in rows:
+    print("%d\t%s\t%s" % (r["ok"], r["name"], r["detail"].replace("\\", "\\\\").replace("\n", "\\n").replace("\t", " ")))
+' <<<"$out" >"$tmp/rows" 2>"$tmp/err"; then
+		t_fail "$file gives a non-empty list of { name, ok, detail }"
+		sed 's/^/  /' "$tmp/err"
+		return
+	fi
 	while IFS=$'\t' read -r ok name detail; do
 		if [ "$ok" = 1 ]; then
 			t_pass "$name"
@@ -62,11 +79,7 @@ run_table() {
 			t_fail "$name"
 			printf '%b\n' "$detail" | sed 's/^/    /'
 		fi
-	done < <(python3 -c '
-import json, sys
-for r in json.load(sys.stdin):
-    print("%d\t%s\t%s" % (r["ok"], r["name"], r["detail"].replace("\\", "\\\\").replace("\n", "\\n").replace("\t", " ")))
-' <<<"$out")
+	done <"$tmp/rows"
 }
 
 # Writes the JSON object {file: text} on stdin as files into directory $1.
@@ -113,8 +126,9 @@ for case_dir in "$cases_dir"/*/; do
 		t_fail "$case_name: rendered ini files match expected/ byte for byte"
 		sed 's/^/  /' "$tmp/diff"
 	fi
-	problems=$(python3 -c 'import json,sys; print("\n".join(json.load(sys.stdin)["problems"]))' <"$tmp/json")
-	if [ -z "$problems" ]; then
+	if ! problems=$(python3 -c 'import json,sys; print("\n".join(json.load(sys.stdin)["problems"]))' <"$tmp/json"); then
+		t_fail "$case_name: its assertion messages can be read"
+	elif [ -z "$problems" ]; then
 		t_pass "$case_name: passes the module's assertions"
 	else
 		t_fail "$case_name: passes the module's assertions"
@@ -180,9 +194,7 @@ for i, b in enumerate(blocks, 1):
         f.write(b)
 ' "$readme" "$tmp/readme"
 	n=$(find "$tmp/readme" -name 'snippet-*.nix' | wc -l)
-	# Until the README has its NixOS sections there is nothing to check;
-	# from the first ```nix block on, all of the below applies.
-	[ "$n" -eq 0 ] && echo "# $readme has no \`\`\`nix blocks yet: README snippets not checked"
+	t_check "${readme#"$top"/} has \`\`\`nix blocks ($n)" [ "$n" -gt 0 ]
 	for s in "$tmp/readme"/snippet-*.nix; do
 		[ -e "$s" ] || continue
 		label="README snippet $(basename "$s" .nix | sed 's/snippet-//') ($(grep -m1 "[A-Za-z]" "$s" | cut -c1-50))"
