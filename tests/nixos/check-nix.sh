@@ -9,6 +9,12 @@
 #     examples pass the module's assertions;
 #   - the assertion predicates (tests/nixos/assertions-test.nix);
 #   - every option reaches the ini (tests/nixos/options-test.nix);
+#   - the module's decisions (tests/nixos/module-test.nix): which units a
+#     switch restarts, computed from the rendered ini; overrideStrategy;
+#     the links dhcpcd, NetworkManager and networkd must leave alone
+#     (against networkd's default .network files); the nftables warning;
+#   - module.nix applies them to the right options, at the right priority
+#     (tests/nixos/module-wiring-test.nix);
 #   - the NixOS VM test's Python script compiles and names only its nodes;
 #   - the Nix snippets of README.md (```nix blocks) parse, those that
 #     configure vpnNamespaces render and pass the assertions, and examples
@@ -146,6 +152,10 @@ run_table "$here/assertions-test.nix"
 
 # ---- 4. Every option shows in the ini.
 run_table "$here/options-test.nix"
+
+# ---- 4b. The module's decisions, and where module.nix puts them.
+run_table "$here/module-test.nix"
+run_table "$here/module-wiring-test.nix"
 
 # ---- 5. The NixOS VM test's Python script (it only runs where Nix can
 # boot VMs): it compiles, and every global it uses is a node or a name the
