@@ -15,7 +15,8 @@
 #     (against networkd's default .network files); the nftables warning;
 #   - module.nix applies them to the right options, at the right priority
 #     (tests/nixos/module-wiring-test.nix);
-#   - the NixOS VM test's Python script compiles and names only its nodes;
+#   - the NixOS VM test's Python script compiles and names only its nodes,
+#     and its probe tells a negative check from a failure to check;
 #   - the Nix snippets of README.md (```nix blocks) parse, those that
 #     configure vpnNamespaces render and pass the assertions, and examples
 #     marked with a "readme" file appear in README.md verbatim;
@@ -189,6 +190,62 @@ PY
 	fi
 else
 	t_fail "tests/nixos/vm-test.nix evaluates (nodes and test script)"
+	sed 's/^/  /' "$tmp/err"
+fi
+
+# ---- 5b. The VM test's probe (it decides what a negative check means):
+# run here against stub tools, it exits 10 only when the tool ran and gave
+# the negative the test looks for, never for a missing or failing tool.
+probe_expr="let
+  lib = {
+    mkForce = x: x;
+    recursiveUpdate = a: b: a // builtins.mapAttrs (n: v:
+      if builtins.isAttrs v && a ? \${n} && builtins.isAttrs a.\${n} then lib.recursiveUpdate a.\${n} v else v) b;
+  };
+  pkgs = { writeShellScript = name: text: text; curl = null; dig = null; getent = null; gnugrep = null; };
+  host = (import $here/vm-test.nix { module = null; }).nodes.host { inherit lib pkgs; };
+in host.systemd.services.probe.serviceConfig.ExecStart"
+if nix_json "$probe_expr" >"$tmp/probe.json" 2>"$tmp/err" &&
+	python3 -c 'import json,sys; sys.stdout.write(json.load(sys.stdin))' <"$tmp/probe.json" |
+	sed "s|/run/probe/cmd|$tmp/probe/cmd|" >"$tmp/probe.sh" && grep -q "$tmp/probe/cmd" "$tmp/probe.sh"; then
+	mkdir -p "$tmp/probe/bin"
+	ln -s "$(command -v grep)" "$tmp/probe/bin/grep"
+	# probe_case WANT TOOL STATUS OUTPUT MODE ARGS...: with TOOL a stub that
+	# prints OUTPUT and exits STATUS (TOOL "-": none at all).
+	probe_case() {
+		local want=$1 tool=$2 status=$3 output=$4 got
+		shift 4
+		rm -f "$tmp/probe/bin/curl" "$tmp/probe/bin/dig" "$tmp/probe/bin/getent"
+		if [ "$tool" != - ]; then
+			printf '#!%s\nprintf %%s %q\nexit %s\n' "$BASH" "$output" "$status" >"$tmp/probe/bin/$tool"
+			chmod +x "$tmp/probe/bin/$tool"
+		fi
+		echo "$*" >"$tmp/probe/cmd"
+		PATH=$tmp/probe/bin "$BASH" "$tmp/probe.sh" >/dev/null 2>&1
+		got=$?
+		local with=" with $tool exiting $status${output:+ ($output)}"
+		[ "$tool" = - ] && with=" with no $1 tool"
+		case $1 in exists | unknown) with= ;; esac
+		t_check "vm-test probe: ${*//$tmp/TMP}$with: exit $want" [ "$got" = "$want" ]
+	}
+	probe_case 0 curl 0 "" http http://x/
+	probe_case 10 curl 7 "" http http://x/
+	probe_case 10 curl 28 "" http http://x/
+	probe_case 3 curl 22 "" http http://x/
+	probe_case 3 - 0 "" http http://x/
+	probe_case 0 dig 0 10.66.0.99 dig 10.66.0.1 vpn-only.test
+	probe_case 10 dig 9 "" dig 10.66.0.1 vpn-only.test
+	probe_case 3 dig 0 "" dig 10.66.0.1 vpn-only.test
+	probe_case 3 - 0 "" dig 10.66.0.1 vpn-only.test
+	probe_case 0 getent 0 "10.66.0.99 vpn-only.test" getent vpn-only.test 10.66.0.99
+	probe_case 10 getent 2 "" getent lan-only.test 192.168.1.99
+	probe_case 3 getent 0 "10.66.0.98 vpn-only.test" getent vpn-only.test 10.66.0.99
+	probe_case 3 - 0 "" getent vpn-only.test 10.66.0.99
+	probe_case 0 - 0 "" exists "$tmp/probe"
+	probe_case 10 - 0 "" exists "$tmp/probe/none"
+	probe_case 2 - 0 "" unknown x
+else
+	t_fail "tests/nixos/vm-test.nix: the probe script can be read from the host node"
 	sed 's/^/  /' "$tmp/err"
 fi
 
