@@ -21,6 +21,9 @@ PKG_CONFIG ?= pkg-config
 CFLAGS ?= -O2 -g
 LDFLAGS ?=
 FUZZ_SECONDS ?= 60
+# The test runner and the check scripts are bash scripts, run through the
+# bash on PATH: a Nix build sandbox has no /bin/bash for their shebangs.
+TEST_SHELL ?= bash
 
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libnftables libsystemd 2>/dev/null)
 DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libnftables libsystemd 2>/dev/null)
@@ -115,14 +118,14 @@ check:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 check-unit check-fuzz check-scripts
 
 check-unit: all $(UNIT_TESTS)
-	$(Q)tests/run.sh --kind unit $(UNIT_TESTS)
+	$(Q)$(TEST_SHELL) tests/run.sh --kind unit $(UNIT_TESTS)
 
 # Replays every seed and every crash reproducer once (no fuzzing).
 check-fuzz: $(FUZZERS)
-	$(Q)tests/run.sh --kind fuzz-replay $(FUZZERS)
+	$(Q)$(TEST_SHELL) tests/run.sh --kind fuzz-replay $(FUZZERS)
 
 check-scripts: all
-	$(Q)BUILD=$(BUILD) tests/run.sh --kind script $(sort $(wildcard tests/*/check-*.sh))
+	$(Q)BUILD=$(BUILD) TEST_SHELL=$(TEST_SHELL) $(TEST_SHELL) tests/run.sh --kind script $(sort $(wildcard tests/*/check-*.sh))
 
 # Tests that need root (network namespaces, nftables, systemd-nspawn, a VM).
 test-root: all

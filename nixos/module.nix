@@ -6,8 +6,10 @@
 # same generator and unit templates as on any other distribution do the rest
 # (vpn-confinement-generator(8), vpn-confinement.ini(5)). What only the
 # module does: the hardening list as overridable NixOS defaults (the ini
-# says Hardening=no), restarts on `nixos-rebuild switch`, and build-time
-# assertions.
+# says Hardening=no), restarts on `nixos-rebuild switch`, keeping the host's
+# DHCP client and network managers off the namespaces' links, and
+# build-time assertions. The decisions are pure functions in pure.nix, which
+# tests/nixos/ checks with builtins only; this file applies them.
 {
   config,
   lib,
@@ -20,41 +22,51 @@ let
 
   package = pkgs.vpn-confinement or (pkgs.callPackage ./package.nix { });
 
-  enabled = lib.filterAttrs (_: ns: ns.enable) cfg;
+  enabledNames = lib.attrNames (lib.filterAttrs (_: ns: ns.enable) cfg);
   # Only the vpnConfinement part of each service is read here, so this does
-  # not depend on what the module itself adds to confined services.
-  confinement = lib.mapAttrs (_: s: { inherit (s) vpnConfinement; }) config.systemd.services;
-
-  iniFiles = pure.iniFiles {
+  # not depend on what the module itself adds to services.
+  state = {
     namespaces = cfg;
-    services = confinement;
+    services = lib.mapAttrs (_: s: { inherit (s) vpnConfinement; }) config.systemd.services;
   };
-  # Between mkDefault (1000) and option defaults (1500).
+  iniFiles = pure.iniFiles state;
+  restartTriggers = pure.restartTriggers state;
+
+  # Between mkDefault (1000) and an option's default (1500): a plain
+  # `serviceConfig.ProtectHome = false;` (100) wins, and so does the
+  # service's own module when it sets the same option with mkDefault,
+  # instead of conflicting with it.
   hardeningPriority = 1250;
-  # A short stand-in for the ini text in restartTriggers: it changes exactly
-  # when the file does.
-  iniHash = name: builtins.hashString "sha256" (iniFiles."${name}.ini" or "");
 in
 {
   imports = [ ./options.nix ];
 
-  # Confined services: the hardening list, and a restart when their
-  # namespace's ini changes (the generator rewrites their drop-in from it).
-  # The hardening is weaker than mkDefault (1000): a plain
-  # `serviceConfig.ProtectHome = false;` wins, and so does the service
-  # module's own choice, even a mkDefault one, instead of conflicting with it.
+  # Applied to every systemd.services entry that exists (it creates none).
   options.systemd.services = lib.mkOption {
     type = lib.types.attrsOf (
       lib.types.submodule (
-        { config, ... }:
+        { name, config, ... }:
         let
-          ns = config.vpnConfinement.vpnNamespace;
+          strategy = pure.overrideStrategyFor {
+            inherit name;
+            confined = config.vpnConfinement.enable;
+          };
         in
         {
-          config = lib.mkIf config.vpnConfinement.enable {
-            serviceConfig = lib.mapAttrs (_: lib.mkOverride hardeningPriority) pure.hardening;
-            restartTriggers = [ (if ns == null then "" else iniHash ns) ];
-          };
+          config = lib.mkMerge [
+            (lib.mkIf config.vpnConfinement.enable {
+              serviceConfig = lib.mapAttrs (_: lib.mkOverride hardeningPriority) pure.hardening;
+            })
+            # vpn-ns@N and the services confined in N (pure.nix says when
+            # they change).
+            (lib.mkIf (restartTriggers ? ${name}) {
+              restartTriggers = restartTriggers.${name};
+            })
+            # A drop-in, not a unit that shadows the template.
+            (lib.mkIf (strategy != null) {
+              overrideStrategy = lib.mkDefault strategy;
+            })
+          ];
         }
       )
     );
@@ -72,15 +84,13 @@ in
         services = config.systemd.services;
       });
     }
-    (lib.mkIf (enabled != { }) {
-      warnings =
-        lib.optional (config.networking.nftables.enable && (config.networking.nftables.flushRuleset or true))
-          (
-            "vpn-confinement: networking.nftables.flushRuleset is on, so every reload of "
-            + "nftables.service (e.g. on nixos-rebuild switch) deletes the host tables "
-            + "\"inet vpn-confinement-<name>\" (port mappings and the host-side guard) until "
-            + "vpn-ns@<name> restarts. Set networking.nftables.flushRuleset = false."
-          );
+    (lib.mkIf (enabledNames != [ ]) {
+      warnings = pure.nftablesWarnings {
+        inherit (config.networking.nftables) enable;
+        # nixpkgs before 23.11 has no such option, and its nftables.service
+        # flushes the whole ruleset when it stops.
+        flushRuleset = config.networking.nftables.flushRuleset or true;
+      };
 
       environment.etc = lib.mapAttrs' (
         file: text: lib.nameValuePair "vpn-confinement/${file}" { inherit text; }
@@ -91,30 +101,24 @@ in
       systemd.packages = [ package ];
       systemd.generators.vpn-confinement-generator = "${package}/lib/systemd/system-generators/vpn-confinement-generator";
 
-      # Drop-ins for the namespace instances (the units themselves come
-      # from the templates).
-      systemd.services = lib.mkMerge [
-        # Start with the system; restart on switch when the ini changed.
-        (lib.mapAttrs' (
-          name: _:
-          lib.nameValuePair "vpn-ns@${name}" {
-            overrideStrategy = "asDropin";
-            wantedBy = [ "multi-user.target" ];
-            restartTriggers = [ (iniHash name) ];
-          }
-        ) enabled)
-        # netns-up enables forwarding on the interfaces that route to
-        # accessibleFrom, so those routes must exist when it runs: wait
-        # for the network to be configured (a DHCP lease included).
-        (lib.mapAttrs' (
-          name: _:
-          lib.nameValuePair "netns@${name}" {
-            overrideStrategy = "asDropin";
-            wants = [ "network-online.target" ];
-            after = [ "network-online.target" ];
-          }
-        ) (lib.filterAttrs (_: ns: ns.accessibleFrom != [ ]) enabled))
-      ];
+      # Start every namespace with the system (its drop-in gets the restart
+      # triggers above; the unit itself is the template).
+      systemd.services = lib.genAttrs (map (n: "vpn-ns@${n}") enabledNames) (_: {
+        wantedBy = [ "multi-user.target" ];
+      });
+
+      # The bridge, the host end of the veth pair and the WireGuard
+      # interface before it moves: no DHCP, no IPv4LL, no router
+      # solicitation from the host's DHCP client (dhcpcd runs on every
+      # interface it is not told to deny), not managed by NetworkManager or
+      # systemd-networkd.
+      networking.dhcpcd.denyInterfaces = pure.dhcpcdDenyInterfaces enabledNames;
+      services.udev.extraRules = lib.mkIf config.networking.networkmanager.enable (
+        pure.networkManagerUdevRules enabledNames
+      );
+      systemd.network.networks = lib.mkIf config.systemd.network.enable (
+        pure.networkdUnmanaged enabledNames
+      );
 
       # No host-wide sysctls: netns-up enables forwarding only on the bridge and
       # the interfaces that lead to accessibleFrom, and restores it on

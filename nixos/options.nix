@@ -208,8 +208,9 @@ in
               (and fails rather than start outside it), can only reach
               the internet through the tunnel, resolves names only through
               the VPN's DNS servers, and gets the module's hardening
-              settings with `mkDefault`, so that a plain
-              `serviceConfig.<Setting> = ...;` overrides any of them.
+              settings at priority 1250, weaker than `mkDefault`: a plain
+              `serviceConfig.<Setting> = ...;` overrides any of them, and
+              so does the service's own module, even with `mkDefault`.
             '';
           };
           vpnNamespace = mkOption {

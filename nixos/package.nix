@@ -2,40 +2,62 @@
 # vpn-confinement built with its Makefile: the helper, the generator, the
 # unit templates and the man pages, with the store paths of ip, wg and
 # wireguard-go substituted into the helper and the templates.
+#
+# The package runs no tests itself; passthru.tests.unit (the flake's
+# checks.<system>.unit) is the same build with the C unit tests in its check
+# phase. Tests in the package's own source would tie the helper's store
+# path to them: every edit of a test would then change the templates that
+# name the helper, and the next switch would restart every namespace.
+# tests/nixos/check-nix-sandbox.sh runs the check phase's target in a
+# sandbox made like Nix's, from exactly the files listed here.
 {
   lib,
   stdenv,
   pkg-config,
   nftables,
-  systemd,
+  systemdLibs,
   iproute2,
   wireguard-tools,
   wireguard-go,
 }:
-stdenv.mkDerivation {
+let
+  fs = lib.fileset;
+  # What `make` and `make install` read, and nothing else: not the README,
+  # the tests, the NixOS module or the flake.
+  buildFiles = [
+    ../Makefile
+    ../common
+    ../generator
+    ../helpers
+    ../units
+    ../man
+  ];
+  # What `make check-unit` reads besides: the runner, the unit tests, and
+  # the shipped example that tests/unit/test-config.c loads.
+  unitTestFiles = [
+    ../tests/run.sh
+    ../tests/unit
+    ../examples/vpn-confinement
+  ];
+  source =
+    files:
+    fs.toSource {
+      root = ../.;
+      fileset = fs.unions files;
+    };
+in
+stdenv.mkDerivation (finalAttrs: {
   pname = "vpn-confinement";
   version = "0.1.0";
 
-  # The repository without build output, VCS data or Nix results.
-  src = lib.cleanSourceWith {
-    src = ../.;
-    filter =
-      path: type:
-      let
-        base = baseNameOf path;
-        rel = lib.removePrefix (toString ../. + "/") (toString path);
-      in
-      !(
-        (type == "directory" && (base == ".git" || rel == "build"))
-        || lib.hasPrefix "result" base
-      );
-  };
+  src = source buildFiles;
 
   nativeBuildInputs = [ pkg-config ];
-  # libnftables (the rulesets are applied in-process) and libsystemd.
+  # libnftables (the rulesets are applied in-process) and libsystemd
+  # (sd_notify); systemdLibs has both libraries without the rest of systemd.
   buildInputs = [
     nftables
-    systemd
+    systemdLibs
   ];
 
   makeFlags = [
@@ -49,10 +71,16 @@ stdenv.mkDerivation {
 
   enableParallelBuilding = true;
 
-  # The C unit tests (no root, no network). The whole `make check` (ASan,
-  # fuzz-corpus replay, script checks) is the flake's checks.<system>.make-check.
-  doCheck = true;
-  checkTarget = "check-unit";
+  doCheck = false;
+
+  passthru.tests.unit = finalAttrs.finalPackage.overrideAttrs {
+    pname = "vpn-confinement-unit-tests";
+    src = source (buildFiles ++ unitTestFiles);
+    # The C unit tests: no root, no network. The Makefile runs
+    # tests/run.sh through the bash on PATH, so no shebang needs patching.
+    doCheck = true;
+    checkTarget = "check-unit";
+  };
 
   meta = {
     description = "Confine systemd services to a WireGuard VPN network namespace, with a kill switch and no DNS leaks";
@@ -60,4 +88,4 @@ stdenv.mkDerivation {
     platforms = lib.platforms.linux;
     mainProgram = "vpn-confinement";
   };
-}
+})

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
 # The module's logic without the module system: from vpnNamespaces and
-# systemd.services values to ini files and assertion messages. Builtins only.
+# systemd.services values to ini files, assertion messages, restart
+# triggers, unit override strategies and the host's network managers'
+# exceptions. Builtins only.
 #
 # module.nix feeds it option values (defaults already applied by the module
 # system); tests/nixos/check-nix.sh feeds it plain example configurations,
@@ -8,14 +10,29 @@
 let
   inherit (builtins)
     attrNames
+    concatLists
+    concatStringsSep
+    elem
     filter
+    foldl'
+    hashString
     isFunction
     listToAttrs
     mapAttrs
+    match
+    sort
+    split
+    stringLength
+    substring
     ;
   defaults = import ./defaults.nix;
   renderIni = import ./render-ini.nix;
   checks = import ./assertions.nix;
+
+  hasPrefix = prefix: s: substring 0 (stringLength prefix) s == prefix;
+  removePrefix = prefix: s: substring (stringLength prefix) (stringLength s) s;
+  lines = text: filter (l: builtins.isString l && l != "") (split "\n" text);
+  unique = foldl' (acc: x: if elem x acc then acc else acc ++ [ x ]) [ ];
 in
 rec {
   inherit renderIni checks;
@@ -68,6 +85,166 @@ rec {
     );
 
   problems = checks.problems;
+
+  # ---- Restarts on switch-to-configuration.
+  #
+  # switch-to-configuration restarts an active unit when its unit file
+  # (drop-ins included) changed, restartTriggers (X-Restart-Triggers=)
+  # being part of it. The module's triggers are computed from the rendered
+  # ini files, so they change exactly when what the generator reads does:
+  #   - vpn-ns@N: the [Namespace] section of N.ini. Restarting it restarts
+  #     netns@N and wg-up@N (PartOf=), and with netns@N every service
+  #     confined in N (BindsTo=).
+  #   - a confined service: its namespace's name and [Namespace] section.
+  #     A service added to or removed from [Confinement] restarts, alone;
+  #     the other services of the namespace do not. When the namespace
+  #     restarts, its services are restarted by switch-to-configuration
+  #     itself, also those that no target wants (BindsTo= only stops them).
+
+  # { SECTION = [ lines ]; } of an ini text; comments and empty lines out.
+  iniSections =
+    text:
+    (foldl'
+      (
+        acc: line:
+        let
+          header = match "\\[([A-Za-z]+)]" line;
+        in
+        if match "[#;].*" line != null then
+          acc
+        else if header != null then
+          acc // { current = builtins.head header; }
+        else
+          acc
+          // {
+            sections = acc.sections // {
+              ${acc.current} = (acc.sections.${acc.current} or [ ]) ++ [ line ];
+            };
+          }
+      )
+      {
+        current = "";
+        sections = { };
+      }
+      (lines text)
+    ).sections;
+
+  # { "<systemd.services name>" = [ trigger ]; } for vpn-ns@N of every
+  # enabled namespace and every service its ini confines.
+  restartTriggers =
+    cfg:
+    let
+      files = iniFiles cfg;
+      perNamespace =
+        file:
+        let
+          name = builtins.head (match "(.*)[.]ini" file);
+          sections = iniSections files.${file};
+          namespaceHash = hashString "sha256" (concatStringsSep "\n" (sections.Namespace or [ ]));
+          units = map (l: removePrefix "Unit=" l) (filter (hasPrefix "Unit=") (sections.Confinement or [ ]));
+          service = unit: builtins.head (match "(.*)[.]service" unit);
+        in
+        [
+          {
+            name = "vpn-ns@${name}";
+            value = [ "vpn-confinement namespace ${name} ${namespaceHash}" ];
+          }
+        ]
+        ++ map (unit: {
+          name = service unit;
+          value = [ "vpn-confinement confined in ${name} ${namespaceHash}" ];
+        }) units;
+    in
+    listToAttrs (concatLists (map perNamespace (attrNames files)));
+
+  # The units (with ".service") that switching from configuration old to
+  # new restarts, by the rules above: the units defined in both whose
+  # triggers differ, and what a restart of vpn-ns@N takes with it. (A unit
+  # defined in only one of them is started or stopped, not restarted.)
+  switchRestarts =
+    old: new:
+    let
+      t0 = restartTriggers old;
+      t1 = restartTriggers new;
+      defined =
+        cfg:
+        attrNames cfg.services
+        ++ map (n: "vpn-ns@${n}") (filter (n: cfg.namespaces.${n}.enable) (attrNames cfg.namespaces));
+      both = filter (u: elem u (defined new)) (unique (defined old));
+      changed = filter (u: (t0.${u} or [ ]) != (t1.${u} or [ ])) both;
+      namespaces = map (removePrefix "vpn-ns@") (filter (hasPrefix "vpn-ns@") changed);
+      propagated = concatLists (map (n: [ "netns@${n}" "wg-up@${n}" ] ++ servicesIn old.services n) namespaces);
+    in
+    sort builtins.lessThan (unique (map (u: "${u}.service") (changed ++ propagated)));
+
+  # ---- overrideStrategy of a systemd.services entry, or null for NixOS's
+  # default, asDropinIfExists: a full unit file unless a unit of that exact
+  # name comes with systemd or systemd.packages. An instance
+  # ("foo@bar.service") never does, only its template: the full unit
+  # NixOS would write has just the settings given here, no ExecStart=, and
+  # shadows the template. So every instance the module sets something on,
+  # or that a user may (the namespace units netns@, wg-up@, vpn-ns@), is
+  # written as a drop-in.
+  isInstance = name: match "[^@]+@[^@]+" name != null;
+  isNamespaceUnit = name: match "(netns|wg-up|vpn-ns)@[a-z][a-z0-9]{0,6}" name != null;
+  overrideStrategyFor =
+    { name, confined }: if isNamespaceUnit name || (confined && isInstance name) then "asDropin" else null;
+
+  # ---- Links a namespace puts into the host's network namespace: the
+  # bridge and the host end of the veth pair (netns-up), and the WireGuard
+  # interface under its temporary name "vc-N-XXXX" until wg-up moves it into
+  # the namespace (helpers/cmd-wg.c). No DHCP client, network manager or
+  # networkd may configure them, as the NixOS containers module keeps them
+  # off its own links.
+  hostLinks = name: [
+    "${name}-br"
+    "veth-${name}-br"
+    "vc-${name}-*"
+  ];
+  # names: the enabled namespaces.
+  dhcpcdDenyInterfaces = names: concatLists (map hostLinks names);
+  networkManagerUdevRules =
+    names:
+    concatStringsSep "" (
+      map (n: ''
+        SUBSYSTEM=="net", ENV{INTERFACE}=="${concatStringsSep "|" (hostLinks n)}", ENV{NM_UNMANAGED}="1"
+      '') names
+    );
+  # networkd uses the first .network file (by name) that matches a link;
+  # "10-" sorts before NixOS's own (40-<interface>, 99-*-dhcp) and
+  # systemd's (80-container-vz.network matches a bridge named vz-*, such as
+  # namespace vz's).
+  networkdUnmanaged =
+    names:
+    listToAttrs (
+      map (n: {
+        name = "10-vpn-confinement-${n}";
+        value = {
+          matchConfig.Name = concatStringsSep " " (hostLinks n);
+          linkConfig.Unmanaged = true;
+        };
+      }) names
+    );
+
+  # ---- nixpkgs' nftables module: with flushRuleset, every start, reload
+  # and stop of nftables.service runs `flush ruleset`, which deletes the
+  # host tables "inet vpn-confinement-N" too. nixpkgs sets it by default
+  # (mkDefault) only for system.stateVersion older than 23.11 or when
+  # networking.nftables.ruleset or rulesetFile is set.
+  nftablesWarnings =
+    nftables:
+    if nftables.enable && nftables.flushRuleset then
+      [
+        ("vpn-confinement: networking.nftables.flushRuleset is on, so every start, reload or stop of "
+        + "nftables.service (switch-to-configuration reloads it when its rules change) flushes the "
+        + "whole ruleset, the host tables \"inet vpn-confinement-<name>\" (port mappings and the "
+        + "host-side guard) included, until vpn-ns@<name> restarts; the namespaces' own kill switch "
+        + "stays. nixpkgs turns it on for system.stateVersion older than 23.11 or when "
+        + "networking.nftables.ruleset or rulesetFile is set. Set "
+        + "networking.nftables.flushRuleset = false; to keep the tables.")
+      ]
+    else
+      [ ];
 
   # An example configuration: a NixOS module (attrset or function) that sets
   # vpnNamespaces and systemd.services.*.vpnConfinement. Only those are read,

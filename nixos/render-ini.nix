@@ -2,8 +2,8 @@
 # Renders /etc/vpn-confinement/<name>.ini for one namespace, in exactly the
 # layout of the ini contract (see vpn-confinement.ini(5)): a header line,
 # [Namespace], an empty line, [Confinement], Hardening=no (the module
-# applies the hardening itself, with mkDefault, so that users can override
-# single settings).
+# applies the hardening itself, at a priority weaker than mkDefault, so
+# that users and the service's own module can override single settings).
 #
 # Pure: builtins only, so CI evaluates it with nix-instantiate and no nixpkgs.
 #

@@ -12,6 +12,7 @@ apt-get install -y --no-install-recommends \
     procps psmisc kmod \
     systemd systemd-container dbus \
     python3 \
+    bubblewrap \
     nix-bin \
     man-db groff-base \
     hyperfine \

@@ -3,6 +3,8 @@
 # lines and end with one such line for the whole run. Exits 1 when any test
 # failed or any program exited non-zero.
 #   tests/run.sh --kind unit|fuzz-replay|script|bench PROGRAM...
+# A PROGRAM ending in .sh runs through $TEST_SHELL (default: the bash on
+# PATH), not its #!/bin/bash line: a Nix build sandbox has no /bin/bash.
 set -u
 kind=script
 if [ "${1:-}" = --kind ]; then kind=$2; shift 2; fi
@@ -30,7 +32,10 @@ for prog in "$@"; do
 		fi
 		;;
 	*)
-		"$prog" >"$log" 2>&1; rc=$?
+		case $prog in
+		*.sh) "${TEST_SHELL:-bash}" "$prog" >"$log" 2>&1; rc=$? ;;
+		*) "$prog" >"$log" 2>&1; rc=$? ;;
+		esac
 		;;
 	esac
 	if [ "$kind" = fuzz-replay ]; then

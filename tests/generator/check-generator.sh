@@ -33,6 +33,9 @@ unset VPN_CONFINEMENT_RUNDIR
 export SYSTEMD_LOG_TARGET=console SYSTEMD_LOG_LEVEL=info
 has_verify=false
 command -v systemd-analyze >/dev/null && has_verify=true
+# The stub services' ExecStart=: true from PATH (verify rejects a command
+# that does not exist, and a Nix build sandbox has no /bin/true).
+true_bin=$(type -P true) || { echo "no true on PATH"; echo "0 passed, 1 failed"; exit 1; }
 
 # run_generator CONFDIR OUT LOGFILE: runs it systemd's way (3 directories)
 # and prints its exit status; paths in the log and the tree are made
@@ -84,7 +87,7 @@ verify_tree() {
 		base=$u
 		case $u in *@?*.service) base=${u%%@*}@.service ;; esac
 		stub=$v/tpl/$base
-		printf '[Unit]\nDescription=stub\n\n[Service]\nExecStart=/bin/true\n' >"$stub"
+		printf '[Unit]\nDescription=stub\n\n[Service]\nExecStart=%s\n' "$true_bin" >"$stub"
 		case $u in *@.service) u=${u%@.service}@verify.service ;; esac
 		list+=("$u")
 	done
@@ -95,7 +98,7 @@ verify_tree() {
 	fi
 	# verify reads an argument with ':' as FILE:ALIAS: name such a unit as
 	# an alias of a stub file (its drop-ins are read all the same).
-	printf '[Unit]\nDescription=stub\n\n[Service]\nExecStart=/bin/true\n' >"$v/colon-stub.service"
+	printf '[Unit]\nDescription=stub\n\n[Service]\nExecStart=%s\n' "$true_bin" >"$v/colon-stub.service"
 	for i in "${!list[@]}"; do
 		case ${list[$i]} in *:*) list[$i]=$v/colon-stub.service:${list[$i]} ;; esac
 	done
@@ -232,7 +235,7 @@ if $has_verify && systemd-analyze security --help 2>/dev/null | grep -q -- --off
 	mkdir -p "$o/normal" "$o/etc/transmission.service.d" "$o/tpl"
 	VPN_CONFINEMENT_CONFDIR=$here/01-one/input "$gen" "$o/normal"
 	cp "$units"/*.service "$o/tpl/"
-	printf '[Unit]\nDescription=stub\n\n[Service]\nExecStart=/bin/true\n' >"$o/tpl/transmission.service"
+	printf '[Unit]\nDescription=stub\n\n[Service]\nExecStart=%s\n' "$true_bin" >"$o/tpl/transmission.service"
 	sec() { SYSTEMD_UNIT_PATH=$1 systemd-analyze security --offline=yes --no-pager transmission.service 2>/dev/null; }
 	before=$(sec "$o/etc:$o/normal:$o/tpl:")
 	printf '[Service]\nProtectHome=no\n' >"$o/etc/transmission.service.d/60-override.conf"
@@ -251,7 +254,7 @@ if $has_verify && systemd-analyze security --help 2>/dev/null | grep -q -- --off
 	mkdir -p "$b/normal" "$b/tpl"
 	VPN_CONFINEMENT_CONFDIR=$here/18-bad-name-units/input "$gen" "$b/normal" 2>/dev/null
 	cp "$units"/*.service "$b/tpl/"
-	printf '[Unit]\nDescription=stub\n\n[Service]\nExecStart=/bin/true\n' >"$b/tpl/sonarr@.service"
+	printf '[Unit]\nDescription=stub\n\n[Service]\nExecStart=%s\n' "$true_bin" >"$b/tpl/sonarr@.service"
 	sec_of() { SYSTEMD_UNIT_PATH=$b/normal:$b/tpl: systemd-analyze security --offline=yes --no-pager "$1" 2>/dev/null; }
 	t_check "bad name: sonarr@main.service keeps its namespace's confinement" \
 		grep -q '✓ RestrictNamespaces=~net' <<<"$(sec_of sonarr@main.service)"

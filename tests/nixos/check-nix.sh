@@ -9,7 +9,14 @@
 #     examples pass the module's assertions;
 #   - the assertion predicates (tests/nixos/assertions-test.nix);
 #   - every option reaches the ini (tests/nixos/options-test.nix);
-#   - the NixOS VM test's Python script compiles and names only its nodes;
+#   - the module's decisions (tests/nixos/module-test.nix): which units a
+#     switch restarts, computed from the rendered ini; overrideStrategy;
+#     the links dhcpcd, NetworkManager and networkd must leave alone
+#     (against networkd's default .network files); the nftables warning;
+#   - module.nix applies them to the right options, at the right priority
+#     (tests/nixos/module-wiring-test.nix);
+#   - the NixOS VM test's Python script compiles and names only its nodes,
+#     and its probe tells a negative check from a failure to check;
 #   - the Nix snippets of README.md (```nix blocks) parse, those that
 #     configure vpnNamespaces render and pass the assertions, and examples
 #     marked with a "readme" file appear in README.md verbatim;
@@ -42,6 +49,12 @@ if ! command -v nix-instantiate >/dev/null; then
 	t_fail "nix-instantiate not found (Debian package nix-bin, see scripts/install-deps.sh)"
 	t_done
 fi
+# Every result below goes through python3: without it a check would see
+# no problems and no rows, and pass.
+if ! command -v python3 >/dev/null; then
+	t_fail "python3 not found (see scripts/install-deps.sh)"
+	t_done
+fi
 
 # Evaluates EXPR (a Nix expression over builtins) to JSON on stdout.
 nix_json() { nixi --eval --strict --json --expr "$1"; }
@@ -55,6 +68,17 @@ run_table() {
 		sed 's/^/  /' "$tmp/err"
 		return
 	fi
+	if ! python3 -c '
+import json, sys
+rows = json.load(sys.stdin)
+assert rows, "no rows"
+for r in rows:
+    print("%d\t%s\t%s" % (r["ok"], r["name"], r["detail"].replace("\\", "\\\\").replace("\n", "\\n").replace("\t", " ")))
+' <<<"$out" >"$tmp/rows" 2>"$tmp/err"; then
+		t_fail "$file gives a non-empty list of { name, ok, detail }"
+		sed 's/^/  /' "$tmp/err"
+		return
+	fi
 	while IFS=$'\t' read -r ok name detail; do
 		if [ "$ok" = 1 ]; then
 			t_pass "$name"
@@ -62,11 +86,7 @@ run_table() {
 			t_fail "$name"
 			printf '%b\n' "$detail" | sed 's/^/    /'
 		fi
-	done < <(python3 -c '
-import json, sys
-for r in json.load(sys.stdin):
-    print("%d\t%s\t%s" % (r["ok"], r["name"], r["detail"].replace("\\", "\\\\").replace("\n", "\\n").replace("\t", " ")))
-' <<<"$out")
+	done <"$tmp/rows"
 }
 
 # Writes the JSON object {file: text} on stdin as files into directory $1.
@@ -113,8 +133,9 @@ for case_dir in "$cases_dir"/*/; do
 		t_fail "$case_name: rendered ini files match expected/ byte for byte"
 		sed 's/^/  /' "$tmp/diff"
 	fi
-	problems=$(python3 -c 'import json,sys; print("\n".join(json.load(sys.stdin)["problems"]))' <"$tmp/json")
-	if [ -z "$problems" ]; then
+	if ! problems=$(python3 -c 'import json,sys; print("\n".join(json.load(sys.stdin)["problems"]))' <"$tmp/json"); then
+		t_fail "$case_name: its assertion messages can be read"
+	elif [ -z "$problems" ]; then
 		t_pass "$case_name: passes the module's assertions"
 	else
 		t_fail "$case_name: passes the module's assertions"
@@ -132,6 +153,16 @@ run_table "$here/assertions-test.nix"
 
 # ---- 4. Every option shows in the ini.
 run_table "$here/options-test.nix"
+
+# ---- 4b. The module's decisions, and where module.nix puts them.
+run_table "$here/module-test.nix"
+run_table "$here/module-wiring-test.nix"
+
+# ---- 4c. pure.hostLinks names the WireGuard interface's temporary host
+# name as "vc-N-*", after wg-up's (helpers/cmd-wg.c, tmpname_pick): if that
+# changes, dhcpcd, NetworkManager and networkd must be told the new one.
+t_check "pure.hostLinks' vc-N-* is the temporary name wg-up gives (\"vc-%s-%04x\" in helpers/cmd-wg.c)" \
+	grep -q 'snprintf(out, IF_NAMESIZE, "vc-%s-%04x", ns, rnd)' "$top/helpers/cmd-wg.c"
 
 # ---- 5. The NixOS VM test's Python script (it only runs where Nix can
 # boot VMs): it compiles, and every global it uses is a node or a name the
@@ -168,6 +199,62 @@ else
 	sed 's/^/  /' "$tmp/err"
 fi
 
+# ---- 5b. The VM test's probe (it decides what a negative check means):
+# run here against stub tools, it exits 10 only when the tool ran and gave
+# the negative the test looks for, never for a missing or failing tool.
+probe_expr="let
+  lib = {
+    mkForce = x: x;
+    recursiveUpdate = a: b: a // builtins.mapAttrs (n: v:
+      if builtins.isAttrs v && a ? \${n} && builtins.isAttrs a.\${n} then lib.recursiveUpdate a.\${n} v else v) b;
+  };
+  pkgs = { writeShellScript = name: text: text; curl = null; dig = null; getent = null; gnugrep = null; };
+  host = (import $here/vm-test.nix { module = null; }).nodes.host { inherit lib pkgs; };
+in host.systemd.services.probe.serviceConfig.ExecStart"
+if nix_json "$probe_expr" >"$tmp/probe.json" 2>"$tmp/err" &&
+	python3 -c 'import json,sys; sys.stdout.write(json.load(sys.stdin))' <"$tmp/probe.json" |
+	sed "s|/run/probe/cmd|$tmp/probe/cmd|" >"$tmp/probe.sh" && grep -q "$tmp/probe/cmd" "$tmp/probe.sh"; then
+	mkdir -p "$tmp/probe/bin"
+	ln -s "$(command -v grep)" "$tmp/probe/bin/grep"
+	# probe_case WANT TOOL STATUS OUTPUT MODE ARGS...: with TOOL a stub that
+	# prints OUTPUT and exits STATUS (TOOL "-": none at all).
+	probe_case() {
+		local want=$1 tool=$2 status=$3 output=$4 got
+		shift 4
+		rm -f "$tmp/probe/bin/curl" "$tmp/probe/bin/dig" "$tmp/probe/bin/getent"
+		if [ "$tool" != - ]; then
+			printf '#!%s\nprintf %%s %q\nexit %s\n' "$BASH" "$output" "$status" >"$tmp/probe/bin/$tool"
+			chmod +x "$tmp/probe/bin/$tool"
+		fi
+		echo "$*" >"$tmp/probe/cmd"
+		PATH=$tmp/probe/bin "$BASH" "$tmp/probe.sh" >/dev/null 2>&1
+		got=$?
+		local with=" with $tool exiting $status${output:+ ($output)}"
+		[ "$tool" = - ] && with=" with no $1 tool"
+		case $1 in exists | unknown) with= ;; esac
+		t_check "vm-test probe: ${*//$tmp/TMP}$with: exit $want" [ "$got" = "$want" ]
+	}
+	probe_case 0 curl 0 "" http http://x/
+	probe_case 10 curl 7 "" http http://x/
+	probe_case 10 curl 28 "" http http://x/
+	probe_case 3 curl 22 "" http http://x/
+	probe_case 3 - 0 "" http http://x/
+	probe_case 0 dig 0 10.66.0.99 dig 10.66.0.1 vpn-only.test
+	probe_case 10 dig 9 "" dig 10.66.0.1 vpn-only.test
+	probe_case 3 dig 0 "" dig 10.66.0.1 vpn-only.test
+	probe_case 3 - 0 "" dig 10.66.0.1 vpn-only.test
+	probe_case 0 getent 0 "10.66.0.99 vpn-only.test" getent vpn-only.test 10.66.0.99
+	probe_case 10 getent 2 "" getent lan-only.test 192.168.1.99
+	probe_case 3 getent 0 "10.66.0.98 vpn-only.test" getent vpn-only.test 10.66.0.99
+	probe_case 3 - 0 "" getent vpn-only.test 10.66.0.99
+	probe_case 0 - 0 "" exists "$tmp/probe"
+	probe_case 10 - 0 "" exists "$tmp/probe/none"
+	probe_case 2 - 0 "" unknown x
+else
+	t_fail "tests/nixos/vm-test.nix: the probe script can be read from the host node"
+	sed 's/^/  /' "$tmp/err"
+fi
+
 # ---- 6. The README's Nix snippets.
 if [ -f "$readme" ]; then
 	mkdir -p "$tmp/readme"
@@ -180,9 +267,7 @@ for i, b in enumerate(blocks, 1):
         f.write(b)
 ' "$readme" "$tmp/readme"
 	n=$(find "$tmp/readme" -name 'snippet-*.nix' | wc -l)
-	# Until the README has its NixOS sections there is nothing to check;
-	# from the first ```nix block on, all of the below applies.
-	[ "$n" -eq 0 ] && echo "# $readme has no \`\`\`nix blocks yet: README snippets not checked"
+	t_check "${readme#"$top"/} has \`\`\`nix blocks ($n)" [ "$n" -gt 0 ]
 	for s in "$tmp/readme"/snippet-*.nix; do
 		[ -e "$s" ] || continue
 		label="README snippet $(basename "$s" .nix | sed 's/snippet-//') ($(grep -m1 "[A-Za-z]" "$s" | cut -c1-50))"

@@ -6,6 +6,7 @@
 #include <net/if.h>
 #include <sys/socket.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "hostfwd.h"
@@ -19,13 +20,33 @@
 #include "util.h"
 #include "wgrt.h"
 
+/* The absolute path of NAME in a directory of $PATH, in buf. proc_run()
+ * takes absolute paths only, and the tools are not always in /bin or
+ * /usr/bin: a Nix build sandbox has only /bin/sh there. */
+static char *path_lookup(const char *name, char *buf, size_t size) {
+	const char *p = getenv("PATH");
+
+	while (p && *p) {
+		size_t len = strcspn(p, ":");
+
+		if (len > 0 && (size_t)snprintf(buf, size, "%.*s/%s", (int)len, p, name) < size && buf[0] == '/' &&
+		    access(buf, X_OK) == 0)
+			return buf;
+		p += len + (p[len] == ':');
+	}
+	snprintf(buf, size, "/%s-not-found-in-PATH", name);
+	return buf;
+}
+
 static void test_proc(void) {
 	struct proc_output out = { 0 }, err = { 0 };
 	struct proc_opts o = PROC_OPTS_INIT;
-	char *echo[] = { "/bin/echo", "hello", "world", NULL };
-	char *cat[] = { "/bin/cat", NULL };
+	char echo_path[PATH_MAX], cat_path[PATH_MAX], env_path[PATH_MAX];
+	char *echo[] = { path_lookup("echo", echo_path, sizeof(echo_path)), "hello", "world", NULL };
+	char *cat[] = { path_lookup("cat", cat_path, sizeof(cat_path)), NULL };
+	/* /bin/sh is the one program a Nix build sandbox has at a fixed path. */
 	char *sh_err[] = { "/bin/sh", "-c", "echo oops >&2; exit 7", NULL };
-	char *env[] = { "/usr/bin/env", NULL };
+	char *env[] = { path_lookup("env", env_path, sizeof(env_path)), NULL };
 	char *missing[] = { "/nonexistent/program", NULL };
 	char *big;
 	size_t big_len = 3 * 1024 * 1024 + 17;
@@ -33,7 +54,7 @@ static void test_proc(void) {
 
 	o.out = &out;
 	r = proc_run(echo, &o);
-	CHECK(r == 0, "echo exit %d", r);
+	CHECK(r == 0, "%s exit %d", echo[0], r);
 	CHECK_STREQ(out.data, "hello world\n", "echo output");
 	proc_output_release(&out);
 	CHECK(out.data == NULL && out.len == 0, "released");
@@ -50,7 +71,7 @@ static void test_proc(void) {
 	o.stdin_len = big_len;
 	o.out = &out;
 	r = proc_run(cat, &o);
-	CHECK(r == 0, "cat exit %d", r);
+	CHECK(r == 0, "%s exit %d", cat[0], r);
 	CHECK(out.len == big_len && out.data && memcmp(out.data, big, big_len) == 0, "cat echoed %zu of %zu bytes",
 	      out.len, big_len);
 	proc_output_release(&out);
