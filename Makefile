@@ -9,7 +9,6 @@ SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSTEMDGENERATORDIR ?= $(PREFIX)/lib/systemd/system-generators
 
 # Runtime tools, substituted at build time (a Nix build passes store paths).
-IP ?= /sbin/ip
 WG ?= /usr/bin/wg
 WIREGUARD_GO ?= /usr/bin/wireguard-go
 HELPER_PATH ?= $(BINDIR)/vpn-confinement
@@ -31,7 +30,7 @@ DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libnftables libsystemd 2>/dev/null)
 PROJECT_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter -Wformat=2 -Wvla \
 	-D_GNU_SOURCE -Icommon -Ihelpers -Igenerator \
-	-DIP_PATH='"$(IP)"' -DWG_PATH='"$(WG)"' -DWIREGUARD_GO_PATH='"$(WIREGUARD_GO)"' \
+	-DWG_PATH='"$(WG)"' -DWIREGUARD_GO_PATH='"$(WIREGUARD_GO)"' \
 	-DHELPER_PATH='"$(HELPER_PATH)"' -DSYSTEMDUNITDIR='"$(SYSTEMDUNITDIR)"'
 ifneq ($(WERROR),)
 PROJECT_CFLAGS += -Werror
@@ -99,12 +98,12 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(HELPER_OBJ) $(GENERATOR_OBJ) $(C
 
 $(BUILD)/units/%: units/%.in Makefile
 	@mkdir -p $(@D)
-	$(call quiet,GEN,$@)sed -e 's|@HELPER_PATH@|$(HELPER_PATH)|g' -e 's|@IP@|$(IP)|g' \
+	$(call quiet,GEN,$@)sed -e 's|@HELPER_PATH@|$(HELPER_PATH)|g' \
 		-e 's|@WG@|$(WG)|g' -e 's|@WIREGUARD_GO@|$(WIREGUARD_GO)|g' $< > $@.tmp && mv $@.tmp $@
 
 # libFuzzer harnesses: one clang invocation over the harness and the sources.
 FUZZ_FLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Icommon -Ihelpers -Igenerator $(DEPS_CFLAGS) \
-	-DIP_PATH='"$(IP)"' -DWG_PATH='"$(WG)"' -DWIREGUARD_GO_PATH='"$(WIREGUARD_GO)"' \
+	-DWG_PATH='"$(WG)"' -DWIREGUARD_GO_PATH='"$(WIREGUARD_GO)"' \
 	-DHELPER_PATH='"$(HELPER_PATH)"' -DSYSTEMDUNITDIR='"$(SYSTEMDUNITDIR)"' \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) $(HELPER_SRC) $(GENERATOR_SRC) $(wildcard common/*.h helpers/*.h generator/*.h)

@@ -48,3 +48,15 @@ int ns_unit_name(const char *template_name, const char *ns, char buf[static NS_U
 	snprintf(prefix, sizeof(prefix), "%s@", template_name);
 	return build(buf, NS_UNIT_NAME_SIZE, ns, prefix, ".service");
 }
+
+int ns_names_init(struct ns_names *n, const char *ns) {
+	*n = (struct ns_names){ 0 };
+	if (ns_netns_path(ns, n->netns_path) < 0 || ns_bridge_ifname(ns, n->bridge) < 0 ||
+	    ns_veth_host_ifname(ns, n->veth_host) < 0 || ns_veth_ns_ifname(ns, n->veth_ns) < 0 ||
+	    ns_wg_ifname(ns, n->wg) < 0 || ns_host_table_name(ns, n->host_table) < 0) {
+		*n = (struct ns_names){ 0 };
+		return -EINVAL;
+	}
+	snprintf(n->ns, sizeof(n->ns), "%s", ns);
+	return 0;
+}

@@ -32,3 +32,16 @@ int ns_host_table_name(const char *ns, char buf[static NS_PATH_SIZE]);
 /* template is one of the shipped templates' names: "netns", "wg-up",
  * "vpn-ns" (-EINVAL for anything else). */
 int ns_unit_name(const char *template_name, const char *ns, char buf[static NS_UNIT_NAME_SIZE]);
+
+/* All of them at once, for code that works on one namespace. */
+struct ns_names {
+	char ns[8];
+	char netns_path[NS_PATH_SIZE];
+	char bridge[NS_IFNAME_SIZE];
+	char veth_host[NS_IFNAME_SIZE];
+	char veth_ns[NS_IFNAME_SIZE];
+	char wg[NS_IFNAME_SIZE];
+	char host_table[NS_PATH_SIZE];
+};
+/* -EINVAL (nothing printed) when ns is not a valid namespace name. */
+int ns_names_init(struct ns_names *n, const char *ns);

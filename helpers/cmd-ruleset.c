@@ -90,21 +90,21 @@ int cmd_ruleset(int argc, char **argv) {
 
 	switch (form) {
 	case FORM_BASE:
-		r = ruleset_render_ns_base(ns, stdout);
+		r = ruleset_render_ns_base(ns->name, RULESET_REPLACE, stdout);
 		break;
 	case FORM_FULL:
-		r = ruleset_render_ns_full(ns, wg, stdout);
+		r = ruleset_render_ns_full(ns, wg, RULESET_REPLACE, stdout);
 		break;
 	case FORM_HOST:
-		r = ruleset_render_host(ns, stdout);
+		r = ruleset_render_host(ns, RULESET_REPLACE, stdout);
 		break;
 	case FORM_DEFAULT:
-		r = ruleset_render_ns_full(ns, wg, stdout);
+		r = ruleset_render_ns_full(ns, wg, RULESET_REPLACE, stdout);
 		if (r >= 0) {
 			/* Two transactions: the first runs inside the namespace,
 			 * the second on the host. */
 			fputs("\n", stdout);
-			r = ruleset_render_host(ns, stdout);
+			r = ruleset_render_host(ns, RULESET_REPLACE, stdout);
 		}
 		break;
 	}

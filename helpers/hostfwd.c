@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "log.h"
 #include "nft.h"
 #include "rundir.h"
 #include "ruleset.h"
@@ -106,9 +107,8 @@ static int claims_load_reporting(const char *ns, struct host_claim **out, size_t
 	int r = hostfwd_claims_load(ns, out, n, &bad);
 
 	if (r == 0 && bad > 0)
-		fprintf(stderr,
-			"vpn-confinement: %s: ignoring %zu line(s) of %s in the run directory that vpn-confinement did not write\n",
-			ns, bad, RUN_HOST_SYSCTL);
+		log_msg("%s: ignoring %zu line(s) of %s in the run directory that vpn-confinement did not write", ns, bad,
+			RUN_HOST_SYSCTL);
 	return r;
 }
 
@@ -159,14 +159,14 @@ static int claims_write(const char *ns, const struct host_claim *claims, size_t 
 }
 
 static int guard_update_locked(bool only_if_missing) {
-	_cleanup_free_ char *text = NULL, *err = NULL, *listing = NULL;
+	_cleanup_free_ char *text = NULL;
 	struct forward_guard g = { 0 };
 	char **names = NULL;
 	size_t n_names = 0;
 	bool exists;
 	int r;
 
-	exists = nft_list_table("inet " FORWARD_GUARD_TABLE, &listing) != -ENOENT;
+	exists = nft_table_exists(FORWARD_GUARD_TABLE);
 	if (only_if_missing && exists)
 		return 0;
 	r = rundir_list(&names, &n_names);
@@ -185,16 +185,13 @@ static int guard_update_locked(bool only_if_missing) {
 	}
 	strv_free(names, n_names);
 	if (r >= 0 && (exists || !forward_guard_empty(&g)))
-		r = ruleset_forward_guard_text(&g, exists, &text);
+		r = ruleset_forward_guard_text(&g, exists ? RULESET_REPLACE : RULESET_CREATE, &text);
 	forward_guard_clear(&g);
 	if (r < 0 || !text)
 		return r < 0 ? r : 0;
-	r = nft_apply(text, &err);
-	if (r < 0) {
-		fprintf(stderr, "vpn-confinement: forwarding guard (table inet %s): nft: %s\n", FORWARD_GUARD_TABLE,
-			err && *err ? strip_ws(err) : strerror(-r));
+	r = nft_apply_step("forwarding guard (table inet " FORWARD_GUARD_TABLE ")", text);
+	if (r < 0)
 		return r;
-	}
 	return only_if_missing ? 1 : 0;
 }
 
@@ -233,10 +230,8 @@ int hostfwd_claim(const char *ns, const struct host_claim *wanted, size_t n) {
 		r = hostfwd_claim_key(&c, key, sizeof(key));
 		if (r == 0)
 			r = sysctl_read(key, current, sizeof(current));
-		if (r < 0) {
-			fprintf(stderr, "vpn-confinement: %s: %s\n", key, strerror(-r));
-			return r;
-		}
+		if (r < 0)
+			return log_errno(r, "%s", key);
 		for (size_t k = 0; k < n_mine; k++)
 			held |= claim_same(&mine[k], &c);
 		if (!held) {
@@ -262,10 +257,8 @@ int hostfwd_claim(const char *ns, const struct host_claim *wanted, size_t n) {
 		if (!write[i])
 			continue;
 		hostfwd_claim_key(&wanted[i], key, sizeof(key));
-		if ((r = sysctl_write(key, "1")) < 0) {
-			fprintf(stderr, "vpn-confinement: setting %s: %s\n", key, strerror(-r));
+		if ((r = sysctl_setf("1", "%s", key)) < 0)
 			return r;
-		}
 	}
 	return 0;
 }
@@ -293,11 +286,8 @@ int hostfwd_release(const char *ns) {
 		hostfwd_claim_key(&mine[i], key, sizeof(key));
 		r = sysctl_write(key, mine[i].original ? "1" : "0");
 		/* A link of the host that went away meanwhile has nothing to restore. */
-		if (r < 0 && r != -ENOENT) {
-			fprintf(stderr, "vpn-confinement: restoring %s to %d: %s\n", key, mine[i].original,
-				strerror(-r));
-			first = first ?: r;
-		}
+		if (r < 0 && r != -ENOENT)
+			RET_GATHER(first, log_errno(r, "restoring %s to %d", key, mine[i].original));
 	}
 	if (first)
 		return first;

@@ -2,8 +2,11 @@
 #include "nft.h"
 
 #include <ctype.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <nftables/libnftables.h>
 
+#include "log.h"
+#include "netlink.h"
 #include "util.h"
 
 DEFINE_PTR_CLEANUP(struct nft_ctx, nft_ctx_free)
@@ -62,6 +65,17 @@ int nft_apply(const char *ruleset_text, char **err_out) {
 	return run(ruleset_text, false, false, NULL, err_out);
 }
 
+int nft_apply_step(const char *what, const char *ruleset_text) {
+	_cleanup_free_ char *err = NULL;
+	int r = nft_apply(ruleset_text, &err);
+
+	if (r < 0 && err && *err)
+		log_msg("%s: nft: %s", what, strip_ws(err));
+	else if (r < 0)
+		log_errno(r, "%s: nft", what);
+	return r;
+}
+
 int nft_check(const char *ruleset_text, char **err_out) {
 	return run(ruleset_text, true, false, NULL, err_out);
 }
@@ -81,3 +95,13 @@ int nft_list_table(const char *family_table, char **out) {
 		return -ENOMEM;
 	return run(cmd, false, true, out, &err);
 }
+
+bool nft_table_exists(const char *table) {
+	_cleanup_free_ char *family_table = NULL, *listing = NULL;
+
+	if (asprintf(&family_table, "inet %s", table) < 0)
+		return true;
+	return nft_list_table(family_table, &listing) != -ENOENT;
+}
+
+int nft_monitor_open(void) { return nl_monitor_open(NETLINK_NETFILTER, 1u << (NFNLGRP_NFTABLES - 1)); }

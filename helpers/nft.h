@@ -14,6 +14,10 @@
  * error text in *err_out (the caller frees; may be NULL if there was none). */
 int nft_apply(const char *ruleset_text, char **err_out);
 
+/* nft_apply(), reporting a failure as "WHAT: nft: MESSAGE" (libnftables'
+ * own text). */
+int nft_apply_step(const char *what, const char *ruleset_text);
+
 /* Like nft_apply, but only check: the kernel validates the transaction and
  * rolls it back (nft -c). */
 int nft_check(const char *ruleset_text, char **err_out);
@@ -23,3 +27,13 @@ int nft_check(const char *ruleset_text, char **err_out);
  * does not exist, -EINVAL for a malformed family_table, other errors as
  * nft_apply (the error text is dropped). */
 int nft_list_table(const char *family_table, char **out);
+
+/* Whether table "inet TABLE" exists in the current namespace (true when
+ * that cannot be told: a caller then takes the path that is right either
+ * way). */
+bool nft_table_exists(const char *table);
+
+/* nftables changes of the current namespace (tables, chains, rules added
+ * or deleted by anyone): a socket subscribed to them, for nl_monitor_read()
+ * (netlink.h), which returns 1 when anything happened. */
+int nft_monitor_open(void);

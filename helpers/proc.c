@@ -10,6 +10,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "log.h"
+#include "text.h"
 #include "util.h"
 
 #define PROC_OUTPUT_MAX (16u * 1024 * 1024)
@@ -19,15 +21,6 @@ static char *const default_env[] = {
 	"LC_ALL=C",
 	NULL,
 };
-
-void proc_output_release(struct proc_output *o) {
-	if (o && o->data) {
-		explicit_wipe(o->data, o->len);
-		free(o->data);
-		o->data = NULL;
-		o->len = 0;
-	}
-}
 
 static void close_pair(int p[2]) {
 	for (int i = 0; i < 2; i++)
@@ -61,35 +54,7 @@ static _Noreturn void child_exec(char *const argv[], char *const envp[], int net
 	_exit(127);
 }
 
-static int append_bytes(struct proc_output *o, size_t *cap, const char *buf, size_t n) {
-	if (o->len + n + 1 > *cap) {
-		size_t ncap = *cap ? *cap * 2 : 8192;
-		char *p;
-
-		while (ncap < o->len + (size_t)n + 1)
-			ncap *= 2;
-		if (ncap > PROC_OUTPUT_MAX)
-			return -EFBIG;
-		/* Not realloc: the old buffer may hold key material and must be
-		 * wiped, not just freed. */
-		p = malloc(ncap);
-		if (!p)
-			return -ENOMEM;
-		if (o->data) {
-			memcpy(p, o->data, o->len);
-			explicit_wipe(o->data, o->len);
-			free(o->data);
-		}
-		o->data = p;
-		*cap = ncap;
-	}
-	memcpy(o->data + o->len, buf, n);
-	o->len += n;
-	o->data[o->len] = '\0';
-	return 0;
-}
-
-static int append_read(int fd, struct proc_output *o, size_t *cap) {
+static int append_read(int fd, struct text *o) {
 	char buf[4096];
 	ssize_t n = read(fd, buf, sizeof(buf));
 	int r;
@@ -98,47 +63,9 @@ static int append_read(int fd, struct proc_output *o, size_t *cap) {
 		return errno == EINTR || errno == EAGAIN ? 1 : -errno;
 	if (n == 0)
 		return 0;
-	r = append_bytes(o, cap, buf, (size_t)n);
+	r = text_append(o, buf, (size_t)n, PROC_OUTPUT_MAX);
 	explicit_wipe(buf, (size_t)n);
 	return r < 0 ? r : 1;
-}
-
-struct wiped_stream {
-	struct proc_output *o;
-	size_t cap;
-};
-
-static ssize_t wiped_stream_write(void *cookie, const char *buf, size_t n) {
-	struct wiped_stream *w = cookie;
-
-	if (append_bytes(w->o, &w->cap, buf, n) < 0) {
-		errno = ENOMEM;
-		return -1;
-	}
-	return (ssize_t)n;
-}
-
-static int wiped_stream_close(void *cookie) {
-	free(cookie);
-	return 0;
-}
-
-FILE *proc_output_memstream(struct proc_output *o) {
-	cookie_io_functions_t io = { .write = wiped_stream_write, .close = wiped_stream_close };
-	struct wiped_stream *w = calloc(1, sizeof(*w));
-	FILE *f;
-
-	if (!w)
-		return NULL;
-	*o = (struct proc_output){ 0 };
-	w->o = o;
-	f = fopencookie(w, "w", io);
-	if (!f) {
-		free(w);
-		return NULL;
-	}
-	setvbuf(f, NULL, _IONBF, 0);
-	return f;
 }
 
 int proc_run(char *const argv[], const struct proc_opts *o) {
@@ -146,16 +73,16 @@ int proc_run(char *const argv[], const struct proc_opts *o) {
 	int in_p[2] = { -1, -1 }, out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 };
 	_cleanup_close_ int devnull = -1;
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
-	size_t out_cap = 0, err_cap = 0, written = 0;
+	size_t written = 0;
 	int r = 0, status;
 	pid_t pid;
 
 	if (!o)
 		o = &defaults;
 	if (o->out)
-		*o->out = (struct proc_output){ 0 };
+		*o->out = (struct text){ .secret = true };
 	if (o->err)
-		*o->err = (struct proc_output){ 0 };
+		*o->err = (struct text){ .secret = true };
 
 	if (o->stdin_buf) {
 		if (pipe2(in_p, O_CLOEXEC) < 0)
@@ -234,7 +161,7 @@ int proc_run(char *const argv[], const struct proc_opts *o) {
 			}
 		}
 		if (oo >= 0 && pf[oo].revents) {
-			int k = append_read(out_p[0], o->out, &out_cap);
+			int k = append_read(out_p[0], o->out);
 			if (k <= 0) {
 				if (k < 0 && r == 0)
 					r = k;
@@ -243,7 +170,7 @@ int proc_run(char *const argv[], const struct proc_opts *o) {
 			}
 		}
 		if (eo >= 0 && pf[eo].revents) {
-			int k = append_read(err_p[0], o->err, &err_cap);
+			int k = append_read(err_p[0], o->err);
 			if (k <= 0) {
 				if (k < 0 && r == 0)
 					r = k;
@@ -273,8 +200,10 @@ out_close:
 	close_pair(out_p);
 	close_pair(err_p);
 	if (r < 0) {
-		proc_output_release(o->out);
-		proc_output_release(o->err);
+		if (o->out)
+			text_release(o->out);
+		if (o->err)
+			text_release(o->err);
 	}
 	return r;
 }
@@ -284,15 +213,12 @@ int proc_run_step(const char *step, char *const argv[], const struct proc_opts *
 
 	if (r == 0)
 		return 0;
-	if (r < 0) {
-		fprintf(stderr, "vpn-confinement: %s: cannot run %s: %s\n", step, argv[0], strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return log_errno(r, "%s: cannot run %s", step, argv[0]);
 	if (r == 127)
-		fprintf(stderr, "vpn-confinement: %s: %s exited with status 127 (missing, or could not enter the namespace)\n",
-			step, argv[0]);
+		log_msg("%s: %s exited with status 127 (missing, or could not enter the namespace)", step, argv[0]);
 	else
-		fprintf(stderr, "vpn-confinement: %s: %s exited with status %d\n", step, argv[0], r);
+		log_msg("%s: %s exited with status %d", step, argv[0], r);
 	return -EPROTO;
 }
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Running the external tools (ip, wg, wireguard-go, conntrack): always an
+/* Running the external tools (wg, wireguard-go): always an
  * argv array and execve(), never a shell; a small fixed environment; stdin
  * fed from a buffer through a pipe, so secrets never reach argv or the
  * environment; optionally inside another network namespace (the child calls
@@ -12,26 +12,16 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-/* Output captured from a child. The buffer is wiped when released because it
- * may hold key material (`wg show dump` prints the private key). */
-struct proc_output {
-	char *data; /* NUL-terminated, NULL when nothing was read */
-	size_t len;
-};
-void proc_output_release(struct proc_output *o);
-
-/* A FILE that writes into o (unbuffered, every growth wiping the old
- * buffer), for rendering text that holds key material: open_memstream()
- * and stdio's own buffer would leave copies in freed memory. The caller
- * fcloses the FILE, then proc_output_release()s o. */
-FILE *proc_output_memstream(struct proc_output *o);
+struct text;
 
 struct proc_opts {
 	int netns_fd;          /* >= 0: run in this network namespace */
 	const char *stdin_buf; /* NULL: stdin is /dev/null */
 	size_t stdin_len;
-	struct proc_output *out; /* NULL: inherit stdout */
-	struct proc_output *err; /* NULL: inherit stderr */
+	/* Captured output (NULL: inherited), always a secret text (common/text.h):
+	 * `wg show dump` prints the private key. */
+	struct text *out;
+	struct text *err;
 	char *const *envp;       /* NULL: the default environment (PATH, LC_ALL=C) */
 };
 #define PROC_OPTS_INIT { .netns_fd = -1 }

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "names.h"
+#include "text.h"
 #include "util.h"
 
 struct ifnames {
@@ -166,10 +167,14 @@ static void write_dns_set(FILE *f, const char *name, int family, const struct wg
 	fputs("\t}\n\n", f);
 }
 
-/* "table X { }" creates the table if missing (and is a no-op otherwise), so
- * the delete that follows always succeeds; all in one transaction. */
-static void write_replace_header(FILE *f, const char *table) {
-	fprintf(f, "table inet %s {\n}\ndelete table inet %s\n", table, table);
+/* REPLACE: "table X { }" creates the table if missing (and is a no-op
+ * otherwise), so the delete that follows always succeeds; all in one
+ * transaction. CREATE leaves both out: a transaction that deletes a table
+ * makes the kernel finish destroying it when the netlink socket closes
+ * (about 10 ms), which a table known to be absent need not wait for. */
+static void write_header(FILE *f, const char *table, enum ruleset_mode mode) {
+	if (mode == RULESET_REPLACE)
+		fprintf(f, "table inet %s {\n}\ndelete table inet %s\n", table, table);
 }
 
 static int finish(FILE *f) {
@@ -191,14 +196,14 @@ static bool ns_valid_for_render(const struct ns_config *ns) {
 		(ns->ns_addr6.addr.family == AF_INET6 && ns->bridge_addr6.addr.family == AF_INET6));
 }
 
-int ruleset_render_ns_base(const struct ns_config *ns, FILE *f) {
+int ruleset_render_ns_base(const char *ns_name, enum ruleset_mode mode, FILE *f) {
 	struct ifnames n;
 
-	if (ifnames_init(ns->name, &n) < 0)
+	if (ifnames_init(ns_name, &n) < 0)
 		return -EINVAL;
 	fprintf(f, "# vpn-confinement: namespace %s, base form (kill switch before any interface).\n",
-		ns->name);
-	write_replace_header(f, NS_TABLE_NAME);
+		ns_name);
+	write_header(f, NS_TABLE_NAME, mode);
 	fprintf(f,
 		"table inet %s {\n"
 		"\tcounter input_drop {\n\t}\n\n"
@@ -221,7 +226,8 @@ int ruleset_render_ns_base(const struct ns_config *ns, FILE *f) {
 	return finish(f);
 }
 
-int ruleset_render_ns_full(const struct ns_config *ns, const struct wg_config *wg, FILE *f) {
+int ruleset_render_ns_full(const struct ns_config *ns, const struct wg_config *wg, enum ruleset_mode mode,
+			   FILE *f) {
 	_cleanup_free_ struct port_bits *ports = calloc(4, sizeof(struct port_bits));
 	struct port_bits *mapped_tcp, *mapped_udp, *open_tcp, *open_udp;
 	char ns4[IPNET_STRLEN], ns6[IPNET_STRLEN];
@@ -250,7 +256,7 @@ int ruleset_render_ns_full(const struct ns_config *ns, const struct wg_config *w
 		ipaddr_str(&ns->ns_addr6.addr, ns6);
 
 	fprintf(f, "# vpn-confinement: namespace %s, full form.\n", ns->name);
-	write_replace_header(f, NS_TABLE_NAME);
+	write_header(f, NS_TABLE_NAME, mode);
 	fprintf(f, "table inet %s {\n", NS_TABLE_NAME);
 	fputs("\t# Packets dropped by the final rules, by dns-restrict and as router\n"
 	      "\t# advertisements or redirects (nft list counters).\n"
@@ -405,7 +411,7 @@ static void write_guard_replies(FILE *f, const struct ifnames *n, const struct h
 			n->bridge, fam[i].l3, fam[i].ns_addr);
 }
 
-int ruleset_render_host(const struct ns_config *ns, FILE *f) {
+int ruleset_render_host(const struct ns_config *ns, enum ruleset_mode mode, FILE *f) {
 	_cleanup_free_ struct port_bits *ports = calloc(2, sizeof(struct port_bits));
 	struct host_family fam[2];
 	size_t n_fam = 1;
@@ -425,7 +431,7 @@ int ruleset_render_host(const struct ns_config *ns, FILE *f) {
 
 	fprintf(f, "# vpn-confinement: host table of namespace %s (port mappings, guard).\n",
 		ns->name);
-	write_replace_header(f, n.host_table);
+	write_header(f, n.host_table, mode);
 	fprintf(f, "table inet %s {\n", n.host_table);
 	fputs("\tcounter guard_forward_drop {\n\t}\n\n"
 	      "\tcounter guard_input_drop {\n\t}\n\n",
@@ -538,42 +544,32 @@ int ruleset_render_host(const struct ns_config *ns, FILE *f) {
 	return finish(f);
 }
 
-typedef int (*render_fn)(const struct ns_config *ns, const struct wg_config *wg, FILE *f);
+/* Render into a new string through fn. */
+#define RENDER_TEXT(out, call)                                                 \
+	({                                                                     \
+		_cleanup_(text_release) struct text _t = { 0 };                \
+		FILE *f;                                                       \
+		int _r = text_open(&_t, false);                                \
+		if (_r == 0) {                                                 \
+			f = _t.f;                                              \
+			_r = (call);                                           \
+			if (text_finish(&_t) < 0 && _r == 0)                   \
+				_r = -EIO;                                     \
+		}                                                              \
+		if (_r == 0)                                                   \
+			*(out) = text_steal(&_t);                              \
+		_r;                                                            \
+	})
 
-static int render_text(render_fn fn, const struct ns_config *ns, const struct wg_config *wg,
-		       char **out) {
-	_cleanup_free_ char *buf = NULL;
-	size_t size = 0;
-	FILE *f;
-	int r;
-
-	f = open_memstream(&buf, &size);
-	if (!f)
-		return -errno;
-	r = fn(ns, wg, f);
-	if (fclose(f) != 0 && r == 0)
-		r = -EIO;
-	if (r < 0)
-		return r;
-	*out = TAKE_PTR(buf);
-	return 0;
+int ruleset_ns_base_text(const char *ns_name, enum ruleset_mode mode, char **out) {
+	return RENDER_TEXT(out, ruleset_render_ns_base(ns_name, mode, f));
 }
-
-static int base_fn(const struct ns_config *ns, const struct wg_config *wg, FILE *f) {
-	return ruleset_render_ns_base(ns, f);
+int ruleset_ns_full_text(const struct ns_config *ns, const struct wg_config *wg, enum ruleset_mode mode,
+			 char **out) {
+	return RENDER_TEXT(out, ruleset_render_ns_full(ns, wg, mode, f));
 }
-static int host_fn(const struct ns_config *ns, const struct wg_config *wg, FILE *f) {
-	return ruleset_render_host(ns, f);
-}
-
-int ruleset_ns_base_text(const struct ns_config *ns, char **out) {
-	return render_text(base_fn, ns, NULL, out);
-}
-int ruleset_ns_full_text(const struct ns_config *ns, const struct wg_config *wg, char **out) {
-	return render_text(ruleset_render_ns_full, ns, wg, out);
-}
-int ruleset_host_text(const struct ns_config *ns, char **out) {
-	return render_text(host_fn, ns, NULL, out);
+int ruleset_host_text(const struct ns_config *ns, enum ruleset_mode mode, char **out) {
+	return RENDER_TEXT(out, ruleset_render_host(ns, mode, f));
 }
 
 /* ---- the forwarding guard ---------------------------------------------- */
@@ -633,10 +629,9 @@ static void write_ifname_list(FILE *f, char (*names)[NS_IFNAME_SIZE], size_t n) 
 		fprintf(f, "%s\"%s\"", i ? ", " : "", names[i]);
 }
 
-static int render_forward_guard(const struct forward_guard *g, bool replace, FILE *f) {
+static int render_forward_guard(const struct forward_guard *g, enum ruleset_mode mode, FILE *f) {
 	fprintf(f, "# vpn-confinement: forwarding guard (all namespaces' port mappings).\n");
-	if (replace)
-		write_replace_header(f, FORWARD_GUARD_TABLE);
+	write_header(f, FORWARD_GUARD_TABLE, mode);
 	if (forward_guard_empty(g))
 		return finish(f);
 	if (g->n_bridges == 0)
@@ -663,21 +658,8 @@ static int render_forward_guard(const struct forward_guard *g, bool replace, FIL
 	return finish(f);
 }
 
-int ruleset_forward_guard_text(const struct forward_guard *g, bool replace, char **out) {
-	_cleanup_free_ char *buf = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&buf, &size);
-	int r;
-
-	if (!f)
-		return -ENOMEM;
-	r = render_forward_guard(g, replace, f);
-	if (fclose(f) != 0 && r == 0)
-		r = -EIO;
-	if (r < 0)
-		return r;
-	*out = TAKE_PTR(buf);
-	return 0;
+int ruleset_forward_guard_text(const struct forward_guard *g, enum ruleset_mode mode, char **out) {
+	return RENDER_TEXT(out, render_forward_guard(g, mode, f));
 }
 
 static int delete_text(const char *table, char **out) {

@@ -12,10 +12,10 @@
  * forwards and accepts nothing new from the bridge, and of the rest only
  * replies of flows opened toward the namespace.
  *
- * Each render function returns a complete transaction that replaces the table
- * atomically ("add table; delete table; table ... { }"), so it can be applied
- * in one libnftables run whether or not the table already exists. It never
- * touches any other table.
+ * Each render function returns a complete transaction for its table alone:
+ * in REPLACE mode it replaces the table atomically ("add table; delete
+ * table; table ... { }"), whether or not it exists; in CREATE mode it only
+ * creates it. It never touches any other table.
  *
  * Stable names that tests and the runtime may rely on (documented in
  * vpn-confinement(8)):
@@ -47,18 +47,26 @@
 #define RULESET_CT_MARK_TUNNEL 0x1 /* flows via N0 (out, or in on an open port) */
 #define RULESET_CT_MARK_VETH 0x2   /* flows that came in on veth-N (mapped ports) */
 
+/* Whether the table may exist now (REPLACE: the transaction replaces it
+ * whole, whatever is there) or is known to be absent (CREATE: faster, and
+ * it fails if the table is there after all). `ruleset` prints REPLACE. */
+enum ruleset_mode { RULESET_REPLACE, RULESET_CREATE };
+
 /* Each returns 0, -EINVAL when the model is inconsistent (invalid name, port
  * 0, one host port mapped to two different ports, a wg config without any
- * address), or -EIO when writing to f failed. */
-int ruleset_render_ns_base(const struct ns_config *ns, FILE *f);
-int ruleset_render_ns_full(const struct ns_config *ns, const struct wg_config *wg, FILE *f);
-int ruleset_render_host(const struct ns_config *ns, FILE *f);
+ * address), or -EIO when writing to f failed. The base form depends on the
+ * namespace's name only. */
+int ruleset_render_ns_base(const char *ns_name, enum ruleset_mode mode, FILE *f);
+int ruleset_render_ns_full(const struct ns_config *ns, const struct wg_config *wg, enum ruleset_mode mode,
+			   FILE *f);
+int ruleset_render_host(const struct ns_config *ns, enum ruleset_mode mode, FILE *f);
 
 /* The same into a new NUL-terminated string (for nft_apply()); the caller
  * frees *out. */
-int ruleset_ns_base_text(const struct ns_config *ns, char **out);
-int ruleset_ns_full_text(const struct ns_config *ns, const struct wg_config *wg, char **out);
-int ruleset_host_text(const struct ns_config *ns, char **out);
+int ruleset_ns_base_text(const char *ns_name, enum ruleset_mode mode, char **out);
+int ruleset_ns_full_text(const struct ns_config *ns, const struct wg_config *wg, enum ruleset_mode mode,
+			 char **out);
+int ruleset_host_text(const struct ns_config *ns, enum ruleset_mode mode, char **out);
 
 /* The forwarding guard, table "inet vpn-confinement-forwarding" on the
  * host (hostfwd.h): forwarded packets that arrive on an interface where a
@@ -77,9 +85,8 @@ int forward_guard_add_in(struct forward_guard *g, int family, const char *ifname
 int forward_guard_add_bridge(struct forward_guard *g, const char *ns_name);
 bool forward_guard_empty(const struct forward_guard *g);
 void forward_guard_clear(struct forward_guard *g);
-/* The table, or when g is empty its deletion; replace says whether it may
- * exist now (a replace header) or is known to be absent. */
-int ruleset_forward_guard_text(const struct forward_guard *g, bool replace, char **out);
+/* The table; when g is empty, only its deletion (REPLACE) or nothing. */
+int ruleset_forward_guard_text(const struct forward_guard *g, enum ruleset_mode mode, char **out);
 
 /* A transaction that deletes the host table of namespace ns_name if it exists
  * and succeeds if it does not ("add table; delete table"). */

@@ -3,6 +3,9 @@
 
 #include <fcntl.h>
 
+#include <stdarg.h>
+
+#include "log.h"
 #include "util.h"
 
 static int sysctl_path(const char *key, char **out) {
@@ -48,4 +51,18 @@ int sysctl_write(const char *key, const char *value) {
 	if (write(fd, value, len) != (ssize_t)len)
 		return errno ? -errno : -EIO;
 	return 0;
+}
+
+int sysctl_setf(const char *value, const char *fmt, ...) {
+	char key[256];
+	va_list ap;
+	int n, r;
+
+	va_start(ap, fmt);
+	n = vsnprintf(key, sizeof(key), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(key))
+		return log_errno(-ENAMETOOLONG, "setting %s", fmt);
+	r = sysctl_write(key, value);
+	return r < 0 ? log_errno(r, "setting %s", key) : 0;
 }

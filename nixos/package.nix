@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # vpn-confinement built with its Makefile: the helper, the generator, the
-# unit templates and the man pages, with the store paths of ip, wg and
+# unit templates and the man pages, with the store paths of wg and
 # wireguard-go substituted into the helper and the templates.
 #
 # The package runs no tests itself; passthru.tests.unit (the flake's
@@ -16,7 +16,6 @@
   pkg-config,
   nftables,
   systemdLibs,
-  iproute2,
   wireguard-tools,
   wireguard-go,
 }:
@@ -64,7 +63,6 @@ stdenv.mkDerivation (finalAttrs: {
     "PREFIX=${placeholder "out"}"
     "SYSTEMDUNITDIR=${placeholder "out"}/lib/systemd/system"
     "SYSTEMDGENERATORDIR=${placeholder "out"}/lib/systemd/system-generators"
-    "IP=${iproute2}/bin/ip"
     "WG=${wireguard-tools}/bin/wg"
     "WIREGUARD_GO=${wireguard-go}/bin/wireguard-go"
   ];

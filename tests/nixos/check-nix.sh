@@ -159,10 +159,10 @@ run_table "$here/module-test.nix"
 run_table "$here/module-wiring-test.nix"
 
 # ---- 4c. pure.hostLinks names the WireGuard interface's temporary host
-# name as "vc-N-*", after wg-up's (helpers/cmd-wg.c, tmpname_pick): if that
+# name as "vc-N-*", after wg-up's (helpers/tunnel.c, tmpname_pick): if that
 # changes, dhcpcd, NetworkManager and networkd must be told the new one.
-t_check "pure.hostLinks' vc-N-* is the temporary name wg-up gives (\"vc-%s-%04x\" in helpers/cmd-wg.c)" \
-	grep -q 'snprintf(out, IF_NAMESIZE, "vc-%s-%04x", ns, rnd)' "$top/helpers/cmd-wg.c"
+t_check "pure.hostLinks' vc-N-* is the temporary name wg-up gives (\"vc-%s-%04x\" in helpers/tunnel.c)" \
+	grep -q 'snprintf(out, IF_NAMESIZE, "vc-%s-%04x", ns, rnd)' "$top/helpers/tunnel.c"
 
 # ---- 5. The NixOS VM test's Python script (it only runs where Nix can
 # boot VMs): it compiles, and every global it uses is a node or a name the

@@ -89,7 +89,6 @@ let
     pkg-config = stubPackage "pkg-config";
     nftables = stubPackage "nftables";
     systemdLibs = stubPackage "systemd-minimal-libs";
-    iproute2 = stubPackage "iproute2";
     wireguard-tools = stubPackage "wireguard-tools";
     wireguard-go = stubPackage "wireguard-go";
   };

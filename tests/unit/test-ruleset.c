@@ -272,9 +272,9 @@ static void test_properties(struct tcase *cases) {
 		_cleanup_free_ char *base = NULL, *full = NULL, *host = NULL;
 		char host_table[64];
 
-		CHECK(ruleset_ns_base_text(&t->ns, &base) == 0, "%s: base renders", t->label);
-		CHECK(ruleset_ns_full_text(&t->ns, &t->wg, &full) == 0, "%s: full renders", t->label);
-		CHECK(ruleset_host_text(&t->ns, &host) == 0, "%s: host renders", t->label);
+		CHECK(ruleset_ns_base_text(t->ns.name, RULESET_REPLACE, &base) == 0, "%s: base renders", t->label);
+		CHECK(ruleset_ns_full_text(&t->ns, &t->wg, RULESET_REPLACE, &full) == 0, "%s: full renders", t->label);
+		CHECK(ruleset_host_text(&t->ns, RULESET_REPLACE, &host) == 0, "%s: host renders", t->label);
 		if (!base || !full || !host)
 			continue;
 		snprintf(host_table, sizeof(host_table), "vpn-confinement-%s", t->ns.name);
@@ -296,7 +296,7 @@ static void test_properties(struct tcase *cases) {
 		CHECK(once && !strstr(once + 1, "nd-router-advert"), "%s: nd-router-advert named only in the drop", t->label);
 		/* Renders are deterministic. */
 		_cleanup_free_ char *again = NULL;
-		CHECK(ruleset_ns_full_text(&t->ns, &t->wg, &again) == 0 && streq(again, full),
+		CHECK(ruleset_ns_full_text(&t->ns, &t->wg, RULESET_REPLACE, &again) == 0 && streq(again, full),
 		      "%s: deterministic", t->label);
 	}
 }
@@ -305,7 +305,7 @@ static void test_base(struct tcase *cases) {
 	_cleanup_free_ char *text = NULL;
 	_cleanup_free_ char *in = NULL, *out = NULL, *fwd = NULL;
 
-	CHECK(ruleset_ns_base_text(&cases[CASE_MIN4].ns, &text) == 0, "base");
+	CHECK(ruleset_ns_base_text(cases[CASE_MIN4].ns.name, RULESET_REPLACE, &text) == 0, "base");
 	if (!text)
 		return;
 	in = block_of(text, "chain", "input");
@@ -323,7 +323,7 @@ static void test_base(struct tcase *cases) {
 static void test_full_min4(struct tcase *cases) {
 	_cleanup_free_ char *text = NULL, *out = NULL, *in = NULL, *fwd = NULL;
 
-	CHECK(ruleset_ns_full_text(&cases[CASE_MIN4].ns, &cases[CASE_MIN4].wg, &text) == 0, "full");
+	CHECK(ruleset_ns_full_text(&cases[CASE_MIN4].ns, &cases[CASE_MIN4].wg, RULESET_REPLACE, &text) == 0, "full");
 	if (!text)
 		return;
 	out = block_of(text, "chain", "output");
@@ -349,7 +349,7 @@ static void test_full_min4(struct tcase *cases) {
 static void test_full_dual(struct tcase *cases) {
 	_cleanup_free_ char *text = NULL, *out = NULL, *in = NULL, *acc6 = NULL;
 
-	CHECK(ruleset_ns_full_text(&cases[CASE_DUAL].ns, &cases[CASE_DUAL].wg, &text) == 0, "full dual");
+	CHECK(ruleset_ns_full_text(&cases[CASE_DUAL].ns, &cases[CASE_DUAL].wg, RULESET_REPLACE, &text) == 0, "full dual");
 	if (!text)
 		return;
 	out = block_of(text, "chain", "output");
@@ -367,7 +367,7 @@ static void test_v6bridge_v4tunnel(struct tcase *cases) {
 	struct tcase *t = &cases[CASE_V6BRIDGE_V4TUN];
 	_cleanup_free_ char *text = NULL, *out = NULL;
 
-	CHECK(ruleset_ns_full_text(&t->ns, &t->wg, &text) == 0, "full v6 bridge");
+	CHECK(ruleset_ns_full_text(&t->ns, &t->wg, RULESET_REPLACE, &text) == 0, "full v6 bridge");
 	if (!text)
 		return;
 	out = block_of(text, "chain", "output");
@@ -380,7 +380,7 @@ static void test_host(struct tcase *cases) {
 	_cleanup_free_ char *text = NULL, *pre = NULL, *fwd = NULL, *in = NULL, *map = NULL, *mapu = NULL,
 			   *to = NULL, *post = NULL;
 
-	CHECK(ruleset_host_text(&cases[CASE_MAPS].ns, &text) == 0, "host");
+	CHECK(ruleset_host_text(&cases[CASE_MAPS].ns, RULESET_REPLACE, &text) == 0, "host");
 	if (!text)
 		return;
 	pre = block_of(text, "chain", "prerouting");
@@ -426,43 +426,43 @@ static void test_errors(struct tcase *cases) {
 
 	t = cases[CASE_MAPS];
 	snprintf(t.ns.name, sizeof(t.ns.name), "Bad");
-	CHECK(ruleset_ns_base_text(&t.ns, &s) == -EINVAL, "invalid name rejected");
+	CHECK(ruleset_ns_base_text(t.ns.name, RULESET_REPLACE, &s) == -EINVAL, "invalid name rejected");
 	snprintf(t.ns.name, sizeof(t.ns.name), "a\"b");
-	CHECK(ruleset_host_text(&t.ns, &s) == -EINVAL, "quote in name rejected");
+	CHECK(ruleset_host_text(&t.ns, RULESET_REPLACE, &s) == -EINVAL, "quote in name rejected");
 	snprintf(t.ns.name, sizeof(t.ns.name), "%s", "");
-	CHECK(ruleset_ns_full_text(&t.ns, &t.wg, &s) == -EINVAL, "empty name rejected");
+	CHECK(ruleset_ns_full_text(&t.ns, &t.wg, RULESET_REPLACE, &s) == -EINVAL, "empty name rejected");
 
 	struct port_mapping bad_maps[2] = { { .from = 80, .to = 8080, .proto = PROTO_TCP },
 					    { .from = 80, .to = 8081, .proto = PROTO_BOTH } };
 	t = cases[CASE_MAPS];
 	t.ns.port_mappings = bad_maps;
 	t.ns.n_port_mappings = 2;
-	CHECK(ruleset_host_text(&t.ns, &s) == -EINVAL, "one host port to two ports rejected");
+	CHECK(ruleset_host_text(&t.ns, RULESET_REPLACE, &s) == -EINVAL, "one host port to two ports rejected");
 	bad_maps[1].from = 81;
-	CHECK(ruleset_host_text(&t.ns, &s) == 0, "distinct host ports fine");
+	CHECK(ruleset_host_text(&t.ns, RULESET_REPLACE, &s) == 0, "distinct host ports fine");
 	free(TAKE_PTR(s));
 	bad_maps[1].to = 0;
-	CHECK(ruleset_host_text(&t.ns, &s) == -EINVAL, "port 0 rejected");
-	CHECK(ruleset_ns_full_text(&t.ns, &t.wg, &s) == -EINVAL, "port 0 rejected (ns)");
+	CHECK(ruleset_host_text(&t.ns, RULESET_REPLACE, &s) == -EINVAL, "port 0 rejected");
+	CHECK(ruleset_ns_full_text(&t.ns, &t.wg, RULESET_REPLACE, &s) == -EINVAL, "port 0 rejected (ns)");
 	bad_maps[1].to = 1;
 	bad_maps[1].proto = 0;
-	CHECK(ruleset_ns_full_text(&t.ns, &t.wg, &s) == -EINVAL, "no protocol rejected");
+	CHECK(ruleset_ns_full_text(&t.ns, &t.wg, RULESET_REPLACE, &s) == -EINVAL, "no protocol rejected");
 
 	t = cases[CASE_MIN4];
 	t.wg.n_addresses = 0;
-	CHECK(ruleset_ns_full_text(&t.ns, &t.wg, &s) == -EINVAL, "tunnel without address rejected");
+	CHECK(ruleset_ns_full_text(&t.ns, &t.wg, RULESET_REPLACE, &s) == -EINVAL, "tunnel without address rejected");
 	CHECK(s == NULL, "nothing returned on error");
 
 	t = cases[CASE_MIN4];
 	t.ns.has_ipv6 = true; /* flag without addresses */
-	CHECK(ruleset_host_text(&t.ns, &s) == -EINVAL, "IPv6 flag without IPv6 addresses rejected");
+	CHECK(ruleset_host_text(&t.ns, RULESET_REPLACE, &s) == -EINVAL, "IPv6 flag without IPv6 addresses rejected");
 
 	/* A full stream is reported, not silently truncated. */
 	char small[64];
 	FILE *f = fmemopen(small, sizeof(small), "w");
 	if (f) {
 		setvbuf(f, NULL, _IONBF, 0);
-		CHECK(ruleset_render_ns_base(&cases[CASE_MIN4].ns, f) == -EIO, "write error reported");
+		CHECK(ruleset_render_ns_base(cases[CASE_MIN4].ns.name, RULESET_REPLACE, f) == -EIO, "write error reported");
 		fclose(f);
 	}
 }

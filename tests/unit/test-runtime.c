@@ -12,13 +12,13 @@
 #include "hostfwd.h"
 #include "log.h"
 #include "netns.h"
-#include "nl.h"
+#include "rtnl.h"
 #include "proc.h"
 #include "rundir.h"
-#include "runtime.h"
+#include "text.h"
+#include "tunnel.h"
 #include "test.h"
 #include "util.h"
-#include "wgrt.h"
 
 /* The absolute path of NAME in a directory of $PATH, in buf. proc_run()
  * takes absolute paths only, and the tools are not always in /bin or
@@ -39,7 +39,7 @@ static char *path_lookup(const char *name, char *buf, size_t size) {
 }
 
 static void test_proc(void) {
-	struct proc_output out = { 0 }, err = { 0 };
+	struct text out = { 0 }, err = { 0 };
 	struct proc_opts o = PROC_OPTS_INIT;
 	char echo_path[PATH_MAX], cat_path[PATH_MAX], env_path[PATH_MAX];
 	char *echo[] = { path_lookup("echo", echo_path, sizeof(echo_path)), "hello", "world", NULL };
@@ -55,9 +55,9 @@ static void test_proc(void) {
 	o.out = &out;
 	r = proc_run(echo, &o);
 	CHECK(r == 0, "%s exit %d", echo[0], r);
-	CHECK_STREQ(out.data, "hello world\n", "echo output");
-	proc_output_release(&out);
-	CHECK(out.data == NULL && out.len == 0, "released");
+	CHECK_STREQ(out.buf, "hello world\n", "echo output");
+	text_release(&out);
+	CHECK(out.buf == NULL && out.len == 0, "released");
 
 	/* stdin fed from a buffer larger than a pipe, read back concurrently. */
 	big = malloc(big_len);
@@ -72,9 +72,9 @@ static void test_proc(void) {
 	o.out = &out;
 	r = proc_run(cat, &o);
 	CHECK(r == 0, "%s exit %d", cat[0], r);
-	CHECK(out.len == big_len && out.data && memcmp(out.data, big, big_len) == 0, "cat echoed %zu of %zu bytes",
+	CHECK(out.len == big_len && out.buf && memcmp(out.buf, big, big_len) == 0, "cat echoed %zu of %zu bytes",
 	      out.len, big_len);
-	proc_output_release(&out);
+	text_release(&out);
 	free(big);
 
 	/* Empty stdin buffer: EOF at once. */
@@ -84,24 +84,24 @@ static void test_proc(void) {
 	o.out = &out;
 	r = proc_run(cat, &o);
 	CHECK(r == 0 && out.len == 0, "cat of nothing: %d, %zu bytes", r, out.len);
-	proc_output_release(&out);
+	text_release(&out);
 
 	/* Exit status and stderr capture. */
 	o = (struct proc_opts)PROC_OPTS_INIT;
 	o.err = &err;
 	r = proc_run(sh_err, &o);
 	CHECK(r == 7, "exit status %d", r);
-	CHECK_STREQ(err.data, "oops\n", "stderr captured");
-	proc_output_release(&err);
+	CHECK_STREQ(err.buf, "oops\n", "stderr captured");
+	text_release(&err);
 
 	/* The child's environment is the fixed one, not ours. */
 	setenv("VPN_CONFINEMENT_TEST_SECRET", "leak", 1);
 	o = (struct proc_opts)PROC_OPTS_INIT;
 	o.out = &out;
 	r = proc_run(env, &o);
-	CHECK(r == 0 && out.data && !strstr(out.data, "VPN_CONFINEMENT_TEST_SECRET") && strstr(out.data, "LC_ALL=C"),
-	      "fixed environment: %s", out.data ? out.data : "(null)");
-	proc_output_release(&out);
+	CHECK(r == 0 && out.buf && !strstr(out.buf, "VPN_CONFINEMENT_TEST_SECRET") && strstr(out.buf, "LC_ALL=C"),
+	      "fixed environment: %s", out.buf ? out.buf : "(null)");
+	text_release(&out);
 	unsetenv("VPN_CONFINEMENT_TEST_SECRET");
 
 	/* A program that cannot be run: 127 from the child. */
@@ -109,29 +109,30 @@ static void test_proc(void) {
 	o.err = &err;
 	r = proc_run(missing, &o);
 	CHECK(r == 127, "missing program: %d", r);
-	proc_output_release(&err);
+	text_release(&err);
 }
 
-static void test_memstream(void) {
-	struct proc_output o = { 0 };
-	FILE *f = proc_output_memstream(&o);
+static void test_text(void) {
+	struct text t = { 0 };
 	size_t n = 0;
 
-	CHECK(f != NULL, "memstream");
-	if (!f)
-		return;
+	CHECK(text_open(&t, true) == 0, "open a secret text");
 	for (int i = 0; i < 5000; i++)
-		n += (size_t)fprintf(f, "line %d\n", i);
-	CHECK(fclose(f) == 0, "fclose");
-	CHECK(o.len == n && o.data && strncmp(o.data, "line 0\nline 1\n", 14) == 0 && o.data[o.len] == '\0',
-	      "memstream holds %zu of %zu bytes", o.len, n);
-	proc_output_release(&o);
+		n += (size_t)fprintf(t.f, "line %d\n", i);
+	CHECK(text_finish(&t) == 0, "finish");
+	CHECK(t.len == n && t.buf && strncmp(t.buf, "line 0\nline 1\n", 14) == 0 && t.buf[t.len] == '\0',
+	      "text holds %zu of %zu bytes", t.len, n);
+	text_release(&t);
+	CHECK(t.buf == NULL && t.len == 0 && t.f == NULL, "released");
+	CHECK(text_append(&t, "abc", 3, 4) == 0 && text_append(&t, "de", 2, 4) == -EFBIG && t.len == 3,
+	      "a capped append refuses what does not fit");
+	text_release(&t);
 }
 
 static void test_rundir(void) {
 	char dir[] = "/tmp/vc-unit-XXXXXX";
 	_cleanup_free_ char *text = NULL, *path = NULL;
-	struct wg_state st;
+	struct tunnel_record st;
 	struct stat sb;
 	int r;
 
@@ -179,16 +180,16 @@ static void test_rundir(void) {
 	}
 
 	/* The wg run file: exactly what wg-up writes, for this namespace. */
-	st = (struct wg_state){ .implementation = "userspace", .has_socket = true, .pid = 42, .pid_start = 7,
+	st = (struct tunnel_record){ .implementation = "userspace", .has_socket = true, .pid = 42, .pid_start = 7,
 				.started = 100 };
 	snprintf(st.tmpname, sizeof(st.tmpname), "vc-abc-1f2e");
-	CHECK(wg_state_save("abc", &st) == 0, "save wg");
-	st = (struct wg_state){ 0 };
-	r = wg_state_load("abc", &st);
+	CHECK(tunnel_record_save("abc", &st) == 0, "save wg");
+	st = (struct tunnel_record){ 0 };
+	r = tunnel_record_load("abc", &st);
 	CHECK(r == 0 && st.pid == 42 && st.pid_start == 7 && st.has_socket && streq(st.tmpname, "vc-abc-1f2e") &&
 		      st.implementation && streq(st.implementation, "userspace") && st.started == 100,
 	      "wg state round trip: %d", r);
-	CHECK(!wgo_is_ours(&st), "pid 42 started at tick 7 is no wireguard-go of ours");
+	CHECK(!tunnel_wgo_is_ours(&st), "pid 42 started at tick 7 is no wireguard-go of ours");
 	{
 		static const char *const bad[] = {
 			"implementation=userspace\nsocket=../../etc/x\npid=42\n",
@@ -203,7 +204,7 @@ static void test_rundir(void) {
 		};
 		for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
 			CHECK(rundir_write("abc", RUN_WG, bad[i]) == 0, "write");
-			CHECK(wg_state_load("abc", &st) == -EBADMSG && st.pid == 0 && !st.implementation,
+			CHECK(tunnel_record_load("abc", &st) == -EBADMSG && st.pid == 0 && !st.implementation,
 			      "refused: %s", bad[i]);
 		}
 	}
@@ -262,14 +263,14 @@ static void test_rundir(void) {
 }
 
 static void test_tmpname(void) {
-	CHECK(wg_tmpname_valid("abc", "vc-abc-1f2e"), "valid");
-	CHECK(wg_tmpname_valid("abcdefg", "vc-abcdefg-ffff"), "15 chars");
-	CHECK(!wg_tmpname_valid("abc", "vc-abd-1f2e"), "another namespace's");
-	CHECK(!wg_tmpname_valid("abc", "vc-abc-1f2"), "three digits");
-	CHECK(!wg_tmpname_valid("abc", "vc-abc-1F2E"), "uppercase");
-	CHECK(!wg_tmpname_valid("abc", "wg0"), "other prefix");
-	CHECK(!wg_tmpname_valid("abc", "vc-abc-1/2e"), "slash");
-	CHECK(!wg_tmpname_valid("abc", "vc-abc-1.2e"), "dot");
+	CHECK(tunnel_tmpname_valid("abc", "vc-abc-1f2e"), "valid");
+	CHECK(tunnel_tmpname_valid("abcdefg", "vc-abcdefg-ffff"), "15 chars");
+	CHECK(!tunnel_tmpname_valid("abc", "vc-abd-1f2e"), "another namespace's");
+	CHECK(!tunnel_tmpname_valid("abc", "vc-abc-1f2"), "three digits");
+	CHECK(!tunnel_tmpname_valid("abc", "vc-abc-1F2E"), "uppercase");
+	CHECK(!tunnel_tmpname_valid("abc", "wg0"), "other prefix");
+	CHECK(!tunnel_tmpname_valid("abc", "vc-abc-1/2e"), "slash");
+	CHECK(!tunnel_tmpname_valid("abc", "vc-abc-1.2e"), "dot");
 }
 
 static void test_proc_facts(void) {
@@ -321,36 +322,13 @@ static void test_names(void) {
 	CHECK(ns_names_init(&n, "toolong8") < 0, "too long");
 }
 
-static void test_netlink(void) {
-	_cleanup_free_ struct nl_link *links = NULL;
-	_cleanup_free_ struct nl_addr *addrs = NULL;
-	size_t nl = 0, na = 0;
-	struct ipaddr lo;
-	bool have_lo = false;
-	int oif = 0, r;
-
-	r = nl_dump_links(&links, &nl);
-	CHECK(r == 0, "dump links: %d", r);
-	for (size_t i = 0; i < nl; i++)
-		have_lo |= streq(links[i].name, "lo") && links[i].ifindex == (int)if_nametoindex("lo");
-	CHECK(have_lo, "lo in the link dump");
-	r = nl_dump_addrs(&addrs, &na);
-	CHECK(r == 0, "dump addrs: %d", r);
-	ipaddr_parse("127.0.0.1", &lo);
-	r = nl_route_get(&lo, &oif);
-	/* lo may be down in a bare test namespace; then there is no route. */
-	CHECK((r == 0 && oif == (int)if_nametoindex("lo")) || r == -ENETUNREACH, "route to 127.0.0.1: %d oif %d",
-	      r, oif);
-}
-
 int main(void) {
 	test_proc();
-	test_memstream();
+	test_text();
 	test_rundir();
 	test_tmpname();
 	test_proc_facts();
 	test_step_errors();
 	test_names();
-	test_netlink();
 	return test_done();
 }

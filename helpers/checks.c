@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT */
+#include "checks.h"
+
+#include <linux/capability.h>
+#include <stdarg.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "ruleset.h"
+#include "rundir.h"
+#include "status.h"
+#include "util.h"
+#include "wgconf.h"
+
+struct ctx {
+	const struct ns_facts *f;
+	const struct check_options *o;
+	struct findings *out;
+	int error; /* the first allocation failure */
+	bool stop; /* the rest has nothing to judge (no namespace, no tunnel) */
+};
+
+static void add(struct ctx *c, char ***list, size_t *n, const char *fmt, va_list ap) {
+	char *m;
+
+	if (vasprintf(&m, fmt, ap) < 0 || array_append((void **)list, n, sizeof(m), &m) < 0) {
+		if (c->error == 0)
+			c->error = -ENOMEM;
+		return;
+	}
+}
+
+static void problem(struct ctx *c, const char *fmt, ...) _printf_(2, 3);
+static void problem(struct ctx *c, const char *fmt, ...) {
+	va_list ap;
+
+	va_start(ap, fmt);
+	add(c, &c->out->problems, &c->out->n_problems, fmt, ap);
+	va_end(ap);
+}
+
+static void warning(struct ctx *c, const char *fmt, ...) _printf_(2, 3);
+static void warning(struct ctx *c, const char *fmt, ...) {
+	va_list ap;
+
+	va_start(ap, fmt);
+	add(c, &c->out->warnings, &c->out->n_warnings, fmt, ap);
+	va_end(ap);
+}
+
+static void check_config(struct ctx *c) {
+	const struct ns_facts *f = c->f;
+
+	if (!f->config_present)
+		problem(c, "no config %s", f->config_path);
+	for (size_t i = 0; i < f->n_config_errors; i++)
+		problem(c, "config: %s", f->config_errors[i]);
+}
+
+static void check_records(struct ctx *c) {
+	const struct ns_facts *f = c->f;
+
+	if (f->n_bad_claims > 0)
+		problem(c, "%zu line(s) of %s/%s/%s were not written by vpn-confinement (ignored)", f->n_bad_claims,
+			rundir(), f->n.ns, RUN_HOST_SYSCTL);
+	if (f->tunnel_recorded && f->record_error < 0)
+		problem(c, "run file %s/%s/%s unreadable: %s", rundir(), f->n.ns, RUN_WG, strerror(-f->record_error));
+}
+
+static void check_wg_config(struct ctx *c) {
+	const struct ns_facts *f = c->f;
+
+	for (size_t i = 0; i < f->n_wg_owner_errors; i++)
+		problem(c, "wg config: %s", f->wg_owner_errors[i]);
+	if (f->wg_load_failed)
+		problem(c, "wg config %s cannot be loaded", f->cfg->wg_config_file);
+}
+
+/* The capabilities the confinement drop-in takes away: a confined service
+ * that has one of them again (an admin's CapabilityBoundingSet= adds back
+ * what the drop-in took) can leave the confinement. */
+static const struct {
+	int cap;
+	const char *name;
+} confinement_caps[] = {
+	{ CAP_NET_ADMIN, "CAP_NET_ADMIN" },
+	{ CAP_NET_RAW, "CAP_NET_RAW" },
+	{ CAP_SYS_ADMIN, "CAP_SYS_ADMIN" },
+};
+
+static void check_unit_caps(struct ctx *c) {
+	for (size_t i = 0; i < c->f->n_unit_caps; i++)
+		for (size_t k = 0; k < ELEMENTSOF(confinement_caps); k++)
+			if (c->f->unit_caps[i].caps & (UINT64_C(1) << confinement_caps[k].cap))
+				warning(c,
+					"%s keeps %s in its bounding set (CapabilityBoundingSet= given back?): "
+					"it can leave the confinement; see vpn-confinement(8)",
+					c->f->unit_caps[i].unit, confinement_caps[k].name);
+}
+
+static void check_namespace(struct ctx *c) {
+	const struct ns_facts *f = c->f;
+
+	if (!f->netns_exists) {
+		problem(c, "namespace %s does not exist", f->n.netns_path);
+		c->stop = true;
+		return;
+	}
+	if (!f->managed)
+		problem(c, "namespace exists but %s/%s/%s is missing (not made by netns-up?)", rundir(), f->n.ns,
+			RUN_NETNS);
+	if (f->forward_guard_missing)
+		problem(c, "forwarding is on for the port mappings but the guard (table inet %s) is missing",
+			FORWARD_GUARD_TABLE);
+}
+
+static void check_rulesets(struct ctx *c) {
+	const struct ns_facts *f = c->f;
+
+	if (f->ns_rs == RS_ABSENT)
+		problem(c, "namespace ruleset (table inet %s) is missing", NS_TABLE_NAME);
+	else if (f->ns_rs == RS_DIFFERS)
+		problem(c, "namespace ruleset differs from what `vpn-confinement ruleset %s` renders (%s form)", f->n.ns,
+			f->ns_rs_expected);
+	if (f->host_rs == RS_ABSENT)
+		problem(c, "host table inet %s is missing", f->n.host_table);
+	else if (f->host_rs == RS_DIFFERS)
+		problem(c, "host table inet %s differs from what `vpn-confinement ruleset %s --host` renders",
+			f->n.host_table, f->n.ns);
+}
+
+static const struct status_route *default_route(const struct ns_facts *f, int family) {
+	struct ipnet any = { .addr = { .family = family } };
+	return status_route_to(f, &any);
+}
+
+static bool routed_via(const struct status_route *r, const char *dev) { return r && streq(r->dev, dev); }
+
+/* IPv6 only where configured; no default route while the tunnel is down. */
+static void check_default_routes(struct ctx *c) {
+	const struct ns_facts *f = c->f;
+
+	if (f->tunnel_recorded && f->wg && !wg_config_has_family(f->wg, AF_INET6) && default_route(f, AF_INET6))
+		problem(c, "an IPv6 default route exists but the wg config has no IPv6 address");
+	if (!f->tunnel_recorded && default_route(f, AF_INET6))
+		problem(c, "an IPv6 default route exists while the tunnel is down");
+	if (!f->tunnel_recorded && default_route(f, AF_INET))
+		problem(c, "an IPv4 default route exists while the tunnel is down");
+	if (!f->tunnel_recorded) {
+		problem(c, "tunnel is down (no wg-up)");
+		c->stop = true;
+	}
+}
+
+static void check_tunnel(struct ctx *c) {
+	const struct ns_facts *f = c->f;
+
+	if (f->rec.has_socket && !f->wgo_running)
+		problem(c, "wireguard-go (pid %d, socket %s) is not running", (int)f->rec.pid, f->rec.tmpname);
+	if (!f->tunnel_link)
+		problem(c, "interface %s is missing in the namespace", f->n.wg);
+	if (!routed_via(default_route(f, AF_INET), f->n.wg))
+		problem(c, "the IPv4 default route is not via %s", f->n.wg);
+	if (f->wg && wg_config_has_family(f->wg, AF_INET6) && !routed_via(default_route(f, AF_INET6), f->n.wg))
+		problem(c, "the IPv6 default route is not via %s", f->n.wg);
+}
+
+static void check_dns(struct ctx *c) {
+	const struct ns_facts *f = c->f;
+
+	if (!f->wg)
+		return;
+	for (size_t i = 0; i < f->wg->n_dns; i++) {
+		struct ipnet host = { .addr = f->wg->dns[i], .prefix = ipaddr_max_prefix(f->wg->dns[i].family) };
+		char buf[IPNET_STRLEN];
+
+		if ((host.addr.family == AF_INET || wg_config_has_family(f->wg, AF_INET6)) &&
+		    !routed_via(status_route_to(f, &host), f->n.wg))
+			problem(c, "DNS server %s is not routed via %s", ipaddr_str(&host.addr, buf), f->n.wg);
+	}
+	if (!f->resolv_ok)
+		problem(c, "resolv.conf (%s/%s/%s or %s) is missing or differs from the wg config's DNS", rundir(),
+			f->n.ns, RUN_RESOLV, f->resolv_etc_path ? f->resolv_etc_path : "?");
+}
+
+static void check_peers(struct ctx *c) {
+	const struct ns_facts *f = c->f;
+	uint64_t max_age = c->o->max_handshake_age;
+
+	if (!f->dump_ok)
+		problem(c, "cannot read the WireGuard device's state (wg show)");
+	if (max_age == 0)
+		return;
+	for (size_t i = 0; i < f->dump.n_peers; i++) {
+		const struct wg_dump_peer *p = &f->dump.peers[i];
+
+		/* A young tunnel without traffic or keepalive has had no
+		 * reason for a handshake yet. */
+		if (p->latest_handshake == 0 &&
+		    (f->rec.started == 0 || f->now < f->rec.started || f->now - f->rec.started > max_age))
+			problem(c, "peer %s: no handshake within %llu s of wg-up", p->public_key,
+				(unsigned long long)max_age);
+		else if (p->latest_handshake != 0 && f->now > p->latest_handshake &&
+			 f->now - p->latest_handshake > max_age)
+			problem(c, "peer %s: last handshake %llu s ago (more than %llu s)", p->public_key,
+				(unsigned long long)(f->now - p->latest_handshake), (unsigned long long)max_age);
+	}
+}
+
+/* In this order; a check that sets stop ends the list (nothing after it
+ * has anything to judge). */
+static void (*const checks[])(struct ctx *c) = {
+	check_config,	 check_records,	 check_wg_config, check_unit_caps, check_namespace,
+	check_rulesets,	 check_default_routes, check_tunnel, check_dns, check_peers,
+};
+
+int checks_run(const struct ns_facts *f, const struct check_options *o, struct findings *out) {
+	struct ctx c = { .f = f, .o = o, .out = out };
+
+	*out = (struct findings){ 0 };
+	for (size_t i = 0; i < ELEMENTSOF(checks) && !c.stop; i++)
+		checks[i](&c);
+	return c.error;
+}
+
+void findings_clear(struct findings *fi) {
+	strv_free(fi->problems, fi->n_problems);
+	strv_free(fi->warnings, fi->n_warnings);
+	*fi = (struct findings){ 0 };
+}

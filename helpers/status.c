@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: MIT */
+#include "status.h"
+
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "config.h"
+#include "diag.h"
+#include "manager.h"
+#include "netns.h"
+#include "nft.h"
+#include "resolv.h"
+#include "rundir.h"
+#include "ruleset.h"
+#include "util.h"
+#include "wgconf.h"
+
+const char *rs_state_str(enum rs_state s) {
+	switch (s) {
+	case RS_ABSENT:
+		return "missing";
+	case RS_MATCHES:
+		return "matches";
+	case RS_DIFFERS:
+		return "differs";
+	default:
+		return "unknown";
+	}
+}
+
+void status_clear(struct ns_facts *f) {
+	free(f->config_path);
+	ns_config_free(f->cfg);
+	strv_free(f->config_errors, f->n_config_errors);
+	strv_free(f->wg_owner_errors, f->n_wg_owner_errors);
+	wg_config_free(f->wg);
+	free(f->claims);
+	free(f->unit_caps);
+	for (size_t i = 0; i < f->n_links; i++)
+		free(f->links[i].addrs);
+	free(f->links);
+	free(f->routes);
+	wg_dump_clear(&f->dump);
+	free(f->resolv_etc_path);
+	*f = (struct ns_facts){ 0 };
+}
+
+/* The error entries of d, formatted, appended to a list. */
+static int diag_errors(const struct diag *d, char ***list, size_t *n) {
+	for (size_t i = 0; i < d->n; i++) {
+		char *m;
+
+		if (d->entries[i].level != DIAG_ERROR)
+			continue;
+		m = diag_format(&d->entries[i]);
+		if (!m || array_append((void **)list, n, sizeof(m), &m) < 0) {
+			free(m);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int gather_config(struct ns_facts *f) {
+	_cleanup_(diag_clear) struct diag d = { 0 };
+	int r;
+
+	if (asprintf(&f->config_path, "%s/%s.ini", confdir(), f->n.ns) < 0)
+		return -ENOMEM;
+	f->config_present = access(f->config_path, F_OK) == 0;
+	if (!f->config_present)
+		return 0;
+	r = ns_config_load_one(confdir(), f->n.ns, &f->cfg, &d);
+	if (r == 0 && f->cfg && f->cfg->valid)
+		return 0;
+	ns_config_free(TAKE_PTR(f->cfg));
+	if (diag_errors(&d, &f->config_errors, &f->n_config_errors) < 0)
+		return -ENOMEM;
+	if (r < 0 && r != -EINVAL) {
+		char *m;
+		if (asprintf(&m, "%s: %s", f->config_path, strerror(-r)) < 0 ||
+		    array_append((void **)&f->config_errors, &f->n_config_errors, sizeof(m), &m) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int gather_wg_config(struct ns_facts *f) {
+	_cleanup_(diag_clear) struct diag d = { 0 }, d2 = { 0 };
+
+	if (!f->cfg)
+		return 0;
+	if (wgconf_check_owner(f->cfg->wg_config_file, 0, &d) < 0 &&
+	    diag_errors(&d, &f->wg_owner_errors, &f->n_wg_owner_errors) < 0)
+		return -ENOMEM;
+	if (f->tunnel_recorded && wgconf_load(f->cfg->wg_config_file, &f->wg, &d2) < 0)
+		f->wg_load_failed = true;
+	return 0;
+}
+
+static void gather_rundir(struct ns_facts *f) {
+	f->managed = rundir_exists(f->n.ns, RUN_NETNS);
+	hostfwd_claims_load(f->n.ns, &f->claims, &f->n_claims, &f->n_bad_claims);
+	f->tunnel_recorded = rundir_exists(f->n.ns, RUN_WG);
+	if (f->tunnel_recorded)
+		f->record_error = tunnel_record_load(f->n.ns, &f->rec);
+}
+
+/* Ask systemd about each confined service that is not a template. */
+static int gather_unit_caps(struct ns_facts *f) {
+	for (size_t i = 0; f->cfg && i < f->cfg->n_units; i++) {
+		const char *u = f->cfg->units[i];
+		const char *dot = strrchr(u, '.'), *at = strchr(u, '@');
+		struct unit_caps c = { .unit = u };
+		int r;
+
+		if (!dot || !streq(dot, ".service") || (at && at + 1 == dot))
+			continue;
+		r = manager_unit_bounding_set(u, &c.caps);
+		if (r == -ENOTCONN)
+			return 0; /* no systemd to ask */
+		if (r == 0 && ARRAY_APPEND(f->unit_caps, f->n_unit_caps, c) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The links named in names[] of the current namespace, with addresses. */
+static int gather_links(struct ns_facts *f, const char *where, const char *const names[], size_t n_names) {
+	_cleanup_free_ struct rtnl_link *links = NULL;
+	_cleanup_free_ struct rtnl_addr *addrs = NULL;
+	size_t nl = 0, na = 0;
+
+	if (rtnl_dump_links(&links, &nl) < 0 || rtnl_dump_addrs(&addrs, &na) < 0)
+		return 0; /* nothing known */
+	for (size_t i = 0; i < nl; i++) {
+		struct status_link l = { .link = links[i], .where = where };
+		bool wanted = false;
+
+		for (size_t k = 0; k < n_names; k++)
+			wanted |= streq(names[k], links[i].name);
+		if (!wanted)
+			continue;
+		for (size_t a = 0; a < na; a++)
+			if (addrs[a].ifindex == links[i].ifindex && ARRAY_APPEND(l.addrs, l.n_addrs, addrs[a].addr) < 0) {
+				free(l.addrs);
+				return -ENOMEM;
+			}
+		if (ARRAY_APPEND(f->links, f->n_links, l) < 0) {
+			free(l.addrs);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int gather_routes(struct ns_facts *f, int family) {
+	_cleanup_free_ struct rtnl_route *routes = NULL;
+	size_t n = 0;
+
+	if (rtnl_dump_routes(family, &routes, &n) < 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		struct status_route r = { .route = routes[i] };
+
+		if (routes[i].oif > 0 && !if_indextoname((unsigned)routes[i].oif, r.dev))
+			r.dev[0] = '\0';
+		if (ARRAY_APPEND(f->routes, f->n_routes, r) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+const struct status_route *status_route_to(const struct ns_facts *f, const struct ipnet *dst) {
+	for (size_t i = 0; i < f->n_routes; i++) {
+		const struct ipnet *d = &f->routes[i].route.dst;
+		if (d->addr.family == dst->addr.family && d->prefix == dst->prefix &&
+		    (dst->prefix == 0 || ipaddr_equal(&d->addr, &dst->addr)))
+			return &f->routes[i];
+	}
+	return NULL;
+}
+
+/* Load text into a scratch namespace and list table there. */
+static int scratch_listing(const char *text, const char *family_table, char **out) {
+	_cleanup_netns_leave_ int saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	if (saved < 0)
+		return -errno;
+	if (unshare(CLONE_NEWNET) < 0) {
+		r = -errno;
+		close(TAKE_FD(saved));
+		return r;
+	}
+	r = nft_apply(text, &err);
+	if (r < 0)
+		return r;
+	return nft_list_table(family_table, out);
+}
+
+/* The live table (in live_nsfd, or here when -1) against expected_text. */
+static enum rs_state compare_table(const char *expected_text, const char *family_table, int live_nsfd) {
+	_cleanup_free_ char *want = NULL, *live = NULL;
+	int r;
+
+	if (live_nsfd >= 0) {
+		_cleanup_netns_leave_ int saved = -1;
+		if (netns_enter(live_nsfd, &saved) < 0)
+			return RS_UNKNOWN;
+		r = nft_list_table(family_table, &live);
+	} else
+		r = nft_list_table(family_table, &live);
+	if (r == -ENOENT)
+		return RS_ABSENT;
+	if (r < 0 || !expected_text)
+		return RS_UNKNOWN;
+	if (scratch_listing(expected_text, family_table, &want) < 0)
+		return RS_UNKNOWN;
+	return streq(want, live) ? RS_MATCHES : RS_DIFFERS;
+}
+
+static int gather_network(struct ns_facts *f, int nsfd) {
+	_cleanup_free_ char *ns_text = NULL, *host_text = NULL, *host_table = NULL;
+	const char *host_names[] = { f->n.bridge, f->n.veth_host };
+	const char *ns_names[] = { "lo", f->n.veth_ns, f->n.wg };
+	int r;
+
+	if ((r = gather_links(f, "host", host_names, ELEMENTSOF(host_names))) < 0)
+		return r;
+	if (f->cfg)
+		ruleset_host_text(f->cfg, RULESET_REPLACE, &host_text);
+	if (asprintf(&host_table, "inet %s", f->n.host_table) < 0)
+		return -ENOMEM;
+	f->host_rs = compare_table(host_text, host_table, -1);
+	f->forward_guard_missing = f->n_claims > 0 && !nft_table_exists(FORWARD_GUARD_TABLE);
+	{
+		_cleanup_netns_leave_ int saved = -1;
+
+		if (netns_enter(nsfd, &saved) == 0) {
+			if ((r = gather_links(f, "namespace", ns_names, ELEMENTSOF(ns_names))) < 0 ||
+			    (r = gather_routes(f, AF_INET)) < 0 || (r = gather_routes(f, AF_INET6)) < 0)
+				return r;
+			f->tunnel_link = if_nametoindex(f->n.wg) != 0;
+		}
+	}
+	f->ns_rs_expected = f->tunnel_recorded ? "full" : "base";
+	if (f->tunnel_recorded && f->cfg && f->wg)
+		ruleset_ns_full_text(f->cfg, f->wg, RULESET_REPLACE, &ns_text);
+	else if (!f->tunnel_recorded)
+		ruleset_ns_base_text(f->n.ns, RULESET_REPLACE, &ns_text);
+	f->ns_rs = compare_table(ns_text, "inet " NS_TABLE_NAME, nsfd);
+	return 0;
+}
+
+static int gather_tunnel(struct ns_facts *f, int nsfd) {
+	_cleanup_free_ char *want = NULL, *have = NULL, *have_etc = NULL, *dir = NULL;
+	size_t len;
+	int r;
+
+	if (!f->tunnel_recorded)
+		return 0;
+	f->wgo_running = f->rec.has_socket && tunnel_wgo_is_ours(&f->rec);
+	if (f->tunnel_link || f->wgo_running)
+		/* A kernel device answers in the namespace it is in;
+		 * wireguard-go on its socket, from anywhere. */
+		f->dump_ok = wgtool_dump(tunnel_wg_device(&f->n, &f->rec), f->rec.has_socket ? -1 : nsfd, &f->dump) == 0;
+	if (!f->wg)
+		return 0;
+	r = resolv_render(f->wg, &want);
+	if (r < 0)
+		return r;
+	rundir_read(f->n.ns, RUN_RESOLV, &have);
+	if (resolv_etc_path(f->n.ns, &dir, &f->resolv_etc_path) == 0)
+		read_file_capped(f->resolv_etc_path, 65536, &have_etc, &len);
+	f->resolv_ok = have && have_etc && streq(want, have) && streq(want, have_etc);
+	return 0;
+}
+
+int status_gather(struct ns_facts *f, const struct ns_names *n) {
+	_cleanup_close_ int nsfd = -1;
+	int r;
+
+	*f = (struct ns_facts){ .n = *n, .now = (uint64_t)time(NULL), .ns_rs = RS_UNKNOWN, .host_rs = RS_UNKNOWN };
+	gather_rundir(f);
+	if ((r = gather_config(f)) < 0 || (r = gather_wg_config(f)) < 0 || (r = gather_unit_caps(f)) < 0)
+		return r;
+	nsfd = netns_open(n->ns);
+	f->netns_exists = nsfd >= 0;
+	if (!f->netns_exists)
+		return 0;
+	if ((r = gather_network(f, nsfd)) < 0)
+		return r;
+	return gather_tunnel(f, nsfd);
+}
