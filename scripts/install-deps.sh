@@ -3,6 +3,16 @@
 # Run as root on Debian 12. Safe to run again.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
+# The daemons below are test peers that the tests start themselves, in
+# namespaces of their own (miniupnpd, transmission-daemon, qbittorrent-nox,
+# node_exporter): their packages must not start them on this machine's own
+# network. policy-rc.d tells invoke-rc.d and deb-systemd-invoke not to.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+fi
 apt-get update
 apt-get install -y --no-install-recommends \
     build-essential pkg-config clang llvm \
@@ -16,4 +26,7 @@ apt-get install -y --no-install-recommends \
     nix-bin \
     man-db groff-base \
     hyperfine \
-    qemu-system-x86 busybox-static cpio
+    qemu-system-x86 busybox-static cpio \
+    miniupnpd-nftables natpmpc libnatpmp-dev \
+    transmission-daemon transmission-cli qbittorrent-nox \
+    prometheus prometheus-node-exporter
