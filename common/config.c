@@ -5,14 +5,18 @@
  * Nothing read here is ever pasted into a unit file or ruleset as text:
  * addresses, ports and enums become typed values, and the two string values
  * (WireGuardConfigFile= and Unit=) are restricted to characters that need no
- * escaping in either place (see path_value_check() and unit_name_check()). */
+ * escaping in either place (see path_value_check() and unit_name_normalize()).
+ * A file with errors is scanned again for every unit-like name in it
+ * (salvage_units()): those are validated the same way. */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdarg.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "ini.h"
@@ -83,6 +87,76 @@ bool unit_name_valid(const char *s) {
 	return true;
 }
 
+static bool has_suffix(const char *s, const char *suffix) {
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && streq(s + n - k, suffix);
+}
+
+bool unit_is_socket(const char *s) { return has_suffix(s, ".socket"); }
+
+bool unit_is_service(const char *s) { return has_suffix(s, ".service"); }
+
+bool unit_is_own(const char *s) {
+	static const char *const own[] = { "netns@", "wg-up@", "vpn-ns@", "vpn-confinement-errors." };
+
+	for (size_t i = 0; i < ELEMENTSOF(own); i++)
+		if (strncmp(s, own[i], strlen(own[i])) == 0)
+			return true;
+	return false;
+}
+
+/* "PREFIX(len n)SUFFIX", or NULL on ENOMEM. */
+static char *name_with(const char *prefix, size_t n, const char *suffix) {
+	size_t k = strlen(suffix);
+	char *s = malloc(n + k + 1);
+
+	if (!s)
+		return NULL;
+	memcpy(s, prefix, n);
+	memcpy(s + n, suffix, k + 1);
+	return s;
+}
+
+int unit_companions(const char *u, char *out[static 2], size_t *n) {
+	const char *at = strchr(u, '@'), *dot = strrchr(u, '.');
+	bool socket = unit_is_socket(u);
+	const char *other = socket ? ".service" : ".socket";
+	char *cand[2] = { NULL, NULL };
+	size_t want = 1;
+
+	*n = 0;
+	if (!dot)
+		return 0;
+	if (!at) {
+		/* foo.service -> foo.socket; foo.socket -> foo.service, foo@.service */
+		cand[0] = name_with(u, (size_t)(dot - u), other);
+		if (socket) {
+			cand[1] = name_with(u, (size_t)(dot - u), "@.service");
+			want = 2;
+		}
+	} else if (at + 1 == dot && !socket) {
+		/* foo@.service -> foo.socket, foo@.socket */
+		cand[0] = name_with(u, (size_t)(at - u), ".socket");
+		cand[1] = name_with(u, (size_t)(at - u), "@.socket");
+		want = 2;
+	} else
+		/* foo@.socket -> foo@.service; foo@bar.service <-> foo@bar.socket */
+		cand[0] = name_with(u, (size_t)(dot - u), other);
+	if (!cand[0] || (want == 2 && !cand[1])) {
+		free(cand[0]);
+		free(cand[1]);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < want; i++) {
+		if (unit_name_valid(cand[i]) && !unit_is_own(cand[i]))
+			out[(*n)++] = cand[i];
+		else
+			free(cand[i]);
+	}
+	return 0;
+}
+
 const char *proto_str(enum proto p) {
 	switch (p) {
 	case PROTO_TCP:
@@ -115,10 +189,14 @@ void ns_config_free(struct ns_config *c) {
 	free(c->accessible_from);
 	free(c->port_mappings);
 	free(c->open_ports);
-	for (size_t i = 0; i < c->n_units; i++)
+	for (size_t i = 0; i < c->n_units; i++) {
 		free(c->units[i]);
+		if (c->unit_via)
+			free(c->unit_via[i]);
+	}
 	free(c->units);
 	free(c->unit_lines);
+	free(c->unit_via);
 	free(c);
 }
 
@@ -161,6 +239,10 @@ struct parse_state {
 	bool have_ns6, have_br6;
 	unsigned *af_lines; /* line of each accessible_from entry */
 	size_t n_af_lines;
+	/* A hash of each of c->units (same order), so that adding a unit
+	 * compares names only on a match: a broken 64 KiB file can name
+	 * thousands. */
+	uint64_t *unit_hashes;
 };
 
 static int on_section(void *userdata, const char *name, unsigned line) {
@@ -401,48 +483,198 @@ static int on_accessible_from(struct parse_state *st, unsigned line, const char 
 	return ARRAY_APPEND(st->c->accessible_from, st->c->n_accessible_from, n);
 }
 
-/* Unit=: systemd's rules, plus what confinement needs: a .service, and a
- * backslash only in a \xHH escape (as systemd-escape writes it), so the
- * name is the same text in a unit file's dependency list, a drop-in
- * directory name and systemctl's argv; no leading '-' (an option to
- * systemctl). */
-static int unit_name_check(struct parse_state *st, unsigned line, const char *u) {
-	const char *dot = strrchr(u, '.');
-	bool known = false;
+/* ---- Unit= ------------------------------------------------------------- */
 
-	if (strlen(u) >= UNIT_NAME_MAX)
-		return err(st, line, "Unit: name longer than %d characters", UNIT_NAME_MAX - 1);
-	if (!dot)
-		return err(st, line, "Unit: '%s' has no unit type suffix (like '%s.service')", u, u);
+static bool unit_type_known(const char *s) {
 	for (size_t i = 0; i < ELEMENTSOF(unit_types); i++)
-		if (streq(dot + 1, unit_types[i]))
-			known = true;
-	if (!known)
-		return err(st, line, "Unit: '%s' has an unknown unit type suffix '%s'", u, dot);
-	for (const char *p = u; p < dot; p++) {
+		if (streq(s, unit_types[i]))
+			return true;
+	return false;
+}
+
+/* The known unit type equal to s ignoring case, or NULL. */
+static const char *unit_type_casefold(const char *s) {
+	for (size_t i = 0; i < ELEMENTSOF(unit_types); i++)
+		if (strcasecmp(s, unit_types[i]) == 0)
+			return unit_types[i];
+	return NULL;
+}
+
+/* An error about a Unit= name, recorded when st is not NULL (the salvage
+ * scan checks names silently). Returns -EINVAL or -ENOMEM. */
+static int unit_report(struct parse_state *st, unsigned line, const char *fmt, ...) _printf_(3, 4);
+static int unit_report(struct parse_state *st, unsigned line, const char *fmt, ...) {
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+	int r;
+
+	if (!st)
+		return -EINVAL;
+	va_start(ap, fmt);
+	r = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	return diag_error(st->d, st->path, line, "%s", msg);
+}
+
+/* One name of a Unit= line, as systemctl takes it: without a known unit type
+ * suffix it is NAME.service (systemd's unit_name_mangle(): "transmission"
+ * is transmission.service). Then systemd's rules, plus what confinement
+ * needs: a .service or a .socket, not one of ours, no leading '-' (an option
+ * to systemctl), and a backslash only in a \xHH escape (as systemd-escape
+ * writes it), so the name is the same text in a unit file's dependency
+ * list, a drop-in directory name and systemctl's argv.
+ *
+ * mangle false: a name without a known suffix is refused (the salvage
+ * scan's tokens outside Unit= lines). st NULL: no messages, and a suffix in
+ * the wrong case ("foo.Service", surely meant as foo.service) is taken in
+ * lower case instead of refused. Sets *out (the caller frees). */
+static int unit_name_normalize(struct parse_state *st, unsigned line, const char *token, bool mangle,
+			       char **out) {
+	_cleanup_free_ char *name = NULL;
+	const char *dot = strrchr(token, '.');
+	const char *folded = dot ? unit_type_casefold(dot + 1) : NULL;
+	bool mangled = false;
+
+	*out = NULL;
+	if (strlen(token) >= UNIT_NAME_MAX)
+		return unit_report(st, line, "Unit: name longer than %d characters", UNIT_NAME_MAX - 1);
+	if (dot && unit_type_known(dot + 1))
+		name = strdup(token);
+	else if (folded) {
+		if (st)
+			return unit_report(st, line,
+					   "Unit: '%s': unit type suffixes are lower case ('%.*s.%s')", token,
+					   (int)(dot - token), token, folded);
+		name = name_with(token, (size_t)(dot - token) + 1, folded);
+	} else if (mangle) {
+		name = name_with(token, strlen(token), ".service");
+		mangled = true;
+	} else
+		return -EINVAL;
+	if (!name)
+		return -ENOMEM;
+	if (strlen(name) >= UNIT_NAME_MAX)
+		return unit_report(st, line, "Unit: '%s' as '%s' is longer than %d characters", token,
+				   name, UNIT_NAME_MAX - 1);
+	dot = strrchr(name, '.');
+	for (const char *p = name; p < dot; p++) {
 		unsigned char ch = (unsigned char)*p;
 		if (unit_char_valid(*p))
 			continue;
 		if (ch > 0x20 && ch < 0x7f)
-			return err(st, line, "Unit: character '%c' is not allowed in a unit name", ch);
-		return err(st, line, "Unit: byte 0x%02x is not allowed in a unit name", ch);
+			return unit_report(st, line, "Unit: character '%c' is not allowed in a unit name", ch);
+		return unit_report(st, line, "Unit: byte 0x%02x is not allowed in a unit name", ch);
 	}
-	if (!unit_name_valid(u)) /* an empty name before '@' or the suffix */
-		return err(st, line, "Unit: '%s' is not a valid unit name", u);
-	if (!streq(dot, ".service"))
-		return err(st, line, "Unit: '%s' is not a service: only .service units can be confined", u);
-	if (u[0] == '-')
-		return err(st, line, "Unit: '%s' must not start with '-'", u);
-	for (const char *p = u; *p; p++) {
+	if (!unit_name_valid(name)) /* an empty name before '@' or the suffix */
+		return unit_report(st, line, "Unit: '%s' is not a valid unit name", token);
+	if (!streq(dot, ".service") && !streq(dot, ".socket"))
+		return unit_report(st, line,
+				   "Unit: '%s' is neither a service nor a socket: only .service and .socket units can be confined",
+				   token);
+	if (name[0] == '-')
+		return unit_report(st, line, "Unit: '%s' must not start with '-'", token);
+	for (const char *p = name; *p; p++) {
 		if (*p != '\\')
 			continue;
 		if (p[1] != 'x' || !p[2] || !strchr("0123456789abcdef", p[2]) || !p[3] ||
 		    !strchr("0123456789abcdef", p[3]))
-			return err(st, line,
-				   "Unit: '%s': a backslash is only allowed in a \\xhh escape (lowercase hex)",
-				   u);
+			return unit_report(st, line,
+					   "Unit: '%s': a backslash is only allowed in a \\xhh escape (lowercase hex)",
+					   token);
 	}
+	if (unit_is_own(name))
+		return unit_report(st, line,
+				   "Unit: '%s' is one of vpn-confinement's own units and cannot be confined",
+				   token);
+	/* "foo.bar" is foo.bar.service to systemctl too, but maybe a typo. */
+	if (mangled && st && strchr(token, '.')) {
+		int r = diag_warning(st->d, st->path, line,
+				     "Unit: '%s' has no known unit type suffix: taken as '%s', as systemctl does",
+				     token, name);
+		if (r < 0)
+			return r;
+	}
+	*out = TAKE_PTR(name);
 	return 0;
+}
+
+static uint64_t str_hash(const char *s) {
+	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* Adds unit u, found on line, to the namespace's units: via is NULL for a
+ * unit the file names, else the named unit it goes with. Returns 1 when
+ * the file named u already (a duplicate), 0 when it was added or was there
+ * as a companion (then it is named now), -ENOMEM. */
+static int unit_add(struct parse_state *st, const char *u, unsigned line, const char *via) {
+	struct ns_config *c = st->c;
+	uint64_t h = str_hash(u), *hashes;
+	size_t n = c->n_units;
+	unsigned *lines;
+	char **units, **vias;
+
+	for (size_t i = 0; i < n; i++) {
+		if (st->unit_hashes[i] != h || !streq(c->units[i], u))
+			continue;
+		if (c->unit_via[i] && !via) {
+			free(c->unit_via[i]);
+			c->unit_via[i] = NULL;
+			return 0;
+		}
+		return !c->unit_via[i] && !via;
+	}
+	if (n >= SIZE_MAX / sizeof(char *) - 1)
+		return -ENOMEM;
+	/* The arrays grow one by one: on ENOMEM, n_units still tells the
+	 * length of each. */
+	if (!(units = realloc(c->units, (n + 1) * sizeof(*units))))
+		return -ENOMEM;
+	c->units = units;
+	if (!(lines = realloc(c->unit_lines, (n + 1) * sizeof(*lines))))
+		return -ENOMEM;
+	c->unit_lines = lines;
+	if (!(vias = realloc(c->unit_via, (n + 1) * sizeof(*vias))))
+		return -ENOMEM;
+	c->unit_via = vias;
+	if (!(hashes = realloc(st->unit_hashes, (n + 1) * sizeof(*hashes))))
+		return -ENOMEM;
+	st->unit_hashes = hashes;
+	units[n] = strdup(u);
+	vias[n] = via ? strdup(via) : NULL;
+	if (!units[n] || (via && !vias[n])) {
+		free(units[n]);
+		free(vias[n]);
+		return -ENOMEM;
+	}
+	lines[n] = line;
+	hashes[n] = h;
+	c->n_units++;
+	return 0;
+}
+
+/* Adds u (named by the file) and the units that go with it. Returns as
+ * unit_add() for u. */
+static int unit_add_with_companions(struct parse_state *st, const char *u, unsigned line) {
+	char *comp[2];
+	size_t n;
+	int r, k = 0;
+
+	r = unit_add(st, u, line, NULL);
+	if (r < 0)
+		return r;
+	k = unit_companions(u, comp, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (k == 0)
+			k = unit_add(st, comp[i], line, u);
+		free(comp[i]);
+	}
+	return k < 0 ? k : r;
 }
 
 static int on_units(struct parse_state *st, unsigned line, const char *v) {
@@ -454,42 +686,130 @@ static int on_units(struct parse_state *st, unsigned line, const char *v) {
 	if (!copy)
 		return -ENOMEM;
 	for (char *u = strtok_r(copy, " \t", &save); u; u = strtok_r(NULL, " \t", &save)) {
-		bool dup = false;
-		size_t n_lines;
-		char *s;
+		_cleanup_free_ char *name = NULL;
 
-		r = unit_name_check(st, line, u);
+		r = unit_name_normalize(st, line, u, true, &name);
 		if (r == -EINVAL) {
 			failed = true;
 			continue;
 		}
 		if (r < 0)
 			return r;
-		for (size_t i = 0; i < st->c->n_units; i++)
-			if (streq(st->c->units[i], u))
-				dup = true;
-		if (dup) {
-			r = diag_warning(st->d, st->path, line, "Unit: '%s' listed twice", u);
+		r = unit_add_with_companions(st, name, line);
+		if (r < 0)
+			return r;
+		if (r > 0) {
+			r = diag_warning(st->d, st->path, line, "Unit: '%s' listed twice", name);
 			if (r < 0)
 				return r;
-			continue;
-		}
-		s = strdup(u);
-		if (!s)
-			return -ENOMEM;
-		n_lines = st->c->n_units; /* the two arrays grow together */
-		r = ARRAY_APPEND(st->c->unit_lines, n_lines, line);
-		if (r < 0) {
-			free(s);
-			return r;
-		}
-		r = ARRAY_APPEND(st->c->units, st->c->n_units, s);
-		if (r < 0) {
-			free(s);
-			return r;
 		}
 	}
 	return failed ? -EINVAL : 0;
+}
+
+/* ---- the salvage scan of a file with errors ------------------------------ */
+
+/* A file with errors must never leave a service it names unconfined: the
+ * ini parser skips what it rejects (a section, a line), so this scan reads
+ * the raw text again, without any of the parser's rules, for the names to
+ * keep from starting. Nothing found here is written anywhere but as a
+ * validated unit name. */
+
+#define SALVAGE_MAX (1024 * 1024) /* bytes of an over-large file that are scanned */
+
+static bool salvage_break(unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; }
+
+/* Between two tokens of a line (anything not in a unit name but '/', which
+ * makes a path, or '%' and '$', whose names are refused anyway). */
+static bool salvage_sep(char c) {
+	return c == ' ' || c == '\t' || (c && strchr("=,;:\"'`()[]{}<>|&*?!#", c));
+}
+
+static int salvage_add(struct parse_state *st, unsigned line, const char *token, bool mangle) {
+	_cleanup_free_ char *name = NULL;
+	int r = unit_name_normalize(NULL, line, token, mangle, &name);
+
+	if (r == -EINVAL)
+		return 0;
+	if (r < 0)
+		return r;
+	r = unit_add_with_companions(st, name, line);
+	return r < 0 ? r : 0;
+}
+
+/* One piece of a line, between control characters (s is NUL-terminated). */
+static int salvage_segment(struct parse_state *st, unsigned line, char *s) {
+	char *l = s, *eq, *save = NULL;
+	int r;
+
+	while (*l == ' ' || *l == '\t')
+		l++;
+	if (*l == '#' || *l == ';')
+		return 0; /* a comment: a name there was taken out on purpose */
+	eq = strchr(l, '=');
+	if (eq) {
+		/* "unit=", "UNIT =", "Units=": every word, as Unit= reads it,
+		 * up to what looks like a comment. */
+		size_t k = (size_t)(eq - l);
+		while (k > 0 && (l[k - 1] == ' ' || l[k - 1] == '\t'))
+			k--;
+		if ((k == 4 && strncasecmp(l, "unit", 4) == 0) || (k == 5 && strncasecmp(l, "units", 5) == 0)) {
+			_cleanup_free_ char *value = strdup(eq + 1);
+			if (!value)
+				return -ENOMEM;
+			for (char *w = strtok_r(value, " \t", &save); w && *w != '#' && *w != ';';
+			     w = strtok_r(NULL, " \t", &save)) {
+				r = salvage_add(st, line, w, true);
+				if (r < 0)
+					return r;
+			}
+		}
+	}
+	/* Every .service or .socket name anywhere on the line. */
+	for (char *p = l; *p;) {
+		char *end = p, saved;
+
+		while (*end && !salvage_sep(*end))
+			end++;
+		saved = *end;
+		*end = '\0';
+		r = end > p ? salvage_add(st, line, p, false) : 0;
+		*end = saved;
+		if (r < 0)
+			return r;
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+static int salvage_units(struct parse_state *st, const char *text, size_t len) {
+	_cleanup_free_ char *buf = NULL;
+	unsigned line = 1;
+	size_t pos = 0;
+
+	if (len > SALVAGE_MAX)
+		len = SALVAGE_MAX;
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+		pos = 3;
+	buf = malloc(len + 1);
+	if (!buf)
+		return -ENOMEM;
+	while (pos < len) {
+		size_t end = pos;
+		int r;
+
+		while (end < len && !salvage_break((unsigned char)text[end]))
+			end++;
+		memcpy(buf, text + pos, end - pos);
+		buf[end - pos] = '\0';
+		r = salvage_segment(st, line, buf);
+		if (r < 0)
+			return r;
+		if (end < len && text[end] == '\n')
+			line++;
+		pos = end + 1;
+	}
+	return 0;
 }
 
 static int parse_bool(const char *s, bool *out) {
@@ -733,7 +1053,8 @@ static int ns_config_new(const char *path, const char *name, struct ns_config **
 	return 0;
 }
 
-/* unread: why the file's text was not read (NULL: text holds it).
+/* unread: why the file's text was not parsed (NULL: text holds it); text
+ * may still hold (the start of) an over-large file, for the salvage scan.
  * keep_unnamed: when the file name is no namespace name, still set *out
  * (name "", valid false), for ns_config_set.unnamed. */
 static int parse_text(const char *path, const char *text, size_t len, const char *unread,
@@ -741,6 +1062,7 @@ static int parse_text(const char *path, const char *text, size_t len, const char
 	static const struct ini_handler handler = { .section = on_section, .key_value = on_key };
 	_cleanup_(ns_config_freep) struct ns_config *c = NULL;
 	_cleanup_free_ unsigned *af_lines = NULL;
+	_cleanup_free_ uint64_t *unit_hashes = NULL;
 	char name[NS_NAME_MAX + 2] = "";
 	const char *stem;
 	size_t stem_len;
@@ -760,6 +1082,7 @@ static int parse_text(const char *path, const char *text, size_t len, const char
 		if (r != -EINVAL)
 			return r;
 	}
+	st.c = c;
 	if (unread) {
 		r = diag_error(d, path, 0, "%s", unread);
 		if (r != -EINVAL)
@@ -769,9 +1092,9 @@ static int parse_text(const char *path, const char *text, size_t len, const char
 	} else {
 		int r2;
 
-		st.c = c;
 		r = ini_parse(path, text, len, INI_FILE_MAX, &handler, &st, d);
 		af_lines = st.af_lines;
+		unit_hashes = st.unit_hashes;
 		if (r < 0 && r != -EINVAL)
 			return r;
 		r2 = validate_file(&st);
@@ -782,6 +1105,13 @@ static int parse_text(const char *path, const char *text, size_t len, const char
 	}
 	if (!name_ok && !keep_unnamed)
 		return -EINVAL;
+	/* Fail-closed: every unit-like name of a file with errors. */
+	if ((r < 0 || !name_ok) && text) {
+		int r2 = salvage_units(&st, text, len);
+		unit_hashes = st.unit_hashes;
+		if (r2 < 0)
+			return r2;
+	}
 	c->valid = name_ok && r == 0;
 	*out = TAKE_PTR(c);
 	return name_ok ? r : -EINVAL;
@@ -792,8 +1122,9 @@ static int parse_mem(const char *path, const char *text, size_t len, bool keep_u
 	char why[64];
 
 	if (len > INI_FILE_MAX) {
+		/* Not parsed, but scanned for names to keep from starting. */
 		snprintf(why, sizeof(why), "file is larger than %d bytes", INI_FILE_MAX);
-		return parse_text(path, NULL, 0, why, keep_unnamed, out, d);
+		return parse_text(path, text, len, why, keep_unnamed, out, d);
 	}
 	return parse_text(path, text, len, NULL, keep_unnamed, out, d);
 }
@@ -820,8 +1151,15 @@ static int load_file(const char *path, bool keep_unnamed, struct ns_config **out
 	if (!S_ISREG(st.st_mode))
 		return parse_text(path, NULL, 0, "not a regular file", keep_unnamed, out, d);
 	r = read_file_capped(path, INI_FILE_MAX, &text, &len);
-	if (r == -EFBIG)
-		return parse_mem(path, "", INI_FILE_MAX + 1, keep_unnamed, out, d);
+	if (r == -EFBIG) {
+		/* Too large to parse; its start is still scanned for names to
+		 * keep from starting (parse_mem() sees more than
+		 * INI_FILE_MAX bytes, and says so). */
+		r = read_file_head(path, SALVAGE_MAX, &text, &len);
+		if (r < 0)
+			return r;
+		return parse_mem(path, text, len, keep_unnamed, out, d);
+	}
 	if (r < 0)
 		return r;
 	return parse_text(path, text, len, NULL, keep_unnamed, out, d);
@@ -882,6 +1220,10 @@ void ns_config_remove_unit(struct ns_config *c, size_t i) {
 	memmove(c->units + i, c->units + i + 1, rest * sizeof(*c->units));
 	if (c->unit_lines)
 		memmove(c->unit_lines + i, c->unit_lines + i + 1, rest * sizeof(*c->unit_lines));
+	if (c->unit_via) {
+		free(c->unit_via[i]);
+		memmove(c->unit_via + i, c->unit_via + i + 1, rest * sizeof(*c->unit_via));
+	}
 	c->n_units--;
 }
 
@@ -938,14 +1280,34 @@ static int check_pair(const struct ns_config *a, const uint64_t *akeys, struct n
 		for (size_t i = 0; i < a->n_units; i++) {
 			if (akeys[i] != bkeys[j] || !units_conflict(a->units[i], b->units[j]))
 				continue;
+			/* "'foo.socket' (with foo.service)": a companion, which is
+			 * dropped without a word when its unit was (a clash of
+			 * foo.service means one of foo.socket too). */
+			char bwith[UNIT_NAME_MAX + 16] = "", awith[UNIT_NAME_MAX + 16] = "";
+			bool via_left = false;
+			if (b->unit_via && b->unit_via[j]) {
+				for (size_t k = 0; k < b->n_units; k++)
+					via_left = via_left || streq(b->units[k], b->unit_via[j]);
+				if (!via_left) {
+					b->valid = false;
+					unit_remove(b, bkeys, j);
+					removed = true;
+					break;
+				}
+			}
+			if (b->unit_via && b->unit_via[j])
+				snprintf(bwith, sizeof(bwith), " (with %s)", b->unit_via[j]);
+			if (a->unit_via && a->unit_via[i])
+				snprintf(awith, sizeof(awith), " (with %s)", a->unit_via[i]);
 			if (streq(a->units[i], b->units[j]))
 				FAIL(b->unit_lines[j],
-				     "Unit: '%s' is already confined by namespace '%s' (%s:%u)",
-				     b->units[j], a->name, a->source_path, a->unit_lines[i]);
+				     "Unit: '%s'%s is already confined by namespace '%s'%s (%s:%u)",
+				     b->units[j], bwith, a->name, awith, a->source_path, a->unit_lines[i]);
 			else
 				FAIL(b->unit_lines[j],
-				     "Unit: '%s' conflicts with '%s', confined by namespace '%s' (%s:%u)",
-				     b->units[j], a->units[i], a->name, a->source_path, a->unit_lines[i]);
+				     "Unit: '%s'%s conflicts with '%s'%s, confined by namespace '%s' (%s:%u)",
+				     b->units[j], bwith, a->units[i], awith, a->name, a->source_path,
+				     a->unit_lines[i]);
 			unit_remove(b, bkeys, j);
 			removed = true;
 			break;

@@ -64,8 +64,14 @@ struct ns_config {
 	size_t n_open_ports;
 	enum wg_impl wg_impl;
 
-	char **units; /* validated systemd unit names, in file order */
-	unsigned *unit_lines; /* the line each unit was given on */
+	/* The units confined to the namespace: validated .service and .socket
+	 * names, in file order, each followed by the units that go with it
+	 * (unit_companions()). unit_via[i] is NULL for a unit the file lists,
+	 * else the listed unit it goes with. In a file with errors, also every
+	 * unit-like name found anywhere in its text (see ns_config_parse()). */
+	char **units;
+	unsigned *unit_lines; /* the line each unit was given (or found) on */
+	char **unit_via;
 	size_t n_units;
 	bool hardening; /* default true */
 
@@ -93,9 +99,31 @@ bool ns_name_valid(const char *name);
 
 /* Whether s is a unit name systemd accepts (unit_name_is_valid() rules:
  * length, allowed characters, a known suffix, template/instance form).
- * Unit= is stricter still: only .service, no leading '-', and a backslash
- * only in a "\xhh" escape; see config.c. */
+ * Unit= is stricter still: only .service and .socket, no leading '-', and a
+ * backslash only in a "\xhh" escape; see config.c. */
 bool unit_name_valid(const char *s);
+
+/* Whether s (a valid unit name) ends in ".socket" (else it is taken for a
+ * service: Unit= lists only these two types). */
+bool unit_is_socket(const char *s);
+
+/* Whether s ends in ".service". */
+bool unit_is_service(const char *s);
+
+/* Whether s is one of vpn-confinement's own units (netns@, wg-up@, vpn-ns@
+ * and the generator's vpn-confinement-errors, any type), which cannot be
+ * confined. */
+bool unit_is_own(const char *s);
+
+/* The units that go with u (a valid .service or .socket name) and are
+ * confined with it: the sockets that start a service, and the services a
+ * socket starts. foo.service: foo.socket; foo@.service: foo.socket (with
+ * Accept=yes, it starts foo@.service instances) and foo@.socket;
+ * foo@bar.service: foo@bar.socket; and the other way round, foo.socket:
+ * foo.service and foo@.service; foo@.socket: foo@.service; foo@bar.socket:
+ * foo@bar.service. Names that would be too long or ours are left out.
+ * Sets out[0..*n) (the caller frees each); 0 or -ENOMEM. */
+int unit_companions(const char *u, char *out[static 2], size_t *n);
 
 /* Parse one ini file. The namespace name comes from the file name (N.ini).
  * On parse or validation errors, appends them to d, returns -EINVAL and still
@@ -104,7 +132,13 @@ bool unit_name_valid(const char *s);
  * (the file could not be read), *out NULL. */
 int ns_config_load_file(const char *path, struct ns_config **out, struct diag *d);
 
-/* Parse from memory; path names the source in messages and gives the name. */
+/* Parse from memory; path names the source in messages and gives the name.
+ * When the text has any error, every unit-like name in it is added to the
+ * units (fail-closed): in any section or none, in a rejected section, on a
+ * line with a control character, after an over-long line; a token that is a
+ * .service or .socket name anywhere outside comments, and every name on a
+ * line whose key is "Unit" in any case (a name without a known suffix as
+ * NAME.service). */
 int ns_config_parse(const char *path, const char *text, size_t len, struct ns_config **out,
 		    struct diag *d);
 

@@ -93,7 +93,8 @@ static void wiped_buf_release(struct wiped_buf *b) {
 	}
 }
 
-int read_fd_capped(int fd, size_t max, char **out, size_t *len) {
+/* truncate: a larger file gives its first max bytes instead of -EFBIG. */
+static int read_fd(int fd, size_t max, bool truncate, char **out, size_t *len) {
 	_cleanup_(wiped_buf_release) struct wiped_buf b = { NULL, max + 2 };
 	char *buf;
 	size_t used = 0;
@@ -118,8 +119,12 @@ int read_fd_capped(int fd, size_t max, char **out, size_t *len) {
 		if (r == 0)
 			break;
 		used += (size_t)r;
-		if (used > max)
+		if (used > max && !truncate)
 			return -EFBIG;
+		if (used > max) {
+			used = max;
+			break;
+		}
 	}
 	buf[used] = '\0';
 	*out = TAKE_PTR(b.p);
@@ -127,13 +132,25 @@ int read_fd_capped(int fd, size_t max, char **out, size_t *len) {
 	return 0;
 }
 
-int read_file_capped(const char *path, size_t max, char **out, size_t *len) {
+int read_fd_capped(int fd, size_t max, char **out, size_t *len) {
+	return read_fd(fd, max, false, out, len);
+}
+
+static int read_path(const char *path, size_t max, bool truncate, char **out, size_t *len) {
 	/* O_NONBLOCK: a FIFO in place of a config file must not hang us. */
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
 	if (fd < 0)
 		return -errno;
-	return read_fd_capped(fd, max, out, len);
+	return read_fd(fd, max, truncate, out, len);
+}
+
+int read_file_capped(const char *path, size_t max, char **out, size_t *len) {
+	return read_path(path, max, false, out, len);
+}
+
+int read_file_head(const char *path, size_t max, char **out, size_t *len) {
+	return read_path(path, max, true, out, len);
 }
 
 static const char *env_or(const char *name, const char *fallback) {

@@ -98,6 +98,9 @@ int array_append_wiped(void **array, size_t *n, size_t elem_size, const void *el
 int read_file_capped(const char *path, size_t max, char **out, size_t *len);
 /* The same from an open fd (which must be a regular file). */
 int read_fd_capped(int fd, size_t max, char **out, size_t *len);
+/* The first max bytes of a regular file (all of it when smaller), with the
+ * same checks and NUL termination as read_file_capped(). */
+int read_file_head(const char *path, size_t max, char **out, size_t *len);
 
 /* Environment overrides shared by both binaries (DESIGN.md). */
 const char *confdir(void); /* $VPN_CONFINEMENT_CONFDIR or /etc/vpn-confinement */

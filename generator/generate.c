@@ -35,7 +35,7 @@ struct ns_out {
 	const char *name;
 	const char *source_path;
 	const char *wg_config_file; /* NULL when unknown */
-	char *const *units;
+	char *const *units; /* services and sockets */
 	size_t n_units;
 	bool hardening;
 	bool failed;
@@ -214,9 +214,25 @@ static int write_nsswitch(struct ctx *x) {
 			  sizeof(nsswitch_text) - 1);
 }
 
-/* The drop-in of every unit confined to namespace ns. It names no unit, so
- * one text serves them all. */
-static int render_confinement(const struct ctx *x, const struct ns_out *ns, struct text *t) {
+/* The [Unit] dependencies of every unit confined to namespace ns. */
+static void put_unit_dependencies(FILE *f, const struct ns_out *ns, const char *netns_unit,
+				  const char *vpnns_unit) {
+	fprintf(f,
+		"\n[Unit]\n"
+		"# Runs only while the namespace and its kill switch are up; stopped\n"
+		"# (and restarted) with them. The tunnel, wg-up@%s, may come and go.\n"
+		"BindsTo=%s\n"
+		"After=%s\n"
+		"# Starting this unit brings up the whole namespace, tunnel included.\n"
+		"Wants=%s\n",
+		ns->name, netns_unit, netns_unit, vpnns_unit);
+}
+
+/* The drop-in of every service confined to namespace ns (socket false), or
+ * of every socket unit (socket true). It names no unit, so one text serves
+ * them all. */
+static int render_confinement(const struct ctx *x, const struct ns_out *ns, bool socket,
+			      struct text *t) {
 	char netns_path[NS_PATH_SIZE], netns_unit[NS_UNIT_NAME_SIZE], vpnns_unit[NS_UNIT_NAME_SIZE];
 	_cleanup_free_ char *source = NULL, *rundir = NULL, *outdir = NULL;
 	FILE *f;
@@ -236,42 +252,59 @@ static int render_confinement(const struct ctx *x, const struct ns_out *ns, stru
 	f = t->f;
 
 	fputs(GENERATED_HEADER, f);
-	fprintf(f,
-		"# Confines this service to VPN namespace \"%s\", configured in\n"
-		"# %s. See vpn-confinement-generator(8).\n",
-		ns->name, source);
+	if (socket)
+		fprintf(f,
+			"# Makes the sockets of this socket unit in VPN namespace \"%s\",\n"
+			"# configured in %s, for the confined\n"
+			"# service it starts. See vpn-confinement-generator(8).\n",
+			ns->name, source);
+	else
+		fprintf(f,
+			"# Confines this service to VPN namespace \"%s\", configured in\n"
+			"# %s. See vpn-confinement-generator(8).\n",
+			ns->name, source);
 	if (ns->failed)
-		fputs("# That file has errors: this service is kept from starting (see\n"
-		      "# ExecStartPre= below) until they are fixed and systemd is reloaded.\n",
-		      f);
-	fprintf(f,
-		"\n[Unit]\n"
-		"# Runs only while the namespace and its kill switch are up; stopped\n"
-		"# (and restarted) with them. The tunnel, wg-up@%s, may come and go.\n"
-		"BindsTo=%s\n"
-		"After=%s\n"
-		"# Starting this service brings up the whole namespace, tunnel included.\n"
-		"Wants=%s\n",
-		ns->name, netns_unit, netns_unit, vpnns_unit);
+		fprintf(f,
+			"# That file has errors: this %s is kept from starting (see\n"
+			"# ExecStartPre= below) until they are fixed and systemd is reloaded.\n",
+			socket ? "socket" : "service");
+	put_unit_dependencies(f, ns, netns_unit, vpnns_unit);
 
-	fprintf(f,
-		"\n[Service]\n"
-		"# Fails the service (225/NETWORK) when the namespace is missing; never\n"
-		"# falls back to the host's network as PrivateNetwork= can.\n"
-		"NetworkNamespacePath=%s\n"
-		"# DNS: the namespace's resolv.conf wherever /etc/resolv.conf may point,\n"
-		"# no host resolver modules, no path to the host's resolvers.\n"
-		"TemporaryFileSystem=/run/systemd/resolve:ro\n"
-		"BindReadOnlyPaths=%s/%s/resolv.conf:/run/systemd/resolve/stub-resolv.conf\n"
-		"BindReadOnlyPaths=%s/%s/resolv.conf:/run/systemd/resolve/resolv.conf\n"
-		"BindReadOnlyPaths=%s/%s/resolv.conf:/etc/resolv.conf\n"
-		"BindReadOnlyPaths=%s/" NSSWITCH_FILE ":/etc/nsswitch.conf\n"
-		"InaccessiblePaths=-/run/nscd\n"
-		"InaccessiblePaths=-/run/dbus/system_bus_socket\n"
-		"InaccessiblePaths=-/run/avahi-daemon/socket\n",
-		netns_path, rundir, ns->name, rundir, ns->name, rundir, ns->name, outdir);
+	if (socket) {
+		fprintf(f,
+			"# By default a socket unit is ordered before sockets.target, so before\n"
+			"# basic.target and every ordinary service, %s\n"
+			"# included: a cycle at boot. So the default dependencies of a socket\n"
+			"# unit but that one (sockets.target still starts it, unordered):\n"
+			"DefaultDependencies=no\n"
+			"Requires=sysinit.target\n"
+			"After=sysinit.target\n"
+			"Before=shutdown.target\n"
+			"Conflicts=shutdown.target\n"
+			"\n[Socket]\n"
+			"# Its sockets are made in the namespace; fails when that is missing.\n"
+			"NetworkNamespacePath=%s\n",
+			netns_unit, netns_path);
+	} else {
+		fprintf(f,
+			"\n[Service]\n"
+			"# Fails the service (225/NETWORK) when the namespace is missing; never\n"
+			"# falls back to the host's network as PrivateNetwork= can.\n"
+			"NetworkNamespacePath=%s\n"
+			"# DNS: the namespace's resolv.conf wherever /etc/resolv.conf may point,\n"
+			"# no host resolver modules, no path to the host's resolvers.\n"
+			"TemporaryFileSystem=/run/systemd/resolve:ro\n"
+			"BindReadOnlyPaths=%s/%s/resolv.conf:/run/systemd/resolve/stub-resolv.conf\n"
+			"BindReadOnlyPaths=%s/%s/resolv.conf:/run/systemd/resolve/resolv.conf\n"
+			"BindReadOnlyPaths=%s/%s/resolv.conf:/etc/resolv.conf\n"
+			"BindReadOnlyPaths=%s/" NSSWITCH_FILE ":/etc/nsswitch.conf\n"
+			"InaccessiblePaths=-/run/nscd\n"
+			"InaccessiblePaths=-/run/dbus/system_bus_socket\n"
+			"InaccessiblePaths=-/run/avahi-daemon/socket\n",
+			netns_path, rundir, ns->name, rundir, ns->name, rundir, ns->name, outdir);
+	}
 
-	if (ns->hardening)
+	if (ns->hardening && !socket)
 		fputs("\n# Hardening=yes. To change one setting, override it in a drop-in that\n"
 		      "# sorts later, e.g. /etc/systemd/system/UNIT.d/60-override.conf.\n"
 		      "CapabilityBoundingSet=~CAP_NET_ADMIN CAP_NET_RAW CAP_SYS_ADMIN\n"
@@ -355,36 +388,63 @@ static int write_namespace(struct ctx *x, const struct ns_out *ns) {
 	if (ns->wg_config_file && (ns->wg_config_file[0] != '/' || strpbrk(ns->wg_config_file, " \t\n\"'\\")))
 		return refuse(x, "path", ns->wg_config_file);
 
-	/* The confined services first: if writing fails half-way, the
-	 * confinement is what must be there. Their drop-ins are the same
-	 * text: written once, linked from each (a third of the system calls
-	 * of a file each; generators hold up boot). */
+	/* The confined units first: if writing fails half-way, the
+	 * confinement is what must be there. The drop-ins of a namespace's
+	 * services are the same text, and those of its sockets: each written
+	 * once, linked from each unit (a third of the system calls of a file
+	 * each; generators hold up boot). */
 	if (ns->n_units > 0) {
-		_cleanup_(text_release) struct text t = { 0 };
-		_cleanup_free_ char *shared = NULL, *target = NULL;
+		_cleanup_(text_release) struct text service = { 0 }, socket = { 0 };
+		_cleanup_free_ char *service_target = NULL, *socket_target = NULL;
+		bool have_socket = false, have_service = false;
 
-		if (!x->share_dir_made) {
-			r = write_nsswitch(x);
+		for (size_t i = 0; i < ns->n_units; i++) {
+			if (!unit_name_valid(ns->units[i]) || ns->units[i][0] == '-' ||
+			    !(unit_is_service(ns->units[i]) || unit_is_socket(ns->units[i])))
+				return refuse(x, "unit name", ns->units[i]);
+			if (unit_is_socket(ns->units[i]))
+				have_socket = true;
+			else
+				have_service = true;
+		}
+		if (have_service) {
+			_cleanup_free_ char *shared = NULL;
+
+			if (!x->share_dir_made) {
+				r = write_nsswitch(x);
+				if (r < 0)
+					return r;
+			}
+			r = render_confinement(x, ns, false, &service);
+			if (r < 0)
+				return r;
+			if (asprintf(&shared, "%s.conf", ns->name) < 0 ||
+			    asprintf(&service_target, "../" SHARE_DIR "/%s.conf", ns->name) < 0)
+				return -ENOMEM;
+			r = write_file(x, SHARE_DIR, &x->share_dir_made, shared, service.buf, service.len);
 			if (r < 0)
 				return r;
 		}
-		r = render_confinement(x, ns, &t);
-		if (r < 0)
-			return r;
-		if (asprintf(&shared, "%s.conf", ns->name) < 0 ||
-		    asprintf(&target, "../" SHARE_DIR "/%s.conf", ns->name) < 0)
-			return -ENOMEM;
-		r = write_file(x, SHARE_DIR, &x->share_dir_made, shared, t.buf, t.len);
-		if (r < 0)
-			return r;
+		if (have_socket) {
+			_cleanup_free_ char *shared = NULL;
+
+			r = render_confinement(x, ns, true, &socket);
+			if (r < 0)
+				return r;
+			if (asprintf(&shared, "%s.socket.conf", ns->name) < 0 ||
+			    asprintf(&socket_target, "../" SHARE_DIR "/%s.socket.conf", ns->name) < 0)
+				return -ENOMEM;
+			r = write_file(x, SHARE_DIR, &x->share_dir_made, shared, socket.buf, socket.len);
+			if (r < 0)
+				return r;
+		}
 		for (size_t i = 0; i < ns->n_units; i++) {
 			_cleanup_free_ char *dir = NULL;
 
-			if (!unit_name_valid(ns->units[i]) || ns->units[i][0] == '-')
-				return refuse(x, "unit name", ns->units[i]);
 			if (asprintf(&dir, "%s.d", ns->units[i]) < 0)
 				return -ENOMEM;
-			r = write_link(x, dir, NULL, CONFINEMENT_DROPIN, target);
+			r = write_link(x, dir, NULL, CONFINEMENT_DROPIN,
+				       unit_is_socket(ns->units[i]) ? socket_target : service_target);
 			if (r == -ENOMEM)
 				return r;
 			if (r < 0) {
@@ -508,10 +568,11 @@ static bool has_dropin(const struct ns_config_set *set, size_t i, size_t k) {
 	return false;
 }
 
-/* The drop-in of a service listed by a file whose name is no namespace
- * name: there is no namespace to confine it to, so it must never start. */
-static int render_blocked(const struct ctx *x, const struct ns_config *c, char *const *errors,
-			  size_t n_errors, struct text *t) {
+/* The drop-in of a service (socket false) or socket unit listed by a file
+ * whose name is no namespace name: there is no namespace to confine it to,
+ * so it must never start. */
+static int render_blocked(const struct ctx *x, const struct ns_config *c, bool socket,
+			  char *const *errors, size_t n_errors, struct text *t) {
 	_cleanup_free_ char *source = NULL;
 	FILE *f;
 	int r;
@@ -529,19 +590,21 @@ static int render_blocked(const struct ctx *x, const struct ns_config *c, char *
 	fputs(GENERATED_HEADER, f);
 	fprintf(f,
 		"# Listed by %s%s, whose name is no\n"
-		"# namespace name: there is no namespace to confine this service to, so\n"
+		"# namespace name: there is no namespace to confine this %s to, so\n"
 		"# it is kept from starting until that file is fixed and systemd is\n"
 		"# reloaded. See vpn-confinement-generator(8).\n"
-		"\n[Service]\n"
+		"\n[%s]\n"
 		"# '+': print the reason whatever else fails.\n",
-		unit_path_plain(c->source_path) ? "" : "a file in ", source);
+		unit_path_plain(c->source_path) ? "" : "a file in ", source,
+		socket ? "socket" : "service", socket ? "Socket" : "Service");
 	r = put_error_command(f, x, "ExecStartPre=+", "-", errors, n_errors);
 	if (r < 0)
 		return r;
-	fputs("# Should that ever be bypassed: a namespace that never exists, so the\n"
-	      "# service fails (225/NETWORK) instead of running in the host's network.\n"
-	      "NetworkNamespacePath=" NETNS_NEVER "\n",
-	      f);
+	fprintf(f,
+		"# Should that ever be bypassed: a namespace that never exists, so the\n"
+		"# %s instead of %s in the host's network.\n"
+		"NetworkNamespacePath=" NETNS_NEVER "\n",
+		socket ? "socket fails" : "service fails (225/NETWORK)", socket ? "listening" : "running");
 	return text_finish(t);
 }
 
@@ -549,7 +612,7 @@ static int render_blocked(const struct ctx *x, const struct ns_config *c, char *
  * run confines it already. */
 static int write_blocked(struct ctx *x, const struct ns_config_set *set, size_t i, size_t n_loaded) {
 	const struct ns_config *c = set->unnamed[i];
-	_cleanup_(text_release) struct text t = { 0 };
+	_cleanup_(text_release) struct text service = { 0 }, socket = { 0 };
 	char **errors = NULL;
 	size_t n_errors = 0;
 	int r, first_error = 0;
@@ -558,12 +621,15 @@ static int write_blocked(struct ctx *x, const struct ns_config_set *set, size_t 
 		return 0;
 	r = collect_errors(x->d, n_loaded, c->source_path, &errors, &n_errors);
 	if (r >= 0)
-		r = render_blocked(x, c, errors, n_errors, &t);
+		r = render_blocked(x, c, false, errors, n_errors, &service);
+	if (r >= 0)
+		r = render_blocked(x, c, true, errors, n_errors, &socket);
 	strv_free(errors, n_errors);
 	if (r < 0)
 		return r;
 	for (size_t k = 0; k < c->n_units; k++) {
 		_cleanup_free_ char *dir = NULL;
+		const struct text *t = unit_is_socket(c->units[k]) ? &socket : &service;
 
 		if (has_dropin(set, i, k))
 			continue;
@@ -572,7 +638,7 @@ static int write_blocked(struct ctx *x, const struct ns_config_set *set, size_t 
 		else if (asprintf(&dir, "%s.d", c->units[k]) < 0)
 			return -ENOMEM;
 		else
-			r = write_file(x, dir, NULL, CONFINEMENT_DROPIN, t.buf, t.len);
+			r = write_file(x, dir, NULL, CONFINEMENT_DROPIN, t->buf, t->len);
 		if (r == -ENOMEM)
 			return r;
 		if (r < 0) {
@@ -586,34 +652,6 @@ static int write_blocked(struct ctx *x, const struct ns_config_set *set, size_t 
 }
 
 /* ---- from the configuration to ns_out ------------------------------------ */
-
-static const char *const own_templates[] = { "netns@", "wg-up@", "vpn-ns@" };
-
-/* Our own units cannot be confined: a dependency loop at best. Such a unit
- * is dropped from the list and the namespace fails closed. */
-static int check_own_units(struct ns_config *c, struct diag *d) {
-	for (size_t i = 0; i < c->n_units;) {
-		const char *u = c->units[i];
-		bool own = streq(u, ERRORS_UNIT);
-		int r;
-
-		for (size_t k = 0; k < ELEMENTSOF(own_templates); k++)
-			if (strncmp(u, own_templates[k], strlen(own_templates[k])) == 0)
-				own = true;
-		if (!own) {
-			i++;
-			continue;
-		}
-		r = diag_error(d, c->source_path, c->unit_lines ? c->unit_lines[i] : 0,
-			       "Unit: '%s' is one of vpn-confinement's own units and cannot be confined",
-			       u);
-		if (r != -EINVAL)
-			return r;
-		c->valid = false;
-		ns_config_remove_unit(c, i);
-	}
-	return 0;
-}
 
 /* The namespace name of path, "dir/N.ini", when N is a valid name. */
 static bool name_of_path(const char *path, char name[static NS_NAME_MAX + 1]) {
@@ -693,19 +731,11 @@ int generate(const struct gen_paths *paths, int out_fd, struct diag *d, struct g
 	}
 	if (r < 0)
 		config_errors = true;
-	for (size_t i = 0; i < set.n; i++) {
-		r = check_own_units(set.items[i], d);
-		if (r < 0)
-			return r;
+	for (size_t i = 0; i < set.n; i++)
 		if (!set.items[i]->valid)
 			config_errors = true;
-	}
-	for (size_t i = 0; i < set.n_unnamed; i++) {
-		r = check_own_units(set.unnamed[i], d);
-		if (r < 0)
-			return r;
+	if (set.n_unnamed > 0)
 		config_errors = true;
-	}
 	n_loaded = d->n;
 
 	/* The namespaces that were read, valid or not. */

@@ -133,7 +133,7 @@ int main(int argc, char **argv) {
 			stats.namespaces_failed, stats.namespaces);
 	if (stats.units_blocked > 0)
 		log_msg(LOG_ERR,
-			"%u service%s listed by files whose name is no namespace name %s kept from starting",
+			"%u unit%s listed by files whose name is no namespace name %s kept from starting",
 			stats.units_blocked, stats.units_blocked == 1 ? "" : "s",
 			stats.units_blocked == 1 ? "is" : "are");
 	if (r == -EINVAL && stats.errors_unit)

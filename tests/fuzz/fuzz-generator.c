@@ -7,7 +7,9 @@
  * printable ASCII; every line is empty, a comment, a section header or a
  * setting the generator writes; every confined unit's drop-in resolves to
  * a file that puts it into /run/netns/N (and PrivateNetwork=, never
- * written, would fail the line check). */
+ * written, would fail the line check); and every unit that fz.ini's parse
+ * yields (listed, a socket or service that goes with one, or salvaged from
+ * a broken file) has a drop-in that puts it into a namespace. */
 #include <assert.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -17,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "generate.h"
 #include "util.h"
 
@@ -25,11 +28,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char *const known_keys[] = {
 	"SourcePath", "RequiresMountsFor", "BindsTo", "After", "Wants", "NetworkNamespacePath",
 	"TemporaryFileSystem", "BindReadOnlyPaths", "InaccessiblePaths", "CapabilityBoundingSet",
-	"RestrictNamespaces", "RestrictAddressFamilies", "NoNewPrivileges", "PrivateTmp",
+	"RestrictNamespaces", "RestrictAddressFamilies", "NoNewPrivileges", "PrivateTmp", "PrivateDevices",
 	"ProtectSystem", "ProtectHome", "ProtectKernelTunables", "ProtectKernelModules",
 	"ProtectKernelLogs", "ProtectControlGroups", "ProtectHostname", "RestrictSUIDSGID",
 	"RestrictRealtime", "LockPersonality", "SystemCallArchitectures", "ExecStart",
-	"ExecStartPre", "Description", "Documentation", "Type",
+	"ExecStartPre", "Description", "Documentation", "Type", "DefaultDependencies", "Requires",
+	"Before", "Conflicts",
 	/* nsswitch.conf */
 	"passwd:    files systemd", "group:     files systemd", "shadow:    files",
 	"gshadow:   files", "hosts:     files dns", "networks:  files", "protocols: files",
@@ -43,7 +47,8 @@ static void check_line(const char *line, size_t len) {
 	if (len == 0 || line[0] == '#')
 		return;
 	if (line[0] == '[') {
-		assert((len == 6 && !memcmp(line, "[Unit]", 6)) || (len == 9 && !memcmp(line, "[Service]", 9)));
+		assert((len == 6 && !memcmp(line, "[Unit]", 6)) || (len == 9 && !memcmp(line, "[Service]", 9)) ||
+		       (len == 8 && !memcmp(line, "[Socket]", 8)));
 		return;
 	}
 	eq = memchr(line, '=', len);
@@ -90,6 +95,28 @@ static int check_dropin(const char *path, const struct stat *st, int type, struc
 	return 0;
 }
 
+/* Every unit of fz.ini, as the parser reads it alone, has a drop-in that
+ * puts it into a namespace: fz's, a's (a clash), or one that never exists
+ * (never for fz.ini, whose name is valid, but the check does not care). */
+static void check_units(const char *out, const char *fz) {
+	struct ns_config *c = NULL;
+	struct diag d = { 0 };
+	int r;
+
+	r = ns_config_load_file(fz, &c, &d);
+	assert((r == 0 || r == -EINVAL) && c);
+	for (size_t i = 0; i < c->n_units; i++) {
+		_cleanup_free_ char *p = NULL, *t = NULL;
+		size_t len;
+
+		assert(asprintf(&p, "%s/%s.d/" CONFINEMENT_DROPIN, out, c->units[i]) > 0);
+		assert(read_file_capped(p, 1 << 20, &t, &len) == 0);
+		assert(strstr(t, "\nNetworkNamespacePath=/run/netns/"));
+	}
+	ns_config_free(c);
+	diag_clear(&d);
+}
+
 static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *f) {
 	return remove(path) < 0 ? -1 : 0;
 }
@@ -125,6 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
 	assert(nftw(out, check_file, 16, FTW_PHYS) == 0);
 	assert(nftw(out, check_dropin, 16, FTW_PHYS) == 0);
+	check_units(out, fz);
 
 	diag_clear(&d);
 	assert(nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0);

@@ -91,6 +91,23 @@ verify_tree() {
 		case $u in *@.service) u=${u%@.service}@verify.service ;; esac
 		list+=("$u")
 	done
+	# A stub for each socket unit (its template for an instance), which
+	# starts the stub service of its name (foo.socket with only foo@.service
+	# confined: Accept=yes).
+	for d in "$v/gen"/*.socket.d; do
+		[ -d "$d" ] || continue
+		u=${d##*/}; u=${u%.d}
+		base=$u
+		case $u in *@?*.socket) base=${u%%@*}@.socket ;; esac
+		accept=
+		case $base in
+		*@.socket) ;;
+		*) [ -e "$v/tpl/${base%.socket}.service" ] || accept='Accept=yes\n' ;;
+		esac
+		printf "[Unit]\nDescription=stub\n\n[Socket]\nListenStream=127.0.0.1:9\n$accept" >"$v/tpl/$base"
+		case $u in *@.socket) u=${u%@.socket}@verify.socket ;; esac
+		list+=("$u")
+	done
 	[ -f "$v/gen/vpn-confinement-errors.service" ] && list+=(vpn-confinement-errors.service)
 	if [ ${#list[@]} -eq 0 ]; then
 		t_pass "$name: nothing to verify"
@@ -99,8 +116,12 @@ verify_tree() {
 	# verify reads an argument with ':' as FILE:ALIAS: name such a unit as
 	# an alias of a stub file (its drop-ins are read all the same).
 	printf '[Unit]\nDescription=stub\n\n[Service]\nExecStart=%s\n' "$true_bin" >"$v/colon-stub.service"
+	printf '[Unit]\nDescription=stub\n\n[Socket]\nListenStream=127.0.0.1:9\n' >"$v/colon-stub.socket"
 	for i in "${!list[@]}"; do
-		case ${list[$i]} in *:*) list[$i]=$v/colon-stub.service:${list[$i]} ;; esac
+		case ${list[$i]} in
+		*:*.socket) list[$i]=$v/colon-stub.socket:${list[$i]} ;;
+		*:*) list[$i]=$v/colon-stub.service:${list[$i]} ;;
+		esac
 	done
 	err=$( cd "$v" && SYSTEMD_UNIT_PATH=$v/gen:$v/tpl: \
 		systemd-analyze verify --man=no "${list[@]}" 2>&1 >/dev/null )

@@ -7,11 +7,19 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "ini.h"
 #include "names.h"
 #include "test.h"
 #include "util.h"
 
 #define MAXMSG 8
+
+/* The units, comma-joined; a unit that goes with a listed one (a socket of
+ * a service, ...) as "+name". */
+static void put_units(FILE *f, const struct ns_config *c) {
+	for (size_t i = 0; i < c->n_units; i++)
+		fprintf(f, "%s%s%s", i ? "," : "", c->unit_via && c->unit_via[i] ? "+" : "", c->units[i]);
+}
 
 /* A canonical one-line summary of a parsed config, to compare in tables. */
 static char *summary(const struct ns_config *c) {
@@ -37,8 +45,7 @@ static char *summary(const struct ns_config *c) {
 	for (size_t i = 0; i < c->n_open_ports; i++)
 		fprintf(f, "%s%u:%s", i ? "," : "", c->open_ports[i].port, proto_str(c->open_ports[i].proto));
 	fprintf(f, "] impl=%s units=[", wg_impl_str(c->wg_impl));
-	for (size_t i = 0; i < c->n_units; i++)
-		fprintf(f, "%s%s", i ? "," : "", c->units[i]);
+	put_units(f, c);
 	fprintf(f, "] hardening=%s", c->hardening ? "yes" : "no");
 	fclose(f);
 	return s;
@@ -78,16 +85,16 @@ static const struct {
 	  "name=tr wg=/run/secrets/wg0.conf ns=192.168.15.1/24 br=192.168.15.5/24 "
 	  "ns6=fd93:9701:1d00::2/64 br6=fd93:9701:1d00::1/64 af=[192.168.0.0/24,fd00:1::/64] "
 	  "pm=[9091:9091:tcp,8080:80:both] op=[51413:both] impl=userspace "
-	  "units=[prowlarr.service,transmission.service] hardening=no" },
+	  "units=[prowlarr.service,+prowlarr.socket,transmission.service,+transmission.socket] hardening=no" },
 	/* BOM, CRLF, comments of both kinds, whitespace around keys and values,
 	 * blank lines with spaces, a last line without a newline. */
 	{ "tr.ini",
 	  "\xef\xbb\xbf; header\r\n  # indented comment\r\n[Namespace]\r\n  WireGuardConfigFile =  /etc/wg/a.conf \t\r\n"
 	  "   \r\n\t\r\n[Confinement]\r\nUnit = a.service",
 	  "name=tr wg=/etc/wg/a.conf ns=192.168.15.1/24 br=192.168.15.5/24 af=[] pm=[] op=[] "
-	  "impl=auto units=[a.service] hardening=yes" },
+	  "impl=auto units=[a.service,+a.socket] hardening=yes" },
 	/* Lone trailing CR on the last line. */
-	{ "tr.ini", "[Namespace]\n" WG "[Confinement]\nUnit=a.service\r", DEFAULTS_SUMMARY("a.service") },
+	{ "tr.ini", "[Namespace]\n" WG "[Confinement]\nUnit=a.service\r", DEFAULTS_SUMMARY("a.service,+a.socket") },
 	/* Sections in the other order; [Confinement] may be empty or absent. */
 	{ "tr.ini", "[Confinement]\n[Namespace]\n" WG, DEFAULTS_SUMMARY("") },
 	/* Defaults for the prefixes, other subnets, /31, /127. */
@@ -114,12 +121,27 @@ static const struct {
 	  "impl=kernel units=[] hardening=no" },
 	{ "tr.ini", "[Namespace]\n" WG "[Confinement]\nHardening=1\n", DEFAULTS_SUMMARY("") },
 	/* Unit names: several on one line, templates, instances, escapes,
-	 * every allowed character, a duplicate (a warning, listed once). */
+	 * every allowed character, a duplicate (a warning, listed once); each
+	 * with the sockets that start it (vpn-confinement.ini(5)). */
 	{ "tr.ini",
 	  "[Namespace]\n" WG "[Confinement]\nUnit=a.service  b.service\tc@.service\n"
 	  "Unit=c@inst.service foo\\x2dbar.service A:b_c-d.e.service d@x@y.service\nUnit=a.service\n",
-	  DEFAULTS_SUMMARY("a.service,b.service,c@.service,c@inst.service,foo\\x2dbar.service,"
-			   "A:b_c-d.e.service,d@x@y.service") },
+	  DEFAULTS_SUMMARY("a.service,+a.socket,b.service,+b.socket,c@.service,+c.socket,+c@.socket,"
+			   "c@inst.service,+c@inst.socket,foo\\x2dbar.service,+foo\\x2dbar.socket,"
+			   "A:b_c-d.e.service,+A:b_c-d.e.socket,d@x@y.service,+d@x@y.socket") },
+	/* systemctl's reading: no known suffix is a service ("transmission",
+	 * "a.servic", "foo@"); sockets, which bring their services. */
+	{ "tr.ini", "[Namespace]\n" WG "[Confinement]\nUnit=transmission foo@ bar@baz\n",
+	  DEFAULTS_SUMMARY("transmission.service,+transmission.socket,foo@.service,+foo.socket,+foo@.socket,"
+			   "bar@baz.service,+bar@baz.socket") },
+	{ "tr.ini", "[Namespace]\n" WG "[Confinement]\nUnit=a.socket b@.socket c@d.socket\n",
+	  DEFAULTS_SUMMARY("a.socket,+a.service,+a@.service,b@.socket,+b@.service,c@d.socket,+c@d.service") },
+	/* A socket listed after its service: listed now; and the other way. */
+	{ "tr.ini", "[Namespace]\n" WG "[Confinement]\nUnit=a.service a.socket\nUnit=b.socket b.service\n",
+	  DEFAULTS_SUMMARY("a.service,a.socket,+a@.service,b.socket,b.service,+b@.service") },
+	/* A companion that would be one of ours is left out. */
+	{ "tr.ini", "[Namespace]\n" WG "[Confinement]\nUnit=netns.socket\n",
+	  DEFAULTS_SUMMARY("netns.socket,+netns.service") },
 	/* Printable ASCII allowed in a path, '#' included (no inline comments). */
 	{ "tr.ini", "[Namespace]\nWireGuardConfigFile=/a/b-c_d.e+f@g:h,i=j~k$l;m#n/.o/p..q/...\n",
 	  "name=tr wg=/a/b-c_d.e+f@g:h,i=j~k$l;m#n/.o/p..q/... ns=192.168.15.1/24 br=192.168.15.5/24 "
@@ -161,11 +183,11 @@ static const struct invalid_case invalid_cases[] = {
 	{ "tr.ini", "", 0, { "tr.ini: missing WireGuardConfigFile= in [Namespace]" }, "" },
 	{ "tr.ini", "WireGuardConfigFile=/a\n" NS, 0, { "tr.ini:1: key 'WireGuardConfigFile' before any section header" }, "" },
 	{ "tr.ini", NS "[Foo]\nBar=1\nBaz\n[Confinement]\nUnit=a.service\n", 0,
-	  { "tr.ini:3: unknown section [Foo]", "tr.ini:5: expected 'Key=Value', a [Section] header or a comment" }, "a.service" },
+	  { "tr.ini:3: unknown section [Foo]", "tr.ini:5: expected 'Key=Value', a [Section] header or a comment" }, "a.service,+a.socket" },
 	{ "tr.ini", NS "[namespace]\n", 0, { "tr.ini:3: unknown section [namespace]" }, "" },
 	{ "tr.ini", NS "[Namespace]\nFoo=1\n", 0, { "tr.ini:3: section [Namespace] given twice" }, "" },
 	{ "tr.ini", NS "[Confinement]\n[Confinement]\n", 0, { "tr.ini:4: section [Confinement] given twice" }, "" },
-	{ "tr.ini", NS "[Confinement] # comment\nUnit=a.service\n", 0, { "tr.ini:3: invalid section header '[Confinement] # comment'" }, "" },
+	{ "tr.ini", NS "[Confinement] # comment\nUnit=a.service\n", 0, { "tr.ini:3: invalid section header '[Confinement] # comment'" }, "a.service,+a.socket" },
 	{ "tr.ini", NS "[Confinement\n", 0, { "tr.ini:3: invalid section header '[Confinement'" }, "" },
 	{ "tr.ini", NS "[]\n", 0, { "tr.ini:3: invalid section header '[]'" }, "" },
 	{ "tr.ini", NS "[Con finement]\n", 0, { "tr.ini:3: invalid section header '[Con finement]'" }, "" },
@@ -175,17 +197,18 @@ static const struct invalid_case invalid_cases[] = {
 	  { "tr.ini:3: unknown key 'Foo' in section [Namespace]",
 	    "tr.ini:4: unknown key 'wireguardconfigfile' in section [Namespace]" }, "" },
 	{ "tr.ini", NS "[Confinement]\nUnit=a.service\nWireGuardConfigFile=/b\n", 0,
-	  { "tr.ini:5: unknown key 'WireGuardConfigFile' in section [Confinement]" }, "a.service" },
+	  { "tr.ini:5: unknown key 'WireGuardConfigFile' in section [Confinement]" }, "a.service,+a.socket" },
 	{ "tr.ini", NS "# comment\n // not a comment\n", 0,
 	  { "tr.ini:4: expected 'Key=Value', a [Section] header or a comment" }, "" },
 	/* Bytes: NUL, control characters (also in comments), DEL, a CR inside a
 	 * line; tab is fine. */
 	{ "tr.ini", NS "# a\0b\n", sizeof(NS "# a\0b\n") - 1, { "tr.ini:3: NUL byte in line" }, "" },
 	{ "tr.ini", NS "# bell \a\n", 0, { "tr.ini:3: control character 0x07 in line" }, "" },
-	{ "tr.ini", NS "[Confinement]\nUnit=a.service\x1b[2J\n", 0, { "tr.ini:4: control character 0x1b in line" }, "" },
-	{ "tr.ini", NS "[Confinement]\nUnit=a.service\x7f\n", 0, { "tr.ini:4: control character 0x7f in line" }, "" },
-	{ "tr.ini", NS "[Confinement]\nUnit=a.service\rUnit=b.service\n", 0, { "tr.ini:4: control character 0x0d in line" }, "" },
-	{ "tr.ini", NS "[Confinement]\nUnit=a.service\r\r\n", 0, { "tr.ini:4: control character 0x0d in line" }, "" },
+	/* (The salvage scan still finds the units of such a line.) */
+	{ "tr.ini", NS "[Confinement]\nUnit=a.service\x1b[2J\n", 0, { "tr.ini:4: control character 0x1b in line" }, "a.service,+a.socket" },
+	{ "tr.ini", NS "[Confinement]\nUnit=a.service\x7f\n", 0, { "tr.ini:4: control character 0x7f in line" }, "a.service,+a.socket" },
+	{ "tr.ini", NS "[Confinement]\nUnit=a.service\rUnit=b.service\n", 0, { "tr.ini:4: control character 0x0d in line" }, "a.service,+a.socket,b.service,+b.socket" },
+	{ "tr.ini", NS "[Confinement]\nUnit=a.service\r\r\n", 0, { "tr.ini:4: control character 0x0d in line" }, "a.service,+a.socket" },
 	{ "tr.ini", NS "\v\n\f\n", 0, { "tr.ini:3: control character 0x0b in line", "tr.ini:4: control character 0x0c in line" }, "" },
 	/* A BOM only counts at the very start. */
 	{ "tr.ini", "\n\xef\xbb\xbf" NS, 0, { "tr.ini:2: expected 'Key=Value', a [Section] header or a comment", "tr.ini:3: key 'WireGuardConfigFile' before any section header", "tr.ini: missing WireGuardConfigFile= in [Namespace]" }, "" },
@@ -193,13 +216,13 @@ static const struct invalid_case invalid_cases[] = {
 	 * ones still count. */
 	{ "tr.ini",
 	  "[Namespace]\nWireGuardConfigFile=/a\nFoo=1\nPortMapping=0:1\nPortMapping=1:1\nBar\n"
-	  "[Confinement]\nUnit=x.socket good.service\nUnit=y.service\nHardening=maybe\n", 0,
+	  "[Confinement]\nUnit=x.target good.service\nUnit=y.service\nHardening=maybe\n", 0,
 	  { "tr.ini:3: unknown key 'Foo' in section [Namespace]",
 	    "tr.ini:4: PortMapping: port '0' out of range 1-65535",
 	    "tr.ini:6: expected 'Key=Value', a [Section] header or a comment",
-	    "tr.ini:8: Unit: 'x.socket' is not a service: only .service units can be confined",
+	    "tr.ini:8: Unit: 'x.target' is neither a service nor a socket: only .service and .socket units can be confined",
 	    "tr.ini:10: Hardening: invalid boolean 'maybe' (expected yes or no)" },
-	  "good.service,y.service" },
+	  "good.service,+good.socket,y.service,+y.socket" },
 
 	/* --- singletons --- */
 	{ "tr.ini", NS "WireGuardConfigFile=/b\n", 0, { "tr.ini:3: WireGuardConfigFile= given twice" }, "" },
@@ -296,31 +319,63 @@ static const struct invalid_case invalid_cases[] = {
 	{ "tr.ini", NS "WireGuardImplementation=Kernel\n", 0, { "tr.ini:3: WireGuardImplementation: unknown value 'Kernel' (expected auto, kernel or userspace)" }, "" },
 
 	/* --- Unit: systemd's rules, and every dangerous character --- */
-	{ "tr.ini", NS "[Confinement]\nUnit=transmission\n", 0, { "tr.ini:4: Unit: 'transmission' has no unit type suffix (like 'transmission.service')" }, "" },
-	{ "tr.ini", NS "[Confinement]\nUnit=a.servic\n", 0, { "tr.ini:4: Unit: 'a.servic' has an unknown unit type suffix '.servic'" }, "" },
-	{ "tr.ini", NS "[Confinement]\nUnit=a.Service\n", 0, { "tr.ini:4: Unit: 'a.Service' has an unknown unit type suffix '.Service'" }, "" },
+	/* A wrong-case suffix is refused (systemctl would make it
+	 * a.Service.service), but the salvage scan blocks the name meant. */
+	{ "tr.ini", NS "[Confinement]\nUnit=a.Service\n", 0, { "tr.ini:4: Unit: 'a.Service': unit type suffixes are lower case ('a.service')" }, "a.service,+a.socket" },
 	{ "tr.ini", NS "[Confinement]\nUnit=.service\n", 0, { "tr.ini:4: Unit: '.service' is not a valid unit name" }, "" },
 	{ "tr.ini", NS "[Confinement]\nUnit=@a.service\n", 0, { "tr.ini:4: Unit: '@a.service' is not a valid unit name" }, "" },
-	{ "tr.ini", NS "[Confinement]\nUnit=a.socket\n", 0, { "tr.ini:4: Unit: 'a.socket' is not a service: only .service units can be confined" }, "" },
-	{ "tr.ini", NS "[Confinement]\nUnit=a.target\n", 0, { "tr.ini:4: Unit: 'a.target' is not a service: only .service units can be confined" }, "" },
+	{ "tr.ini", NS "[Confinement]\nUnit=@a\n", 0, { "tr.ini:4: Unit: '@a' is not a valid unit name" }, "" },
+	{ "tr.ini", NS "[Confinement]\nUnit=a.target\n", 0, { "tr.ini:4: Unit: 'a.target' is neither a service nor a socket: only .service and .socket units can be confined" }, "" },
+	{ "tr.ini", NS "[Confinement]\nUnit=vpn-ns@tr.service wg-up@tr netns@.socket vpn-confinement-errors.service\n", 0,
+	  { "tr.ini:4: Unit: 'vpn-ns@tr.service' is one of vpn-confinement's own units and cannot be confined",
+	    "tr.ini:4: Unit: 'wg-up@tr' is one of vpn-confinement's own units and cannot be confined",
+	    "tr.ini:4: Unit: 'netns@.socket' is one of vpn-confinement's own units and cannot be confined",
+	    "tr.ini:4: Unit: 'vpn-confinement-errors.service' is one of vpn-confinement's own units and cannot be confined" }, "" },
 	{ "tr.ini", NS "[Confinement]\nUnit=-a.service\n", 0, { "tr.ini:4: Unit: '-a.service' must not start with '-'" }, "" },
 	{ "tr.ini", NS "[Confinement]\nUnit=a%i.service\n", 0, { "tr.ini:4: Unit: character '%' is not allowed in a unit name" }, "" },
-	{ "tr.ini", NS "[Confinement]\nUnit=a\"b.service\n", 0, { "tr.ini:4: Unit: character '\"' is not allowed in a unit name" }, "" },
-	{ "tr.ini", NS "[Confinement]\nUnit=a'b.service\n", 0, { "tr.ini:4: Unit: character ''' is not allowed in a unit name" }, "" },
+	{ "tr.ini", NS "[Confinement]\nUnit=a\"b.service\n", 0, { "tr.ini:4: Unit: character '\"' is not allowed in a unit name" }, "b.service,+b.socket" },
+	{ "tr.ini", NS "[Confinement]\nUnit=a'b.service\n", 0, { "tr.ini:4: Unit: character ''' is not allowed in a unit name" }, "b.service,+b.socket" },
 	{ "tr.ini", NS "[Confinement]\nUnit=a$b.service\n", 0, { "tr.ini:4: Unit: character '$' is not allowed in a unit name" }, "" },
-	{ "tr.ini", NS "[Confinement]\nUnit=a;b.service\n", 0, { "tr.ini:4: Unit: character ';' is not allowed in a unit name" }, "" },
+	{ "tr.ini", NS "[Confinement]\nUnit=a;b.service\n", 0, { "tr.ini:4: Unit: character ';' is not allowed in a unit name" }, "b.service,+b.socket" },
 	{ "tr.ini", NS "[Confinement]\nUnit=a/b.service\n", 0, { "tr.ini:4: Unit: character '/' is not allowed in a unit name" }, "" },
 	{ "tr.ini", NS "[Confinement]\nUnit=caf\xc3\xa9.service\n", 0, { "tr.ini:4: Unit: byte 0xc3 is not allowed in a unit name" }, "" },
 	{ "tr.ini", NS "[Confinement]\nUnit=a\\b.service\n", 0, { "tr.ini:4: Unit: 'a\\b.service': a backslash is only allowed in a \\xhh escape (lowercase hex)" }, "" },
 	{ "tr.ini", NS "[Confinement]\nUnit=a\\x2D.service\n", 0, { "tr.ini:4: Unit: 'a\\x2D.service': a backslash is only allowed in a \\xhh escape (lowercase hex)" }, "" },
 	{ "tr.ini", NS "[Confinement]\nUnit=a\\x2.service\n", 0, { "tr.ini:4: Unit: 'a\\x2.service': a backslash is only allowed in a \\xhh escape (lowercase hex)" }, "" },
 	{ "tr.ini", NS "[Confinement]\nUnit=a\\\\.service\n", 0, { "tr.ini:4: Unit: 'a\\\\.service': a backslash is only allowed in a \\xhh escape (lowercase hex)" }, "" },
-	{ "tr.ini", NS "[Confinement]\nUnit=a.service\\x\n", 0, { "tr.ini:4: Unit: 'a.service\\x' has an unknown unit type suffix '.service\\x'" }, "" },
+	{ "tr.ini", NS "[Confinement]\nUnit=a.service\\x\n", 0, { "tr.ini:4: Unit: 'a.service\\x': a backslash is only allowed in a \\xhh escape (lowercase hex)" }, "" },
 	/* Several on a line: each one checked, the good ones kept. */
 	{ "tr.ini", NS "[Confinement]\nUnit=a.service b c.service d.mount\n", 0,
-	  { "tr.ini:4: Unit: 'b' has no unit type suffix (like 'b.service')",
-	    "tr.ini:4: Unit: 'd.mount' is not a service: only .service units can be confined" },
-	  "a.service,c.service" },
+	  { "tr.ini:4: Unit: 'd.mount' is neither a service nor a socket: only .service and .socket units can be confined" },
+	  "a.service,+a.socket,b.service,+b.socket,c.service,+c.socket" },
+
+	/* --- fail-closed: the units of a file with errors, wherever they are
+	 * (vpn-confinement.ini(5), "FILES WITH ERRORS") --- */
+	{ "tr.ini", "Unit=a.service\n" NS, 0, { "tr.ini:1: key 'Unit' before any section header" }, "a.service,+a.socket" },
+	{ "tr.ini", NS "Unit=a\n", 0, { "tr.ini:3: unknown key 'Unit' in section [Namespace]" }, "a.service,+a.socket" },
+	{ "tr.ini", NS "[confinement]\nUnit=a.service\n", 0, { "tr.ini:3: unknown section [confinement]" }, "a.service,+a.socket" },
+	{ "tr.ini", NS "[Confinement]\nUnit=a.service\n[Confinement]\nUnit=b\n", 0,
+	  { "tr.ini:5: section [Confinement] given twice" }, "a.service,+a.socket,b.service,+b.socket" },
+	/* Any case of the key, blanks, "Units", a socket. */
+	{ "tr.ini", NS "[Confinement]\nUNIT=a\n unit = b.service c\nUnits=d.socket\n", 0,
+	  { "tr.ini:4: unknown key 'UNIT' in section [Confinement]", "tr.ini:5: unknown key 'unit' in section [Confinement]",
+	    "tr.ini:6: unknown key 'Units' in section [Confinement]" },
+	  "a.service,+a.socket,b.service,+b.socket,c.service,+c.socket,d.socket,+d.service,+d@.service" },
+	/* A .service or .socket name anywhere (any key, a line that is no
+	 * assignment), a wrong-case suffix; not in a comment, not one of ours,
+	 * not a path. */
+	{ "tr.ini", NS "[Confinement]\nDescription=runs transmission.service, and Foo.Socket\n"
+	  "After transmission sonarr@.service\n# Unit=commented.service\n; x.service\n"
+	  "X=netns@tr.service vpn-ns@tr.socket /etc/x.service\n", 0,
+	  { "tr.ini:4: unknown key 'Description' in section [Confinement]",
+	    "tr.ini:5: expected 'Key=Value', a [Section] header or a comment",
+	    "tr.ini:8: unknown key 'X' in section [Confinement]" },
+	  "transmission.service,+transmission.socket,Foo.socket,+Foo.service,+Foo@.service,sonarr@.service,+sonarr.socket,+sonarr@.socket" },
+	/* An error anywhere: the scan covers the whole file. */
+	{ "tr.ini", "[Namespace]\nFoo=1\n[Confinement]\nUnit=a.service\nUNIT=b\n", 0,
+	  { "tr.ini:2: unknown key 'Foo' in section [Namespace]", "tr.ini:5: unknown key 'UNIT' in section [Confinement]",
+	    "tr.ini: missing WireGuardConfigFile= in [Namespace]" },
+	  "a.service,+a.socket,b.service,+b.socket" },
 	{ "tr.ini", NS "[Confinement]\nHardening=\"yes\"\n", 0, { "tr.ini:4: Hardening: invalid boolean '\"yes\"' (expected yes or no)" }, "" },
 	{ "tr.ini", NS "[Confinement]\nHardening=Yes\n", 0, { "tr.ini:4: Hardening: invalid boolean 'Yes' (expected yes or no)" }, "" },
 };
@@ -350,10 +405,10 @@ static void check_invalid(const struct invalid_case *tc, const char *text, size_
 			_cleanup_free_ char *u = NULL;
 			size_t size = 0;
 			FILE *f = open_memstream(&u, &size);
-			for (size_t i = 0; f && i < c->n_units; i++)
-				fprintf(f, "%s%s", i ? "," : "", c->units[i]);
-			if (f)
+			if (f) {
+				put_units(f, c);
 				fclose(f);
+			}
 			CHECK(!c->valid, "%s: marked invalid", tc->file);
 			CHECK_STREQ(u, tc->units, "units of %.60s", text);
 		}
@@ -402,7 +457,7 @@ static void test_warning_duplicate_unit(void) {
 	int r = ns_config_parse("tr.ini", t, strlen(t), &c, &d);
 	_cleanup_free_ char *m = d.n == 1 ? diag_format(&d.entries[0]) : NULL;
 
-	CHECK(r == 0 && c && c->valid && c->n_units == 1, "duplicate unit is only a warning");
+	CHECK(r == 0 && c && c->valid && c->n_units == 2, "duplicate unit is only a warning");
 	CHECK_STREQ(m, "tr.ini:5: warning: Unit: 'a.service' listed twice", "duplicate unit");
 	ns_config_free(c);
 	diag_clear(&d);
@@ -511,6 +566,36 @@ static char *messages(const struct diag *d) {
 	return s;
 }
 
+/* An over-long line is an error, and the units on it and after it are kept
+ * all the same. */
+static void test_salvage_long_line(void) {
+	size_t pad = INI_LINE_MAX + 10;
+	_cleanup_free_ char *t = malloc(pad + 200), *m = NULL, *u = NULL;
+	struct diag d = { 0 };
+	struct ns_config *c = NULL;
+	size_t usize = 0;
+	FILE *f;
+	int r;
+
+	if (!t)
+		return;
+	strcpy(t, NS "[Confinement]\nUnit=a.service ");
+	memset(t + strlen(t), 'x', pad);
+	strcpy(t + strlen(NS "[Confinement]\nUnit=a.service ") + pad, " z\nUnit=b.service\n");
+	r = ns_config_parse("tr.ini", t, strlen(t), &c, &d);
+	m = messages(&d);
+	CHECK(r == -EINVAL && c && !c->valid, "long line: invalid (%d)", r);
+	CHECK_STREQ(m, "tr.ini:4: line longer than 4096 bytes\n", "long line");
+	f = open_memstream(&u, &usize);
+	if (f && c) {
+		put_units(f, c);
+		fclose(f);
+	}
+	CHECK_STREQ(u, "b.service,+b.socket,a.service,+a.socket,z.service,+z.socket", "long line: units");
+	ns_config_free(c);
+	diag_clear(&d);
+}
+
 static void test_load_file(void) {
 	_cleanup_free_ char *p = NULL;
 	struct diag d = { 0 };
@@ -527,14 +612,23 @@ static void test_load_file(void) {
 	if (asprintf(&p, "%s/aa.ini", tmpdir) < 0)
 		return;
 	r = ns_config_load_file(p, &c, &d);
-	CHECK(r == 0 && c && c->valid && streq(c->name, "aa") && c->n_units == 1, "load_file");
+	CHECK(r == 0 && c && c->valid && streq(c->name, "aa") && c->n_units == 2, "load_file");
 	ns_config_free(c);
 
-	/* Over 64 KiB on disk: an error for the file, struct without units. */
+	/* Over 64 KiB on disk: an error for the file, not parsed; the units
+	 * named in its first MiB are still kept from starting, not those
+	 * after it. */
 	{
-		_cleanup_free_ char *big = calloc(1, INI_FILE_MAX + 2);
-		_cleanup_free_ char *m = NULL;
-		memset(big, '\n', INI_FILE_MAX + 1);
+		size_t size = 1024 * 1024 + 4096;
+		_cleanup_free_ char *big = calloc(1, size + 1);
+		_cleanup_free_ char *m = NULL, *u = NULL;
+		size_t usize = 0;
+		FILE *f;
+
+		memset(big, '\n', size);
+		memcpy(big, "Unit=first.service", strlen("Unit=first.service"));
+		memcpy(big + 70000, "Unit=middle", strlen("Unit=middle"));
+		memcpy(big + size - 100, "Unit=late.service", strlen("Unit=late.service"));
 		write_file("big.ini", big);
 		free(p);
 		p = NULL;
@@ -544,6 +638,13 @@ static void test_load_file(void) {
 		m = messages(&d);
 		CHECK(r == -EINVAL && c && !c->valid, "big file: invalid struct (%d)", r);
 		CHECK_STREQ(m, "D/big.ini: file is larger than 65536 bytes\n", "big file");
+		f = open_memstream(&u, &usize);
+		if (f && c) {
+			put_units(f, c);
+			fclose(f);
+		}
+		CHECK_STREQ(u, "first.service,+first.socket,middle.service,+middle.socket",
+			    "big file: the units of its first MiB");
 		ns_config_free(c);
 		diag_clear(&d);
 	}
@@ -631,13 +732,13 @@ static void test_load_dir(void) {
 		CHECK(s.items[0]->valid && s.items[1]->valid && !s.items[2]->valid && s.items[3]->valid &&
 			      !s.items[4]->valid,
 		      "the later namespace of a clash is the invalid one");
-		CHECK(s.items[2]->n_units == 1 && streq(s.items[2]->units[0], "c.service"),
-		      "cc keeps only the unit nobody else confines");
-		CHECK(s.items[4]->n_units == 1 && streq(s.items[4]->units[0], "e.service"),
-		      "ee loses the instance of dd's template");
+		CHECK(s.items[2]->n_units == 2 && streq(s.items[2]->units[0], "c.service"),
+		      "cc keeps only the unit nobody else confines (and its socket)");
+		CHECK(s.items[4]->n_units == 2 && streq(s.items[4]->units[0], "e.service"),
+		      "ee loses the instance of dd's template (and its socket)");
 		CHECK_STREQ(sum,
 			    "name=cc wg=/x ns=10.0.1.9/16 br=10.0.1.10/16 af=[] pm=[80:8080:both,81:81:tcp] "
-			    "op=[] impl=auto units=[c.service] hardening=yes",
+			    "op=[] impl=auto units=[c.service,+c.socket] hardening=yes",
 			    "cc as read");
 	}
 	ns_config_set_clear(&s);
@@ -648,7 +749,7 @@ static void test_load_dir(void) {
 	r = ns_config_load_one(tmpdir, "cc", &c, &d);
 	free(m);
 	m = messages(&d);
-	CHECK(r == -EINVAL && c && !c->valid && c->n_units == 1, "load_one cc (%d)", r);
+	CHECK(r == -EINVAL && c && !c->valid && c->n_units == 2, "load_one cc (%d)", r);
 	CHECK_STREQ(m,
 		    "D/cc.ini:7: unknown key 'Foo' in section [Namespace]\n"
 		    "D/cc.ini:3: NamespaceAddress: subnet 10.0.0.0/16 overlaps subnet 10.0.1.0/24 of namespace 'bb' (D/bb.ini)\n"
@@ -707,25 +808,24 @@ static const struct {
 	{ "a bad name next to a namespace",
 	  { { "Tr.ini", NS "[Confinement]\nUnit=transmission.service\n" },
 	    { "tr.ini", NS "[Confinement]\nUnit=x.service\n" } },
-	  "tr:1:x.service;", "Tr.ini:transmission.service;",
+	  "tr:1:x.service,+x.socket;", "Tr.ini:transmission.service,+transmission.socket;",
 	  "D/Tr.ini: invalid namespace name 'Tr' (from the file name N.ini): 1 to 7 characters a-z and 0-9, starting with a letter\n" },
 	{ "too long, with errors of its own: the units that could be read",
 	  { { "toolongname.ini", "[Namespace]\nFoo=1\n[Confinement]\nUnit=a.service b c@.service\n" } },
-	  "", "toolongname.ini:a.service,c@.service;",
+	  "", "toolongname.ini:a.service,+a.socket,b.service,+b.socket,c@.service,+c.socket,+c@.socket;",
 	  "D/toolongname.ini: invalid namespace name 'toolongname' (from the file name N.ini): 1 to 7 characters a-z and 0-9, starting with a letter\n"
 	  "D/toolongname.ini:2: unknown key 'Foo' in section [Namespace]\n"
-	  "D/toolongname.ini:4: Unit: 'b' has no unit type suffix (like 'b.service')\n"
 	  "D/toolongname.ini: missing WireGuardConfigFile= in [Namespace]\n" },
 	{ "no checks across files: the namespace keeps its unit, port and subnet",
 	  { { "Bad.ini", NS "PortMapping=80:80\n[Confinement]\nUnit=a.service\n" },
 	    { "aa.ini", NS "PortMapping=80:80\n[Confinement]\nUnit=a.service\n" },
 	    { "zz.ini", NS "NamespaceAddress=10.1.0.1\nBridgeAddress=10.1.0.2\n[Confinement]\nUnit=z.service\n" } },
-	  "aa:1:a.service;zz:1:z.service;", "Bad.ini:a.service;",
+	  "aa:1:a.service,+a.socket;zz:1:z.service,+z.socket;", "Bad.ini:a.service,+a.socket;",
 	  "D/Bad.ini: invalid namespace name 'Bad' (from the file name N.ini): 1 to 7 characters a-z and 0-9, starting with a letter\n" },
 	{ "an empty stem, sorted by file name",
 	  { { "a-b.ini", NS "[Confinement]\nUnit=b.service\n" },
 	    { ".ini", NS "[Confinement]\nUnit=e.service\nUnit=e.service\n" } },
-	  "", ".ini:e.service;a-b.ini:b.service;",
+	  "", ".ini:e.service,+e.socket;a-b.ini:b.service,+b.socket;",
 	  "D/.ini: invalid namespace name '' (from the file name N.ini): 1 to 7 characters a-z and 0-9, starting with a letter\n"
 	  "D/.ini:5: warning: Unit: 'e.service' listed twice\n"
 	  "D/a-b.ini: invalid namespace name 'a-b' (from the file name N.ini): 1 to 7 characters a-z and 0-9, starting with a letter\n" },
@@ -763,8 +863,7 @@ static void test_load_dir_unnamed(void) {
 		f = open_memstream(&items, &size);
 		for (size_t k = 0; f && k < s.n; k++) {
 			fprintf(f, "%s:%d:", s.items[k]->name, s.items[k]->valid);
-			for (size_t u = 0; u < s.items[k]->n_units; u++)
-				fprintf(f, "%s%s", u ? "," : "", s.items[k]->units[u]);
+			put_units(f, s.items[k]);
 			fputc(';', f);
 		}
 		if (f)
@@ -778,8 +877,7 @@ static void test_load_dir_unnamed(void) {
 
 			CHECK(!c->valid && c->name[0] == '\0', "%s: unnamed %zu: invalid, no name", desc, k);
 			fprintf(f, "%s:", base ? base + 1 : c->source_path);
-			for (size_t u = 0; u < c->n_units; u++)
-				fprintf(f, "%s%s", u ? "," : "", c->units[u]);
+			put_units(f, c);
 			fputc(';', f);
 		}
 		if (f)
@@ -884,7 +982,7 @@ static void test_shipped_examples(void) {
 		CHECK_STREQ(sum,
 			    "name=tr wg=/etc/vpn-confinement/tr.conf ns=192.168.15.1/24 br=192.168.15.5/24 "
 			    "ns6=fd93:9701:1d00::2/64 br6=fd93:9701:1d00::1/64 af=[192.168.0.0/24,fd00:1::/64] "
-			    "pm=[9091:9091:tcp] op=[51413:both] impl=auto units=[transmission.service] hardening=yes",
+			    "pm=[9091:9091:tcp] op=[51413:both] impl=auto units=[transmission.service,+transmission.socket] hardening=yes",
 			    "the example");
 	}
 	ns_config_set_clear(&s);
@@ -947,6 +1045,7 @@ int main(void) {
 	test_valid();
 	test_invalid();
 	test_warning_duplicate_unit();
+	test_salvage_long_line();
 	test_sizes();
 	test_names();
 	test_unit_name_valid();
