@@ -45,6 +45,10 @@ struct ns_out {
 
 struct ctx {
 	const struct gen_paths *p;
+	/* The WireGuard configuration files of every namespace file read:
+	 * hidden from every confined service (they hold the keys). */
+	const char **wg_files;
+	size_t n_wg_files;
 	int out_fd;
 	struct diag *d;
 	struct gen_stats *stats;
@@ -228,6 +232,52 @@ static void put_unit_dependencies(FILE *f, const struct ns_out *ns, const char *
 		ns->name, netns_unit, netns_unit, vpnns_unit);
 }
 
+/* What a confined process must never reach, whatever the hardening (or an
+ * admin's override of it) says; see vpn-confinement-generator(8). */
+static int put_confinement(FILE *f, const struct ctx *x) {
+	_cleanup_free_ char *rundir = unit_escape_specifiers(x->p->run_dir);
+	_cleanup_free_ char *confdir = unit_escape_specifiers(x->p->conf_dir);
+
+	if (!rundir || !confdir)
+		return -ENOMEM;
+	fprintf(f,
+		"\n# Out of reach, root or not, whatever the hardening below or an override\n"
+		"# of it says: the helper's run directory (systemd mounts in the order of\n"
+		"# the destination paths, so the resolv.conf above is bound before this\n"
+		"# hides its directory), the namespace files and WireGuard configurations\n"
+		"# (the keys), the tunnels' control sockets (wireguard-go's; made if\n"
+		"# missing, so that none can appear later), ip-netns's files, and the\n"
+		"# service managers' private sockets, through which root would start a\n"
+		"# process outside the namespace.\n"
+		"InaccessiblePaths=%s\n"
+		"InaccessiblePaths=-%s\n",
+		rundir, confdir);
+	for (size_t i = 0; i < x->n_wg_files; i++) {
+		_cleanup_free_ char *wg = unit_escape_specifiers(x->wg_files[i]);
+		if (!wg)
+			return -ENOMEM;
+		fprintf(f, "InaccessiblePaths=-%s\n", wg);
+	}
+	fputs("TemporaryFileSystem=/run/wireguard:ro\n"
+	      "TemporaryFileSystem=/var/run/wireguard:ro\n"
+	      "TemporaryFileSystem=/etc/netns:ro\n"
+	      "InaccessiblePaths=-/run/systemd/private\n"
+	      "InaccessiblePaths=-/run/user\n"
+	      "# Capabilities that would undo the namespace: reconfiguring it or its\n"
+	      "# tunnel, raw packets, mounts and setns() (NET_ADMIN, NET_RAW, SYS_ADMIN);\n"
+	      "# ptrace, pidfd_getfd() and /proc/PID/mem of wireguard-go and the\n"
+	      "# tunnel's supervisor, whose sockets are in the host's network\n"
+	      "# (SYS_PTRACE); kernel code and memory (SYS_MODULE, SYS_RAWIO, BPF,\n"
+	      "# PERFMON, SYS_BOOT); files opened by handle past the paths hidden above\n"
+	      "# (DAC_READ_SEARCH). A later drop-in that adds one back (a list without\n"
+	      "# '~') or sets RestrictNamespaces=no voids the confinement.\n"
+	      "CapabilityBoundingSet=~CAP_NET_ADMIN CAP_NET_RAW CAP_SYS_ADMIN CAP_SYS_PTRACE "
+	      "CAP_SYS_MODULE CAP_SYS_RAWIO CAP_BPF CAP_PERFMON CAP_SYS_BOOT CAP_DAC_READ_SEARCH\n"
+	      "RestrictNamespaces=yes\n",
+	      f);
+	return 0;
+}
+
 /* The drop-in of every service confined to namespace ns (socket false), or
  * of every socket unit (socket true). It names no unit, so one text serves
  * them all. */
@@ -299,20 +349,24 @@ static int render_confinement(const struct ctx *x, const struct ns_out *ns, bool
 			"BindReadOnlyPaths=%s/%s/resolv.conf:/etc/resolv.conf\n"
 			"BindReadOnlyPaths=%s/" NSSWITCH_FILE ":/etc/nsswitch.conf\n"
 			"InaccessiblePaths=-/run/nscd\n"
-			"InaccessiblePaths=-/run/dbus/system_bus_socket\n"
-			"InaccessiblePaths=-/run/avahi-daemon/socket\n",
+			"InaccessiblePaths=-/run/dbus\n"
+			"InaccessiblePaths=-/run/avahi-daemon\n",
 			netns_path, rundir, ns->name, rundir, ns->name, rundir, ns->name, outdir);
+		r = put_confinement(f, x);
+		if (r < 0)
+			return r;
 	}
 
 	if (ns->hardening && !socket)
-		fputs("\n# Hardening=yes. To change one setting, override it in a drop-in that\n"
-		      "# sorts later, e.g. /etc/systemd/system/UNIT.d/60-override.conf.\n"
-		      "CapabilityBoundingSet=~CAP_NET_ADMIN CAP_NET_RAW CAP_SYS_ADMIN\n"
-		      "RestrictNamespaces=yes\n"
+		fputs("\n# Hardening=yes: the defaults of vpn-confinement-generator(8). To change\n"
+		      "# one, override it in a drop-in that sorts later, such as\n"
+		      "# /etc/systemd/system/UNIT.d/60-override.conf; ProtectSystem=strict\n"
+		      "# wants StateDirectory= or ReadWritePaths= for what the service writes.\n"
 		      "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK\n"
 		      "NoNewPrivileges=yes\n"
 		      "PrivateTmp=yes\n"
-		      "ProtectSystem=full\n"
+		      "PrivateDevices=yes\n"
+		      "ProtectSystem=strict\n"
 		      "ProtectHome=yes\n"
 		      "ProtectKernelTunables=yes\n"
 		      "ProtectKernelModules=yes\n"
@@ -738,6 +792,29 @@ int generate(const struct gen_paths *paths, int out_fd, struct diag *d, struct g
 		config_errors = true;
 	n_loaded = d->n;
 
+	/* Every key file known, hidden from every confined service. */
+	for (size_t i = 0; i < set.n + set.n_unnamed; i++) {
+		const struct ns_config *c = i < set.n ? set.items[i] : set.unnamed[i - set.n];
+		bool dup = false;
+
+		if (!c->wg_config_file)
+			continue;
+		if (c->wg_config_file[0] != '/' || strpbrk(c->wg_config_file, " \t\n\"'\\%")) {
+			/* Recorded (the run fails); the rest is written. */
+			r = refuse(&x, "path", c->wg_config_file);
+			if (r == -ENOMEM)
+				goto out;
+			write_error = write_error ?: r;
+			continue;
+		}
+		for (size_t k = 0; k < x.n_wg_files; k++)
+			dup = dup || streq(x.wg_files[k], c->wg_config_file);
+		if (!dup && ARRAY_APPEND(x.wg_files, x.n_wg_files, c->wg_config_file) < 0) {
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+
 	/* The namespaces that were read, valid or not. */
 	for (size_t i = 0; i < set.n; i++) {
 		const struct ns_config *c = set.items[i];
@@ -826,5 +903,6 @@ int generate(const struct gen_paths *paths, int out_fd, struct diag *d, struct g
 		r = config_errors || d->n_errors > 0 ? -EINVAL : 0;
 out:
 	strv_free(global, n_global);
+	free(x.wg_files);
 	return r;
 }

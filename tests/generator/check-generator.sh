@@ -266,6 +266,28 @@ if $has_verify && systemd-analyze security --help 2>/dev/null | grep -q -- --off
 	t_check "override: the capability drop stays" grep -q '✓ CapabilityBoundingSet=~CAP_NET_ADMIN' <<<"$after"
 	t_check "override: RestrictNamespaces= stays" grep -q '✓ RestrictNamespaces=~net' <<<"$after"
 
+	# The confinement part stays when every hardening setting is relaxed,
+	# and with Hardening=no (the NixOS module's ini).
+	confinement_stays() { # DESC ANALYSIS
+		local cap
+		for cap in NET_ADMIN SYS_ADMIN SYS_PTRACE SYS_MODULE SYS_RAWIO BPF SYS_BOOT; do
+			t_check "$1: CapabilityBoundingSet=~CAP_$cap stays" grep -q "✓ CapabilityBoundingSet=~CAP_$cap " <<<"$2"
+		done
+		t_check "$1: RestrictNamespaces= stays" grep -q '✓ RestrictNamespaces=~user' <<<"$2"
+		t_check "$1: control: ProtectSystem= is off" grep -q '✗ ProtectSystem=' <<<"$2"
+	}
+	printf '[Service]\nProtectSystem=no\nPrivateTmp=no\nPrivateDevices=no\nProtectHome=no\nProtectKernelTunables=no\nProtectKernelModules=no\nProtectKernelLogs=no\nProtectControlGroups=no\nNoNewPrivileges=no\nRestrictSUIDSGID=no\n' \
+		>"$o/etc/transmission.service.d/60-override.conf"
+	t_check "override: control: before, ProtectSystem= is on" grep -q '✓ ProtectSystem=' <<<"$before"
+	confinement_stays "override of every hardening setting" "$(sec "$o/etc:$o/normal:$o/tpl:")"
+	h=$tmp/hardening-no
+	mkdir -p "$h/normal"
+	t_check "Hardening=no: the generator runs" env \
+		VPN_CONFINEMENT_CONFDIR="$(cd "$here/../nixos/cases/basic/expected" && pwd)" "$gen" "$h/normal"
+	t_check_not "Hardening=no: the drop-in has no hardening" \
+		grep -q '^ProtectSystem=' "$h/normal/transmission.service.d/50-vpn-confinement.conf"
+	confinement_stays "Hardening=no" "$(sec "$h/normal:$o/tpl:")"
+
 	# 18-bad-name-units: Tr.ini (no namespace name) keeps sonarr@.service
 	# from starting, tr.ini confines sonarr@main.service. The instance's
 	# drop-in replaces the template's of the same name: sonarr@main gets

@@ -330,13 +330,16 @@ if [ -x "$gen" ]; then
 
 	# The same namespace with Hardening=yes and =no: the generator's extra
 	# lines are its hardening list, which the module must apply as well.
-	mkdir -p "$tmp/hard/yes" "$tmp/hard/no"
+	mkdir -p "$tmp/hard/yes" "$tmp/hard/no" "$tmp/hard/conf"
 	sed 's/^Hardening=no$/Hardening=yes/' "$cases_dir/basic/expected/wg.ini" >"$tmp/hard/yes/wg.ini"
 	cp "$cases_dir/basic/expected/wg.ini" "$tmp/hard/no/wg.ini"
-	# One output path for both runs: paths into it must compare equal.
+	# One configuration directory and one output path for both runs: paths
+	# into them (the drop-in hides the configuration directory) must compare
+	# equal.
 	for h in yes no; do
 		mkdir -p "$tmp/hard/out"
-		VPN_CONFINEMENT_CONFDIR=$tmp/hard/$h VPN_CONFINEMENT_RUNDIR=$tmp/run \
+		cp "$tmp/hard/$h/wg.ini" "$tmp/hard/conf/wg.ini"
+		VPN_CONFINEMENT_CONFDIR=$tmp/hard/conf VPN_CONFINEMENT_RUNDIR=$tmp/run \
 			"$gen" "$tmp/hard/out" "$tmp/hard/out" "$tmp/hard/out" >/dev/null 2>&1
 		mv "$tmp/hard/out" "$tmp/hard/out-$h"
 	done
