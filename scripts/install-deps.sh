@@ -5,7 +5,8 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive
 # The daemons below are test peers that the tests start themselves, in
 # namespaces of their own (miniupnpd, transmission-daemon, qbittorrent-nox,
-# node_exporter): their packages must not start them on this machine's own
+# node_exporter; tests/e2e confines Debian's transmission-daemon in its
+# container): their packages must not start them on this machine's own
 # network. policy-rc.d tells invoke-rc.d and deb-systemd-invoke not to.
 policy=/usr/sbin/policy-rc.d
 if [ ! -e "$policy" ]; then

@@ -10,9 +10,12 @@
 #
 # In the container: vcprobe.service (to be confined by the test's ini: a
 # client loop to INET:9998 and a server on 8000), vccontrol.service (an
-# unconfined client loop to INET:9997); confined CMD runs CMD as a transient
-# vccmd@X.service (confine vccmd@.service in the ini), unconfined CMD as
-# vcfree@X.service.
+# unconfined client loop to INET:9997); vcsock.socket/.service and
+# vcsockfree.socket/.service (socket-activated: a datagram in, one to
+# INET:9999 out; confine vcsock.service); confined CMD runs CMD as a
+# transient vccmd@X.service (confine vccmd@.service in the ini), unconfined
+# CMD as vcfree@X.service; /usr/local/libexec/vc-e2e/attack.sh probes what a
+# root process could use to get out.
 
 NSPAWN_PID= LEADER= inst=
 
@@ -91,6 +94,95 @@ Description=vpn-confinement e2e: unconfined control
 [Service]
 ExecStart=/usr/bin/python3 /usr/local/libexec/vc-e2e/probe.py vccontrol $INET_IP 9997
 EOF
+# attack.sh: what a confined root process could try, to leave the
+# confinement or read the key (issue 10 item 1); run as a confined unit and,
+# for the positive control, as an unconfined one.
+attack=$inst/usr/local/libexec/vc-e2e/attack.sh
+cat >"$attack" <<'EOF'
+#!/bin/sh
+# attack.sh RUNDIR NS WGSOCK WGCONF WGTARGET WGPID SUPPID: one line per
+# probe, "NAME ok" (it worked), "NAME blocked", or "NAME no-tool" when a
+# tool it needs is missing (so that "blocked" never means "could not try").
+# Never prints what it reads (the key).
+rundir=$1 ns=$2 sock=$3 conf=$4 target=$5 wgpid=$6 suppid=$7
+probe() { # NAME TOOL CMD...
+	name=$1 tool=$2; shift 2
+	if ! command -v "$tool" >/dev/null 2>&1; then echo "$name no-tool"; return; fi
+	if "$@" >/dev/null 2>&1; then echo "$name ok"; else echo "$name blocked"; fi
+}
+# Created and removed again: the control must not leave anything behind.
+plant() { touch "$1" && rm -f "$1"; }
+probe rundir-create touch plant "$rundir/$ns/vc-e2e-plant"
+probe rundir-read test test -e "$rundir/$ns/resolv.conf"
+probe netns-etc-create mkdir sh -c "mkdir -p /etc/netns/$ns && touch /etc/netns/$ns/vc-e2e-plant && rm -f /etc/netns/$ns/vc-e2e-plant"
+wgget='
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(3)
+s.connect(sys.argv[1])
+s.sendall(b"get=1\n\n")
+data = b""
+while not data.endswith(b"\n\n"):
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+sys.exit(0 if b"private_key=" in data and b"errno=0" in data else 1)'
+probe wg-sock-get python3 python3 -c "$wgget" "$sock"
+probe wg-sock-get-var-run python3 python3 -c "$wgget" "/var/run/wireguard/${sock##*/}"
+# A hidden file reads as empty (root may open systemd's 0000 stand-in):
+# what counts is whether the key is in what it reads.
+probe wg-conf-read grep grep -q PrivateKey "$conf"
+probe wg-conf-target-read grep grep -q PrivateKey "$target"
+probe ini-read grep grep -q '^\[Namespace\]' "/etc/vpn-confinement/$ns.ini"
+probe systemd-run systemd-run systemd-run -q --wait --collect "--unit=vc-e2e-escape-$$.service" /bin/true
+probe wireguard-go-environ cat cat "/proc/$wgpid/environ"
+probe wireguard-go-root-conf grep grep -q PrivateKey "/proc/$wgpid/root$target"
+# (Not pidfd_getfd(): systemd-nspawn's seccomp filter refuses it to every
+# process of the container, so it would have no positive control here; the
+# kernel asks for the same ptrace access as the two above, and more.)
+probe supervisor-environ cat cat "/proc/$suppid/environ"
+EOF
+
+# dgram.py: a socket-activated service (Accept=no) for the socket tests.
+cat >"$inst/usr/local/libexec/vc-e2e/dgram.py" <<'EOF'
+# dgram.py TAG HOST PORT: for each datagram on its ListenDatagram= socket
+# (but HOST:PORT's answers), send "TAG SEQ" to HOST:PORT from that same
+# socket, and say so.
+import os, socket, sys
+tag, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+socks = [socket.socket(fileno=fd) for fd in range(3, 3 + int(os.environ["LISTEN_FDS"]))]
+s = [x for x in socks if x.type == socket.SOCK_DGRAM][0]
+seq = 0
+while True:
+    data, peer = s.recvfrom(100)
+    if peer == (host, port):
+        continue
+    seq += 1
+    s.sendto(("%s %d" % (tag, seq)).encode(), (host, port))
+    print("%s %d sent to %s:%d" % (tag, seq, host, port), flush=True)
+EOF
+# vcsock (to be confined by the test's ini through vcsock.service) and
+# vcsockfree, the same pair unconfined: a stream and a datagram socket each.
+local name base
+for name in vcsock vcsockfree; do
+	base=8100; [ "$name" = vcsockfree ] && base=8200
+	cat >"$units/$name.socket" <<EOF
+[Unit]
+Description=vpn-confinement e2e: sockets of $name.service
+
+[Socket]
+ListenStream=0.0.0.0:$base
+ListenDatagram=0.0.0.0:$((base + 1))
+EOF
+	cat >"$units/$name.service" <<EOF
+[Unit]
+Description=vpn-confinement e2e: socket-activated $name
+
+[Service]
+ExecStart=/usr/bin/python3 /usr/local/libexec/vc-e2e/dgram.py $name $INET_IP 9999
+EOF
+done
 }
 
 container_start() {

@@ -12,7 +12,12 @@
 # Each issue-4 "End to end" case is its own test (DESIGN.md L1-L6): start,
 # DNS, capabilities, tunnel restart, stop and start, boot with the VPN peer
 # down, fail-closed after a reload, missing namespace; and an admin's
-# override of one hardening setting.
+# override of one hardening setting. Issue 10: a confined root process with
+# ProtectSystem=no attacks what vpn-confinement and the service manager
+# leave around (each attack also run unconfined, as the control); socket
+# activation (the socket's sockets in the namespace, a datagram from one of
+# them never on the host's uplink); Debian's transmission-daemon hardened,
+# with the documented drop-in.
 #
 # E2E_HOLD=STAGE (start, stop, again, boot) stops there, to look around in
 # the container (it says how to enter it and how to go on).
@@ -20,7 +25,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 t_require_root
-for tool in systemd-nspawn tcpdump wireguard-go dnsmasq; do
+for tool in systemd-nspawn tcpdump wireguard-go dnsmasq transmission-daemon curl; do
 	command -v "$tool" >/dev/null || { echo "needs $tool"; echo "0 passed, 1 failed"; exit 1; }
 done
 . "$here/../integration/lab.sh"
@@ -34,13 +39,19 @@ lab_testns N c
 # The endpoint by name: resolvable in the container only once its
 # /etc/hosts says so (the boot test starts without it).
 WG_ENDPOINT=vpn.test:$WG_PORT lab_client "$N" 0
-lab_ini "$N" 0 "" "PortMapping=18000:8000:tcp"
+lab_ini "$N" 0 "" "PortMapping=18000:8000:tcp" "PortMapping=19091:9091:tcp"
 cat >>"$VPN_CONFINEMENT_CONFDIR/$N.ini" <<EOF
 
 [Confinement]
 Unit=vcprobe.service
 Unit=vccmd@.service
+Unit=vcsock.service
+Unit=transmission-daemon.service
 EOF
+# The wg config through a link, as sops-nix and agenix make them.
+wg_link=$LAB_DIR/secrets/$N.conf wg_target=$LAB_DIR/wg/$N.conf
+mkdir -p "$LAB_DIR/secrets" && ln -s "$wg_target" "$wg_link"
+sed -i "s|^WireGuardConfigFile=.*|WireGuardConfigFile=$wg_link|" "$VPN_CONFINEMENT_CONFDIR/$N.ini"
 TUN_IP=$(client_ip 0)
 
 e2e_units
@@ -175,6 +186,147 @@ t_check "override: with CapabilityBoundingSet=CAP_NET_ADMIN added back, check wa
 rm -rf "$units/vccmd@.service.d" "$units/vcprobe.service.d"
 in_c systemctl daemon-reload
 
+# --- A confined root process attacks (issue 10, item 1) -------------------------
+# vccmd@ runs as root, and an admin's later drop-in turns ProtectSystem= off
+# (and PrivateTmp=: the lab's files, the wg config among them, are under
+# /tmp). What is left is the confinement's own: attack.sh must find every
+# door closed, and the same script unconfined (vcfree@, root too) every
+# door open.
+attack=/usr/local/libexec/vc-e2e/attack.sh
+mkdir -p "$units/vccmd@.service.d"
+printf '[Service]\nProtectSystem=no\nPrivateTmp=no\n' >"$units/vccmd@.service.d/60-override.conf"
+in_c systemctl daemon-reload
+wg_sock=$(in_c sh -c 'ls /run/wireguard/*.sock 2>/dev/null' | head -n 1)
+wg_pid=$(in_c pidof wireguard-go)
+sup_pid=$(mainpid "wg-up@$N.service")
+targets_there() {
+	in_c test -S "$wg_sock" && in_c test -d "/run/vpn-confinement/$N" && in_c test -d "/etc/netns/$N" &&
+		in_c test -L "$wg_link" && in_c test -f "$wg_target" && in_c test -d "/proc/$wg_pid" &&
+		[ "$sup_pid" != 0 ] && in_c test -d "/proc/$sup_pid"
+}
+t_check "attack: the targets are there: the run directory, /etc/netns/$N, $wg_sock, the wg config (a link), wireguard-go ($wg_pid), wg-up ($sup_pid)" \
+	targets_there
+t_check "attack: the confined script runs as root, with a writable /etc (the override took)" \
+	confined sh -c '[ "$(id -u)" = 0 ] && touch /etc/vc-e2e-writable && rm /etc/vc-e2e-writable'
+args=(/run/vpn-confinement "$N" "$wg_sock" "$wg_link" "$wg_target" "$wg_pid" "$sup_pid")
+c_out=$(confined sh "$attack" "${args[@]}")
+u_out=$(unconfined sh "$attack" "${args[@]}")
+for p in rundir-create rundir-read netns-etc-create wg-sock-get wg-sock-get-var-run wg-conf-read \
+	wg-conf-target-read ini-read systemd-run wireguard-go-environ wireguard-go-root-conf \
+	supervisor-environ; do
+	t_check "attack: control: unconfined root, $p works" grep -qx "$p ok" <<<"$u_out"
+	t_check "attack: confined root, $p fails" grep -qx "$p blocked" <<<"$c_out"
+done
+t_check_not "attack: nothing was left behind" \
+	in_c sh -c "ls /run/vpn-confinement/$N/vc-e2e-plant /etc/netns/$N/vc-e2e-plant 2>/dev/null | grep -q ."
+t_check "attack: the tunnel is still up" in_c systemctl is-active -q "wg-up@$N.service"
+rm -rf "$units/vccmd@.service.d"
+in_c systemctl daemon-reload
+
+# --- Socket activation (issue 10, item 5) ------------------------------------------
+# vcsock.socket comes with vcsock.service (the ini lists the service only):
+# its sockets are made in the namespace, and a datagram the service sends
+# from its ListenDatagram= socket goes through the tunnel, never out of the
+# host's uplink. vcsockfree, the same pair unconfined, is the control.
+ns_ss() { in_c nsenter --net="/run/netns/$N" ss -Hln "$@"; }
+host_ss() { in_c ss -Hln "$@"; }
+send_dgram='import socket, sys
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"go", ("127.0.0.1", int(sys.argv[1])))'
+udp_seen() { grep -c "^udp 9999 $1\$" "$LAB_DIR/log/srv-inet.log"; }
+udp_more() { [ "$(udp_seen "$1")" -gt "$2" ]; }
+capture_start() {
+	lab_bg "$LAB_HOST" tcpdump -n -U -i up0 -w "$1" udp port 9999 >/dev/null 2>&1
+	cap_pid=${LAB_PIDS[-1]}
+	sleep 1
+}
+capture_stop() { sleep 1; kill "$cap_pid" 2>/dev/null; wait "$cap_pid" 2>/dev/null; }
+captured() { tcpdump -n -r "$1" 2>/dev/null | wc -l; }
+t_check "socket: start vcsock.socket and vcsockfree.socket" in_c systemctl start vcsock.socket vcsockfree.socket
+t_check "socket: vcsock.socket's stream socket listens in the namespace" grep -q ':8100 ' <<<"$(ns_ss -t)"
+t_check "socket: ... and its datagram socket" grep -q ':8101 ' <<<"$(ns_ss -u)"
+t_check_not "socket: ... neither in the host's network" grep -qE ':810[01] ' <<<"$(host_ss -tu)"
+t_check "socket: control: vcsockfree.socket's are in the host's network" grep -q ':8201 ' <<<"$(host_ss -u)"
+t_check_not "socket: control: ... not in the namespace" grep -qE ':820[01] ' <<<"$(ns_ss -tu)"
+before=$(udp_seen "$TUN_IP")
+capture_start "$LAB_DIR/sock.pcap"
+in_c nsenter --net="/run/netns/$N" python3 -c "$send_dgram" 8101
+wait_for 10 udp_more "$TUN_IP" "$before"
+capture_stop
+t_check "socket: a datagram to vcsock.socket started vcsock.service, in the namespace" \
+	same_netns "$(mainpid vcsock.service)"
+t_check "socket: its datagram, sent from that socket, reached the internet server from the tunnel address" \
+	udp_more "$TUN_IP" "$before"
+n=$(captured "$LAB_DIR/sock.pcap")
+t_check "socket: captured on the host's uplink: no datagram to port 9999 ($n)" [ "$n" = 0 ]
+before=$(udp_seen "$HOST_INET_IP")
+capture_start "$LAB_DIR/sockfree.pcap"
+in_c python3 -c "$send_dgram" 8201
+wait_for 10 udp_more "$HOST_INET_IP" "$before"
+capture_stop
+pid=$(mainpid vcsockfree.service)
+t_check "socket: control: vcsockfree.service runs in the host's network" \
+	[ "$pid" != 0 -a "$(ino "/proc/$pid/ns/net")" = "$(ino /proc/1/ns/net)" ]
+t_check "socket: control: its datagram reached the server from the host's address" udp_more "$HOST_INET_IP" "$before"
+n=$(captured "$LAB_DIR/sockfree.pcap")
+t_check "socket: control: the uplink capture saw it ($n packets)" [ "$n" -ge 1 ]
+in_c systemctl stop vcsock.socket vcsock.service vcsockfree.socket vcsockfree.service
+
+# --- Debian's transmission-daemon, hardened (issue 10, item 6) -----------------------
+# Set up as its package leaves it (the container's /etc starts empty): its
+# user, /etc/transmission-daemon/settings.json linked from its configuration
+# directory under /var/lib/transmission-daemon. Confined with Hardening=yes:
+# ProtectSystem=strict keeps it from writing its state, until the README's
+# drop-in (the very text, taken from README.md) gives it its two paths.
+tr_conf=/var/lib/transmission-daemon/.config/transmission-daemon
+tr_setup() {
+	in_c sh -c "
+		getent passwd debian-transmission >/dev/null ||
+			useradd --system --user-group --no-create-home --home-dir /var/lib/transmission-daemon debian-transmission || exit 1
+		mkdir -p /etc/transmission-daemon $tr_conf /var/lib/transmission-daemon/downloads &&
+		chown root:debian-transmission /etc/transmission-daemon && chmod 2775 /etc/transmission-daemon &&
+		chown debian-transmission:debian-transmission $tr_conf /var/lib/transmission-daemon/downloads &&
+		ln -sfn /etc/transmission-daemon/settings.json $tr_conf/settings.json &&
+		printf '{\n \"rpc-bind-address\": \"0.0.0.0\",\n \"rpc-authentication-required\": false,\n \"rpc-whitelist-enabled\": false\n}\n' \
+			>/etc/transmission-daemon/settings.json &&
+		chown debian-transmission:debian-transmission /etc/transmission-daemon/settings.json &&
+		chmod 0660 /etc/transmission-daemon/settings.json"
+}
+tr_journal() { in_c journalctl -u transmission-daemon.service --no-pager -o cat --since "@$1"; }
+rpc_status() {
+	in_lanin curl -s -o /dev/null -m 3 -w '%{http_code}' "http://$HOST_LANIN_IP:19091/transmission/rpc"
+}
+t_check "transmission: set up as Debian's package does" tr_setup
+since=$(in_c date +%s)
+t_check "transmission: control: without a drop-in, it starts confined" in_c systemctl start transmission-daemon.service
+tr_readonly() { grep -q 'Read-only file system' <<<"$(tr_journal "$1")"; }
+wait_for 10 tr_readonly "$since"
+t_check "transmission: control: ... but cannot write its state (Read-only file system)" tr_readonly "$since"
+t_check_not "transmission: control: ... no resume directory" in_c test -e "$tr_conf/resume"
+in_c systemctl stop transmission-daemon.service
+mkdir -p "$units/transmission-daemon.service.d"
+sed -n "/transmission-daemon.service.d\/60-state.conf <<'EOF'\$/,/^EOF\$/p" "$T_TOP/README.md" | sed '1d;$d' \
+	>"$units/transmission-daemon.service.d/60-state.conf"
+t_check "transmission: the README's drop-in, as written there" \
+	grep -qx 'ReadWritePaths=/var/lib/transmission-daemon /etc/transmission-daemon' "$units/transmission-daemon.service.d/60-state.conf"
+in_c systemctl daemon-reload
+sleep 1
+since=$(in_c date +%s)
+t_check "transmission: with it, it starts" in_c systemctl start transmission-daemon.service
+pid=$(mainpid transmission-daemon.service)
+t_check "transmission: in the namespace (MainPID $pid)" same_netns "$pid"
+t_check "transmission: as its own user, hardened (ProtectSystem=strict)" \
+	[ "$(in_c stat -c %U "/proc/$pid")" = debian-transmission -a "$(in_c systemctl show -p ProtectSystem --value transmission-daemon.service)" = strict ]
+wait_for 10 in_c test -d "$tr_conf/resume"
+t_check "transmission: it made its state directories" in_c test -d "$tr_conf/resume" -a -d "$tr_conf/torrents"
+t_check "transmission: it saved its settings" in_c grep -q '"peer-port"' /etc/transmission-daemon/settings.json
+t_check_not "transmission: no 'Read-only file system' this time" tr_readonly "$since"
+rpc_conflict() { [ "$(rpc_status)" = 409 ]; }
+wait_for 10 rpc_conflict
+t_check "transmission: its RPC answers from the LAN through the port mapping (HTTP $(rpc_status))" [ "$(rpc_status)" = 409 ]
+in_c systemctl stop transmission-daemon.service
+rm -rf "$units/transmission-daemon.service.d"
+in_c systemctl daemon-reload
+
 # --- Tunnel restart (L3) ------------------------------------------------------------
 pid=$(mainpid vcprobe.service)
 nsino=$(ino "/run/netns/$N")
@@ -231,6 +383,8 @@ t_check "fail-closed: fixed and reloaded, it starts confined again" in_c systemc
 # back: traffic resumes, with no action on the system.
 container_stop
 ln -sfn /etc/systemd/system/vcprobe.service "$units/multi-user.target.wants/vcprobe.service"
+mkdir -p "$units/sockets.target.wants"
+ln -sfn /etc/systemd/system/vcsock.socket "$units/sockets.target.wants/vcsock.socket"
 in_inet nft -f - <<EOF
 table inet vcpeerdown {
 	chain input { type filter hook input priority -10; udp dport $WG_PORT drop; }
@@ -240,6 +394,8 @@ lab_bg "$LAB_HOST" tcpdump -n -U -i up0 -w "$LAB_DIR/boot.pcap" not udp port "$W
 tcpdump_pid=${LAB_PIDS[-1]}
 sleep 1
 before=$(seen 9998 "$TUN_IP" vcprobe)
+# PID 1's messages before journald runs are only on the console.
+boot_log_at=$(($(stat -c %s "$LAB_DIR/log/nspawn.log") + 1))
 container_start || t_fail "boot: container boots again"
 wait_for 30 in_c systemctl is-active -q vcprobe.service
 sleep 3
@@ -249,6 +405,10 @@ pid=$(mainpid vcprobe.service)
 t_check "boot: ... in the namespace" same_netns "$pid"
 t_check_not "boot: the tunnel is not up (it retries)" in_c systemctl is-active -q "wg-up@$N.service"
 t_check "boot: the namespace unit is up" in_c systemctl is-active -q "vpn-ns@$N.service"
+t_check "boot: vcsock.socket, enabled in sockets.target, came up" in_c systemctl is-active -q vcsock.socket
+t_check "boot: ... listening in the namespace" grep -q ':8101 ' <<<"$(ns_ss -u)"
+t_check_not "boot: no ordering cycle (a socket's default ordering would make one with netns@$N)" \
+	grep -qi 'ordering cycle' <<<"$(tail -c +"$boot_log_at" "$LAB_DIR/log/nspawn.log")"
 hold boot
 endpoint_resolvable
 wait_for 60 in_c systemctl is-active -q "wg-up@$N.service"
@@ -300,5 +460,18 @@ t_check "missing netns: the service fails with 225/NETWORK (status $st)" [ "$st"
 t_check "missing netns: the probe never ran outside the tunnel" [ "$(seen_other 9998 "$TUN_IP" vcprobe)" = 0 ]
 in_c systemctl stop "vpn-ns@$N.service"
 in_c systemctl reset-failed
+
+# --- Control: a confined socket unit with its default dependencies ---------------------
+# Why the socket drop-in has DefaultDependencies=no: with the defaults back
+# (Before=sockets.target), booting with vcsock.socket enabled is a cycle,
+# broken by dropping sockets.target's start job.
+container_stop
+mkdir -p "$units/vcsock.socket.d"
+printf '[Unit]\nDefaultDependencies=yes\n' >"$units/vcsock.socket.d/60-defaults.conf"
+boot_log_at=$(($(stat -c %s "$LAB_DIR/log/nspawn.log") + 1))
+container_start || t_fail "socket control: container boots"
+t_check "socket control: with DefaultDependencies=yes, the boot has an ordering cycle" \
+	grep -qi 'ordering cycle' <<<"$(tail -c +"$boot_log_at" "$LAB_DIR/log/nspawn.log")"
+rm -rf "$units/vcsock.socket.d"
 
 t_done
