@@ -239,11 +239,21 @@ struct parse_state {
 	bool have_ns6, have_br6;
 	unsigned *af_lines; /* line of each accessible_from entry */
 	size_t n_af_lines;
-	/* A hash of each of c->units (same order), so that adding a unit
-	 * compares names only on a match: a broken 64 KiB file can name
-	 * thousands. */
+	/* A hash of each of c->units (same order), and a hash table of their
+	 * positions (open addressing: i + 1, 0 for a free slot; index_size a
+	 * power of two, at least twice n_units), so that adding a unit costs
+	 * the same whatever came before: the salvage scan of a broken file
+	 * can find a hundred thousand names. */
 	uint64_t *unit_hashes;
+	size_t *unit_index;
+	size_t index_size;
 };
+
+static void parse_state_done(struct parse_state *st) {
+	free(st->af_lines);
+	free(st->unit_hashes);
+	free(st->unit_index);
+}
 
 static int on_section(void *userdata, const char *name, unsigned line) {
 	struct parse_state *st = userdata;
@@ -612,16 +622,60 @@ static uint64_t str_hash(const char *s) {
  * unit the file names, else the named unit it goes with. Returns 1 when
  * the file named u already (a duplicate), 0 when it was added or was there
  * as a companion (then it is named now), -ENOMEM. */
+/* Puts unit i of st->c into the hash table (which has a free slot). */
+static void unit_index_put(struct parse_state *st, size_t i) {
+	size_t mask = st->index_size - 1, pos = (size_t)st->unit_hashes[i] & mask;
+
+	while (st->unit_index[pos])
+		pos = (pos + 1) & mask;
+	st->unit_index[pos] = i + 1;
+}
+
+/* Makes the table hold at least n units at half its size at most. */
+static int unit_index_reserve(struct parse_state *st, size_t n) {
+	size_t size = st->index_size ? st->index_size : 64;
+
+	if (n <= st->index_size / 2)
+		return 0;
+	while (n > size / 2) {
+		if (size > SIZE_MAX / 2 / sizeof(size_t))
+			return -ENOMEM;
+		size *= 2;
+	}
+	free(st->unit_index);
+	st->unit_index = calloc(size, sizeof(size_t));
+	st->index_size = st->unit_index ? size : 0;
+	if (!st->unit_index)
+		return -ENOMEM;
+	for (size_t i = 0; i < st->c->n_units; i++)
+		unit_index_put(st, i);
+	return 0;
+}
+
+/* The position of unit u (of hash h) in st->c->units, or -1. */
+static ssize_t unit_find(const struct parse_state *st, const char *u, uint64_t h) {
+	size_t mask = st->index_size - 1;
+
+	if (st->index_size == 0)
+		return -1;
+	for (size_t pos = (size_t)h & mask; st->unit_index[pos]; pos = (pos + 1) & mask) {
+		size_t i = st->unit_index[pos] - 1;
+		if (st->unit_hashes[i] == h && streq(st->c->units[i], u))
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
 static int unit_add(struct parse_state *st, const char *u, unsigned line, const char *via) {
 	struct ns_config *c = st->c;
 	uint64_t h = str_hash(u), *hashes;
 	size_t n = c->n_units;
+	ssize_t found = unit_find(st, u, h);
 	unsigned *lines;
 	char **units, **vias;
 
-	for (size_t i = 0; i < n; i++) {
-		if (st->unit_hashes[i] != h || !streq(c->units[i], u))
-			continue;
+	if (found >= 0) {
+		size_t i = (size_t)found;
 		if (c->unit_via[i] && !via) {
 			free(c->unit_via[i]);
 			c->unit_via[i] = NULL;
@@ -629,7 +683,7 @@ static int unit_add(struct parse_state *st, const char *u, unsigned line, const 
 		}
 		return !c->unit_via[i] && !via;
 	}
-	if (n >= SIZE_MAX / sizeof(char *) - 1)
+	if (n >= SIZE_MAX / sizeof(char *) - 1 || unit_index_reserve(st, n + 1) < 0)
 		return -ENOMEM;
 	/* The arrays grow one by one: on ENOMEM, n_units still tells the
 	 * length of each. */
@@ -655,6 +709,7 @@ static int unit_add(struct parse_state *st, const char *u, unsigned line, const 
 	lines[n] = line;
 	hashes[n] = h;
 	c->n_units++;
+	unit_index_put(st, n);
 	return 0;
 }
 
@@ -1061,13 +1116,11 @@ static int parse_text(const char *path, const char *text, size_t len, const char
 		      bool keep_unnamed, struct ns_config **out, struct diag *d) {
 	static const struct ini_handler handler = { .section = on_section, .key_value = on_key };
 	_cleanup_(ns_config_freep) struct ns_config *c = NULL;
-	_cleanup_free_ unsigned *af_lines = NULL;
-	_cleanup_free_ uint64_t *unit_hashes = NULL;
+	_cleanup_(parse_state_done) struct parse_state st = { .path = path, .d = d };
 	char name[NS_NAME_MAX + 2] = "";
 	const char *stem;
 	size_t stem_len;
 	bool name_ok;
-	struct parse_state st = { .path = path, .d = d };
 	int r;
 
 	*out = NULL;
@@ -1093,8 +1146,6 @@ static int parse_text(const char *path, const char *text, size_t len, const char
 		int r2;
 
 		r = ini_parse(path, text, len, INI_FILE_MAX, &handler, &st, d);
-		af_lines = st.af_lines;
-		unit_hashes = st.unit_hashes;
 		if (r < 0 && r != -EINVAL)
 			return r;
 		r2 = validate_file(&st);
@@ -1108,7 +1159,6 @@ static int parse_text(const char *path, const char *text, size_t len, const char
 	/* Fail-closed: every unit-like name of a file with errors. */
 	if ((r < 0 || !name_ok) && text) {
 		int r2 = salvage_units(&st, text, len);
-		unit_hashes = st.unit_hashes;
 		if (r2 < 0)
 			return r2;
 	}

@@ -461,6 +461,35 @@ static void test_warning_duplicate_unit(void) {
 	CHECK_STREQ(m, "tr.ini:5: warning: Unit: 'a.service' listed twice", "duplicate unit");
 	ns_config_free(c);
 	diag_clear(&d);
+
+	/* Many units (the table of names grows several times): each counts
+	 * once, a duplicate of the first is still found, and a socket named
+	 * after its service (a companion until then) is listed. */
+	{
+		_cleanup_free_ char *big = NULL, *m2 = NULL;
+		size_t size = 0;
+		FILE *f = open_memstream(&big, &size);
+		bool order_ok = true;
+
+		if (!f)
+			return;
+		fputs(NS "[Confinement]\n", f);
+		for (int i = 0; i < 3000; i++)
+			fprintf(f, "Unit=u%d.service\n", i);
+		fputs("Unit=u0.service u2999.socket\n", f);
+		fclose(f);
+		r = ns_config_parse("tr.ini", big, size, &c, &d);
+		m2 = d.n == 1 ? diag_format(&d.entries[0]) : NULL;
+		/* ..., u2999.service, u2999.socket (listed now), u2999@.service
+		 * (which comes with that socket). */
+		CHECK(r == 0 && c && c->n_units == 6001, "3000 services and their sockets (%zu)", c ? c->n_units : 0);
+		for (size_t i = 0; c && i < c->n_units && i < 6001; i++)
+			order_ok = order_ok && !c->unit_via[i] == ((i % 2 == 0 && i < 6000) || i == 5999);
+		CHECK(order_ok, "each service listed, then its socket; the last socket listed too");
+		CHECK_STREQ(m2, "tr.ini:3004: warning: Unit: 'u0.service' listed twice", "duplicate among many");
+		ns_config_free(c);
+		diag_clear(&d);
+	}
 }
 
 static void test_sizes(void) {
