@@ -242,13 +242,13 @@ static int put_confinement(FILE *f, const struct ctx *x) {
 		return -ENOMEM;
 	fprintf(f,
 		"\n# Out of reach, root or not, whatever the hardening below or an override\n"
-		"# of it says: the helper's run directory (systemd mounts in the order of\n"
-		"# the destination paths, so the resolv.conf above is bound before this\n"
-		"# hides its directory), the namespace files and WireGuard configurations\n"
-		"# (the keys), the tunnels' control sockets (wireguard-go's; made if\n"
-		"# missing, so that none can appear later), ip-netns's files, and the\n"
-		"# service managers' private sockets, through which root would start a\n"
-		"# process outside the namespace.\n"
+		"# of it says: the helper's run directory (mounts apply in the order of\n"
+		"# their destinations, so the resolv.conf binds above come first), the\n"
+		"# namespace files and WireGuard configurations (the keys), wireguard-go's\n"
+		"# control sockets and ip-netns's files (empty read-only file systems, so\n"
+		"# that what is made there later stays out of sight too), and the service\n"
+		"# managers' private sockets, through which root would start a process\n"
+		"# outside the namespace. See vpn-confinement-generator(8).\n"
 		"InaccessiblePaths=%s\n"
 		"InaccessiblePaths=-%s\n",
 		rundir, confdir);
