@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "confinement.h"
 #include "config.h"
 #include "names.h"
 #include "unitfile.h"
@@ -194,28 +195,12 @@ static int put_error_command(FILE *f, const struct ctx *x, const char *setting, 
 	return 0;
 }
 
-/* Host names only from /etc/hosts and DNS (the namespace's resolv.conf):
- * none of resolve, mdns*, myhostname, mymachines, wins, which could ask a
- * resolver outside the namespace. User and group lookups keep "systemd"
- * for DynamicUser=. */
-static const char nsswitch_text[] =
-	GENERATED_HEADER
-	"# The name service switch of services confined by vpn-confinement.\n"
-	"passwd:    files systemd\n"
-	"group:     files systemd\n"
-	"shadow:    files\n"
-	"gshadow:   files\n"
-	"hosts:     files dns\n"
-	"networks:  files\n"
-	"protocols: files\n"
-	"services:  files\n"
-	"ethers:    files\n"
-	"rpc:       files\n"
-	"netgroup:  files\n";
-
 static int write_nsswitch(struct ctx *x) {
-	return write_file(x, SHARE_DIR, &x->share_dir_made, "nsswitch.conf", nsswitch_text,
-			  sizeof(nsswitch_text) - 1);
+	_cleanup_free_ char *text = NULL;
+
+	if (asprintf(&text, "%s%s", GENERATED_HEADER, confinement_nsswitch) < 0)
+		return -ENOMEM;
+	return write_file(x, SHARE_DIR, &x->share_dir_made, "nsswitch.conf", text, strlen(text));
 }
 
 /* The [Unit] dependencies of every unit confined to namespace ns. */
@@ -258,12 +243,11 @@ static int put_confinement(FILE *f, const struct ctx *x) {
 			return -ENOMEM;
 		fprintf(f, "InaccessiblePaths=-%s\n", wg);
 	}
-	fputs("TemporaryFileSystem=/run/wireguard:ro\n"
-	      "TemporaryFileSystem=/var/run/wireguard:ro\n"
-	      "TemporaryFileSystem=/etc/netns:ro\n"
-	      "InaccessiblePaths=-/run/systemd/private\n"
-	      "InaccessiblePaths=-/run/user\n"
-	      "# Capabilities that would undo the namespace: reconfiguring it or its\n"
+	for (size_t i = 0; i < n_confinement_empty_dirs; i++)
+		fprintf(f, "TemporaryFileSystem=%s:ro\n", confinement_empty_dirs[i]);
+	for (size_t i = 0; i < n_confinement_manager_paths; i++)
+		fprintf(f, "InaccessiblePaths=-%s\n", confinement_manager_paths[i]);
+	fputs("# Capabilities that would undo the namespace: reconfiguring it or its\n"
 	      "# tunnel, raw packets, mounts and setns() (NET_ADMIN, NET_RAW, SYS_ADMIN);\n"
 	      "# ptrace, pidfd_getfd() and /proc/PID/mem of wireguard-go and the\n"
 	      "# tunnel's supervisor, whose sockets are in the host's network\n"
@@ -271,10 +255,11 @@ static int put_confinement(FILE *f, const struct ctx *x) {
 	      "# PERFMON, SYS_BOOT); files opened by handle past the paths hidden above\n"
 	      "# (DAC_READ_SEARCH). A later drop-in that adds one back (a list without\n"
 	      "# '~') or sets RestrictNamespaces=no voids the confinement.\n"
-	      "CapabilityBoundingSet=~CAP_NET_ADMIN CAP_NET_RAW CAP_SYS_ADMIN CAP_SYS_PTRACE "
-	      "CAP_SYS_MODULE CAP_SYS_RAWIO CAP_BPF CAP_PERFMON CAP_SYS_BOOT CAP_DAC_READ_SEARCH\n"
-	      "RestrictNamespaces=yes\n",
+	      "CapabilityBoundingSet=~",
 	      f);
+	for (size_t i = 0; i < n_confinement_caps; i++)
+		fprintf(f, "%s%s", i ? " " : "", confinement_caps[i].name);
+	fputs("\nRestrictNamespaces=yes\n", f);
 	return 0;
 }
 
@@ -347,11 +332,10 @@ static int render_confinement(const struct ctx *x, const struct ns_out *ns, bool
 			"BindReadOnlyPaths=%s/%s/resolv.conf:/run/systemd/resolve/stub-resolv.conf\n"
 			"BindReadOnlyPaths=%s/%s/resolv.conf:/run/systemd/resolve/resolv.conf\n"
 			"BindReadOnlyPaths=%s/%s/resolv.conf:/etc/resolv.conf\n"
-			"BindReadOnlyPaths=%s/" NSSWITCH_FILE ":/etc/nsswitch.conf\n"
-			"InaccessiblePaths=-/run/nscd\n"
-			"InaccessiblePaths=-/run/dbus\n"
-			"InaccessiblePaths=-/run/avahi-daemon\n",
+			"BindReadOnlyPaths=%s/" NSSWITCH_FILE ":/etc/nsswitch.conf\n",
 			netns_path, rundir, ns->name, rundir, ns->name, rundir, ns->name, outdir);
+		for (size_t i = 0; i < n_confinement_resolver_paths; i++)
+			fprintf(f, "InaccessiblePaths=-%s\n", confinement_resolver_paths[i]);
 		r = put_confinement(f, x);
 		if (r < 0)
 			return r;

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include "checks.h"
 
-#include <linux/capability.h>
 #include <stdarg.h>
 #include <sys/socket.h>
 
 #include "config.h"
+#include "confinement.h"
 #include "ruleset.h"
 #include "rundir.h"
 #include "status.h"
@@ -76,26 +76,43 @@ static void check_wg_config(struct ctx *c) {
 		problem(c, "wg config %s cannot be loaded", f->cfg->wg_config_file);
 }
 
-/* The capabilities the confinement drop-in takes away: a confined service
- * that has one of them again (an admin's CapabilityBoundingSet= adds back
- * what the drop-in took) can leave the confinement. */
-static const struct {
-	int cap;
-	const char *name;
-} confinement_caps[] = {
-	{ CAP_NET_ADMIN, "CAP_NET_ADMIN" },
-	{ CAP_NET_RAW, "CAP_NET_RAW" },
-	{ CAP_SYS_ADMIN, "CAP_SYS_ADMIN" },
-};
+/* What the confinement drop-in takes away, given back to a confined
+ * service (an admin's CapabilityBoundingSet= without '~' adds back,
+ * RestrictNamespaces=no), and sockets that start a confined service
+ * without being confined themselves: each voids the promise. Companions
+ * that do not exist are not judged. */
+static void check_units(struct ctx *c) {
+	for (size_t i = 0; i < c->f->n_units; i++) {
+		const struct status_unit *u = &c->f->units[i];
 
-static void check_unit_caps(struct ctx *c) {
-	for (size_t i = 0; i < c->f->n_unit_caps; i++)
-		for (size_t k = 0; k < ELEMENTSOF(confinement_caps); k++)
-			if (c->f->unit_caps[i].caps & (UINT64_C(1) << confinement_caps[k].cap))
+		if (!u->m.loaded || !u->m.is_service)
+			continue;
+		for (size_t k = 0; k < n_confinement_caps; k++)
+			if (u->m.bounding_set & (UINT64_C(1) << confinement_caps[k].cap))
 				warning(c,
 					"%s keeps %s in its bounding set (CapabilityBoundingSet= given back?): "
 					"it can leave the confinement; see vpn-confinement(8)",
-					c->f->unit_caps[i].unit, confinement_caps[k].name);
+					u->unit, confinement_caps[k].name);
+		if (u->m.restrict_namespaces != 0)
+			warning(c,
+				"%s may create namespaces (RestrictNamespaces= turned off?): "
+				"it can leave the confinement; see vpn-confinement(8)",
+				u->unit);
+		for (size_t t = 0; t < u->m.n_triggered_by; t++) {
+			const char *trigger = u->m.triggered_by[t], *dot = strrchr(trigger, '.');
+			bool confined = false;
+
+			if (!dot || !streq(dot, ".socket"))
+				continue;
+			for (size_t k = 0; k < c->f->cfg->n_units; k++)
+				confined |= streq(c->f->cfg->units[k], trigger);
+			if (!confined)
+				warning(c,
+					"%s is started by %s, which is not confined: its sockets are in the host's "
+					"network; add Unit=%s",
+					u->unit, trigger, trigger);
+		}
+	}
 }
 
 static void check_namespace(struct ctx *c) {
@@ -210,7 +227,7 @@ static void check_peers(struct ctx *c) {
 /* In this order; a check that sets stop ends the list (nothing after it
  * has anything to judge). */
 static void (*const checks[])(struct ctx *c) = {
-	check_config,	 check_records,	 check_wg_config, check_unit_caps, check_namespace,
+	check_config,	 check_records,	 check_wg_config, check_units, check_namespace,
 	check_rulesets,	 check_default_routes, check_tunnel, check_dns, check_peers,
 };
 

@@ -6,6 +6,7 @@
 
 #include "util.h"
 
+#define MANAGER "org.freedesktop.systemd1"
 
 static int manager_connect(sd_bus **out) {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -30,25 +31,72 @@ static int manager_connect(sd_bus **out) {
 	return 0;
 }
 
-int manager_unit_bounding_set(const char *unit, uint64_t *caps) {
+void manager_unit_clear(struct manager_unit *u) {
+	strv_free(u->triggered_by, u->n_triggered_by);
+	*u = (struct manager_unit){ 0 };
+}
+
+static int get_string(sd_bus *bus, const char *path, const char *iface, const char *prop, char *buf, size_t size) {
+	sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_free_ char *v = NULL;
+	int r = sd_bus_get_property_string(bus, MANAGER, path, iface, prop, &error, &v);
+
+	sd_bus_error_free(&error);
+	if (r < 0)
+		return r;
+	snprintf(buf, size, "%s", v);
+	return 0;
+}
+
+static int get_u64(sd_bus *bus, const char *path, const char *iface, const char *prop, uint64_t *v) {
+	sd_bus_error error = SD_BUS_ERROR_NULL;
+	int r = sd_bus_get_property_trivial(bus, MANAGER, path, iface, prop, &error, 't', v);
+
+	sd_bus_error_free(&error);
+	return r;
+}
+
+int manager_unit_get(const char *unit, struct manager_unit *out) {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	sd_bus_error error = SD_BUS_ERROR_NULL;
-	const char *path;
+	char load_state[32] = "", **triggers = NULL;
+	const char *dot = strrchr(unit, '.');
+	_cleanup_free_ char *path = NULL;
+	const char *p;
 	int r;
 
+	*out = (struct manager_unit){ 0 };
 	r = manager_connect(&bus);
 	if (r < 0)
 		return r;
 	/* LoadUnit: also a unit that is not running (and so not loaded). */
-	r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-			       "org.freedesktop.systemd1.Manager", "LoadUnit", &error, &reply, "s", unit);
-	if (r >= 0)
-		r = sd_bus_message_read(reply, "o", &path);
-	if (r >= 0)
-		r = sd_bus_get_property_trivial(bus, "org.freedesktop.systemd1", path,
-						"org.freedesktop.systemd1.Service", "CapabilityBoundingSet", &error,
-						't', caps);
+	r = sd_bus_call_method(bus, MANAGER, "/org/freedesktop/systemd1", MANAGER ".Manager", "LoadUnit", &error,
+			       &reply, "s", unit);
 	sd_bus_error_free(&error);
-	return r < 0 ? r : 0;
+	if (r >= 0)
+		r = sd_bus_message_read(reply, "o", &p);
+	if (r >= 0 && !(path = strdup(p)))
+		r = -ENOMEM;
+	if (r >= 0)
+		r = get_string(bus, path, MANAGER ".Unit", "LoadState", load_state, sizeof(load_state));
+	if (r >= 0)
+		r = get_string(bus, path, MANAGER ".Unit", "ActiveState", out->active_state, sizeof(out->active_state));
+	if (r < 0)
+		return r;
+	out->loaded = streq(load_state, "loaded");
+	out->is_service = dot && streq(dot, ".service");
+	if (!out->loaded || !out->is_service)
+		return 0;
+	if ((r = get_u64(bus, path, MANAGER ".Service", "CapabilityBoundingSet", &out->bounding_set)) < 0 ||
+	    (r = get_u64(bus, path, MANAGER ".Service", "RestrictNamespaces", &out->restrict_namespaces)) < 0)
+		return r;
+	r = sd_bus_get_property_strv(bus, MANAGER, path, MANAGER ".Unit", "TriggeredBy", &error, &triggers);
+	sd_bus_error_free(&error);
+	if (r < 0)
+		return r;
+	for (char **t = triggers; t && *t; t++)
+		out->n_triggered_by++;
+	out->triggered_by = triggers;
+	return 0;
 }

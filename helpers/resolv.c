@@ -48,6 +48,11 @@ int resolv_render(const struct wg_config *wg, char **out) {
 }
 
 int resolv_init(const char *ns) {
+	/* $NETNS_ETCDIR exists from the start: confined services get an empty
+	 * read-only file system over it, for which systemd needs the
+	 * directory (it cannot make one on a read-only /etc). */
+	if (mkdir(netns_etcdir(), 0755) < 0 && errno != EEXIST)
+		log_msg("%s: warning: cannot make %s: %s", ns, netns_etcdir(), strerror(errno));
 	return rundir_exists(ns, RUN_RESOLV) ? 0 : rundir_write_inplace(ns, RUN_RESOLV, RESOLV_DOWN);
 }
 

@@ -24,7 +24,8 @@ int resolv_etc_path(const char *ns, char **dir, char **file);
 /* The text for a config's DNS= (RESOLV_HEADER first). 0 or -ENOMEM. */
 int resolv_render(const struct wg_config *wg, char **out);
 
-/* netns-up: the run directory's copy, without a server, if not there. */
+/* netns-up: the run directory's copy, without a server, if not there; and
+ * $NETNS_ETCDIR, which confined services need to exist. */
 int resolv_init(const char *ns);
 /* wg-up: both copies with text. */
 int resolv_publish(const char *ns, const char *text);

@@ -9,7 +9,6 @@
 
 #include "config.h"
 #include "diag.h"
-#include "manager.h"
 #include "netns.h"
 #include "nft.h"
 #include "resolv.h"
@@ -38,7 +37,9 @@ void status_clear(struct ns_facts *f) {
 	strv_free(f->wg_owner_errors, f->n_wg_owner_errors);
 	wg_config_free(f->wg);
 	free(f->claims);
-	free(f->unit_caps);
+	for (size_t i = 0; i < f->n_units; i++)
+		manager_unit_clear(&f->units[i].m);
+	free(f->units);
 	for (size_t i = 0; i < f->n_links; i++)
 		free(f->links[i].addrs);
 	free(f->links);
@@ -109,21 +110,27 @@ static void gather_rundir(struct ns_facts *f) {
 		f->record_error = tunnel_record_load(f->n.ns, &f->rec);
 }
 
-/* Ask systemd about each confined service that is not a template. */
-static int gather_unit_caps(struct ns_facts *f) {
+/* Ask systemd about each confined unit that is not a template (a template
+ * is no unit of its own). */
+static int gather_units(struct ns_facts *f) {
 	for (size_t i = 0; f->cfg && i < f->cfg->n_units; i++) {
 		const char *u = f->cfg->units[i];
 		const char *dot = strrchr(u, '.'), *at = strchr(u, '@');
-		struct unit_caps c = { .unit = u };
+		struct status_unit su = { .unit = u, .via = f->cfg->unit_via[i] };
 		int r;
 
-		if (!dot || !streq(dot, ".service") || (at && at + 1 == dot))
+		if (at && dot && at + 1 == dot)
 			continue;
-		r = manager_unit_bounding_set(u, &c.caps);
+		r = manager_unit_get(u, &su.m);
 		if (r == -ENOTCONN)
 			return 0; /* no systemd to ask */
-		if (r == 0 && ARRAY_APPEND(f->unit_caps, f->n_unit_caps, c) < 0)
+		f->manager_reachable = true;
+		if (r < 0)
+			continue;
+		if (ARRAY_APPEND(f->units, f->n_units, su) < 0) {
+			manager_unit_clear(&su.m);
 			return -ENOMEM;
+		}
 	}
 	return 0;
 }
@@ -287,7 +294,7 @@ int status_gather(struct ns_facts *f, const struct ns_names *n) {
 
 	*f = (struct ns_facts){ .n = *n, .now = (uint64_t)time(NULL), .ns_rs = RS_UNKNOWN, .host_rs = RS_UNKNOWN };
 	gather_rundir(f);
-	if ((r = gather_config(f)) < 0 || (r = gather_wg_config(f)) < 0 || (r = gather_unit_caps(f)) < 0)
+	if ((r = gather_config(f)) < 0 || (r = gather_wg_config(f)) < 0 || (r = gather_units(f)) < 0)
 		return r;
 	nsfd = netns_open(n->ns);
 	f->netns_exists = nsfd >= 0;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "hostfwd.h"
+#include "manager.h"
 #include "names.h"
 #include "rtnl.h"
 #include "tunnel.h"
@@ -36,9 +37,10 @@ struct status_route {
 	char dev[16]; /* "" when unknown */
 };
 
-struct unit_caps {
+struct status_unit {
 	const char *unit; /* one of cfg->units */
-	uint64_t caps;    /* the effective CapabilityBoundingSet */
+	const char *via;  /* NULL when the file lists it, else the unit it goes with */
+	struct manager_unit m;
 };
 
 struct ns_facts {
@@ -64,9 +66,11 @@ struct ns_facts {
 	int record_error;     /* 0, or why it could not be used */
 	struct tunnel_record rec;
 
-	/* What systemd says (nothing when it cannot be asked). */
-	struct unit_caps *unit_caps;
-	size_t n_unit_caps;
+	/* What systemd says about the confined units (nothing when it cannot
+	 * be asked: manager_reachable false). */
+	bool manager_reachable;
+	struct status_unit *units;
+	size_t n_units;
 
 	/* The network. */
 	bool netns_exists;
