@@ -31,7 +31,6 @@
 #define MIN_PREFIX4 8
 #define MIN_PREFIX6 16
 
-#define UNIT_NAME_MAX 256 /* systemd's limit, including the NUL */
 
 bool ns_name_valid(const char *name) {
 	size_t n;
@@ -185,28 +184,32 @@ void ns_config_free(struct ns_config *c) {
 	if (!c)
 		return;
 	free(c->source_path);
-	free(c->wg_config_file);
+	for (size_t i = 0; i < c->n_wg_configs; i++)
+		free(c->wg_configs[i].path);
+	free(c->wg_configs);
 	free(c->accessible_from);
 	free(c->port_mappings);
 	free(c->open_ports);
 	for (size_t i = 0; i < c->n_units; i++) {
-		free(c->units[i]);
-		if (c->unit_via)
-			free(c->unit_via[i]);
+		free(c->units[i].name);
+		free(c->units[i].via);
 	}
 	free(c->units);
-	free(c->unit_lines);
-	free(c->unit_via);
 	free(c);
 }
 
+static void config_file_clear(struct config_file *f) {
+	free(f->path);
+	ns_config_free(f->config);
+	strv_free(f->errors, f->n_errors);
+	*f = (struct config_file){ 0 };
+}
+
 void ns_config_set_clear(struct ns_config_set *s) {
-	for (size_t i = 0; i < s->n; i++)
-		ns_config_free(s->items[i]);
-	free(s->items);
-	for (size_t i = 0; i < s->n_unnamed; i++)
-		ns_config_free(s->unnamed[i]);
-	free(s->unnamed);
+	for (size_t i = 0; i < s->n_files; i++)
+		config_file_clear(&s->files[i]);
+	free(s->files);
+	strv_free(s->errors, s->n_errors);
 	*s = (struct ns_config_set){ 0 };
 }
 
@@ -214,16 +217,20 @@ void ns_config_set_clear(struct ns_config_set *s) {
 
 enum section { SECTION_NONE, SECTION_NAMESPACE, SECTION_CONFINEMENT };
 
-/* Singleton keys: the line each was first given on (0 = not given). */
-enum singleton {
-	S_WG_CONFIG_FILE,
-	S_NS_ADDR,
-	S_BRIDGE_ADDR,
-	S_NS_ADDR6,
-	S_BRIDGE_ADDR6,
-	S_WG_IMPL,
-	S_HARDENING,
-	_S_MAX,
+/* The keys, in the table below (by position). */
+enum key {
+	K_WG_CONFIG_FILE,
+	K_NS_ADDR,
+	K_BRIDGE_ADDR,
+	K_NS_ADDR6,
+	K_BRIDGE_ADDR6,
+	K_ACCESSIBLE_FROM,
+	K_PORT_MAPPING,
+	K_OPEN_VPN_PORT,
+	K_WG_IMPL,
+	K_UNIT,
+	K_HARDENING,
+	_K_MAX,
 };
 
 struct parse_state {
@@ -232,13 +239,11 @@ struct parse_state {
 	struct diag *d;
 	enum section section;
 	bool seen_namespace, seen_confinement;
-	unsigned seen[_S_MAX];
+	unsigned seen[_K_MAX]; /* the line each key was first given on (0: not given) */
 	/* Whether a given address value parsed, so the pair checks run only
 	 * on good values. */
 	bool bad_v4, bad_v6;
 	bool have_ns6, have_br6;
-	unsigned *af_lines; /* line of each accessible_from entry */
-	size_t n_af_lines;
 	/* A hash of each of c->units (same order), and a hash table of their
 	 * positions (open addressing: i + 1, 0 for a free slot; index_size a
 	 * power of two, at least twice n_units), so that adding a unit costs
@@ -250,7 +255,6 @@ struct parse_state {
 };
 
 static void parse_state_done(struct parse_state *st) {
-	free(st->af_lines);
 	free(st->unit_hashes);
 	free(st->unit_index);
 }
@@ -472,28 +476,23 @@ static int on_open_port(struct parse_state *st, unsigned line, const char *v) {
 
 static int on_accessible_from(struct parse_state *st, unsigned line, const char *v) {
 	char buf[IPNET_STRLEN], buf2[IPNET_STRLEN];
-	struct ipnet n, net;
-	int r;
+	struct ns_range range = { .line = line };
+	struct ipnet net;
 
-	if (ipnet_parse(v, true, &n) < 0)
+	if (ipnet_parse(v, true, &range.net) < 0)
 		return err(st, line, "AccessibleFrom: '%s' is not an IP address or prefix", v);
-	net = ipnet_network(&n);
-	if (!ipaddr_equal(&net.addr, &n.addr))
+	net = ipnet_network(&range.net);
+	if (!ipaddr_equal(&net.addr, &range.net.addr))
 		return err(st, line, "AccessibleFrom: '%s' has host bits set (the prefix is %s)", v,
 			   ipnet_str(&net, buf));
 	/* Overlapping entries would be conflicting intervals in an nft set. */
 	for (size_t i = 0; i < st->c->n_accessible_from; i++)
-		if (ipnet_overlaps(&st->c->accessible_from[i], &n))
+		if (ipnet_overlaps(&st->c->accessible_from[i].net, &range.net))
 			return err(st, line, "AccessibleFrom: %s overlaps %s given on line %u",
-				   ipnet_str(&n, buf), ipnet_str(&st->c->accessible_from[i], buf2),
-				   st->af_lines[i]);
-	r = ARRAY_APPEND(st->af_lines, st->n_af_lines, line);
-	if (r < 0)
-		return r;
-	return ARRAY_APPEND(st->c->accessible_from, st->c->n_accessible_from, n);
+				   ipnet_str(&range.net, buf), ipnet_str(&st->c->accessible_from[i].net, buf2),
+				   st->c->accessible_from[i].line);
+	return ARRAY_APPEND(st->c->accessible_from, st->c->n_accessible_from, range);
 }
-
-/* ---- Unit= ------------------------------------------------------------- */
 
 static bool unit_type_known(const char *s) {
 	for (size_t i = 0; i < ELEMENTSOF(unit_types); i++)
@@ -618,10 +617,6 @@ static uint64_t str_hash(const char *s) {
 	return h;
 }
 
-/* Adds unit u, found on line, to the namespace's units: via is NULL for a
- * unit the file names, else the named unit it goes with. Returns 1 when
- * the file named u already (a duplicate), 0 when it was added or was there
- * as a companion (then it is named now), -ENOMEM. */
 /* Puts unit i of st->c into the hash table (which has a free slot). */
 static void unit_index_put(struct parse_state *st, size_t i) {
 	size_t mask = st->index_size - 1, pos = (size_t)st->unit_hashes[i] & mask;
@@ -660,56 +655,44 @@ static ssize_t unit_find(const struct parse_state *st, const char *u, uint64_t h
 		return -1;
 	for (size_t pos = (size_t)h & mask; st->unit_index[pos]; pos = (pos + 1) & mask) {
 		size_t i = st->unit_index[pos] - 1;
-		if (st->unit_hashes[i] == h && streq(st->c->units[i], u))
+		if (st->unit_hashes[i] == h && streq(st->c->units[i].name, u))
 			return (ssize_t)i;
 	}
 	return -1;
 }
 
+/* Adds unit u, found on line, to the namespace's units: via is NULL for a
+ * unit the file names, else the named unit it goes with. Returns 1 when
+ * the file named u already (a duplicate), 0 when it was added or was there
+ * as a companion (then it is named now), -ENOMEM. */
 static int unit_add(struct parse_state *st, const char *u, unsigned line, const char *via) {
 	struct ns_config *c = st->c;
-	uint64_t h = str_hash(u), *hashes;
+	uint64_t h = str_hash(u);
 	size_t n = c->n_units;
 	ssize_t found = unit_find(st, u, h);
-	unsigned *lines;
-	char **units, **vias;
+	_cleanup_free_ char *name = NULL, *via_copy = NULL;
 
 	if (found >= 0) {
-		size_t i = (size_t)found;
-		if (c->unit_via[i] && !via) {
-			free(c->unit_via[i]);
-			c->unit_via[i] = NULL;
+		struct confined_unit *had = &c->units[found];
+		if (had->via && !via) {
+			free(TAKE_PTR(had->via));
 			return 0;
 		}
-		return !c->unit_via[i] && !via;
+		return !had->via && !via;
 	}
-	if (n >= SIZE_MAX / sizeof(char *) - 1 || unit_index_reserve(st, n + 1) < 0)
+	name = strdup(u);
+	via_copy = via ? strdup(via) : NULL;
+	/* unit_hashes gets the entry at position n (a stale one from a
+	 * failed run is overwritten): it stays parallel to c->units. */
+	if (!name || (via && !via_copy) || unit_index_reserve(st, n + 1) < 0 ||
+	    ARRAY_APPEND(st->unit_hashes, n, h) < 0)
 		return -ENOMEM;
-	/* The arrays grow one by one: on ENOMEM, n_units still tells the
-	 * length of each. */
-	if (!(units = realloc(c->units, (n + 1) * sizeof(*units))))
+	if (ARRAY_APPEND(c->units, c->n_units,
+			 ((struct confined_unit){ .name = name, .via = via_copy, .line = line })) < 0)
 		return -ENOMEM;
-	c->units = units;
-	if (!(lines = realloc(c->unit_lines, (n + 1) * sizeof(*lines))))
-		return -ENOMEM;
-	c->unit_lines = lines;
-	if (!(vias = realloc(c->unit_via, (n + 1) * sizeof(*vias))))
-		return -ENOMEM;
-	c->unit_via = vias;
-	if (!(hashes = realloc(st->unit_hashes, (n + 1) * sizeof(*hashes))))
-		return -ENOMEM;
-	st->unit_hashes = hashes;
-	units[n] = strdup(u);
-	vias[n] = via ? strdup(via) : NULL;
-	if (!units[n] || (via && !vias[n])) {
-		free(units[n]);
-		free(vias[n]);
-		return -ENOMEM;
-	}
-	lines[n] = line;
-	hashes[n] = h;
-	c->n_units++;
-	unit_index_put(st, n);
+	TAKE_PTR(name);
+	TAKE_PTR(via_copy);
+	unit_index_put(st, c->n_units - 1);
 	return 0;
 }
 
@@ -884,113 +867,127 @@ static int parse_bool(const char *s, bool *out) {
 	return -EINVAL;
 }
 
-static int once(struct parse_state *st, enum singleton s, const char *key, unsigned line) {
-	if (st->seen[s])
-		return err(st, line, "%s= given twice", key);
-	st->seen[s] = line;
+static int on_wg_config_file(struct parse_state *st, unsigned line, const char *v) {
+	struct ns_config *c = st->c;
+	_cleanup_free_ char *path = NULL;
+	int r = path_value_check(st, line, "WireGuardConfigFile", v);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < c->n_wg_configs; i++)
+		if (streq(c->wg_configs[i].path, v))
+			return err(st, line, "WireGuardConfigFile: '%s' is already given on line %u", v,
+				   c->wg_configs[i].line);
+	path = strdup(v);
+	if (!path || ARRAY_APPEND(c->wg_configs, c->n_wg_configs,
+				  ((struct config_path){ .path = path, .line = line })) < 0)
+		return -ENOMEM;
+	TAKE_PTR(path);
 	return 0;
 }
+
+static int on_addr4(struct parse_state *st, unsigned line, const char *key, const char *v, struct ipnet *out) {
+	int r = host_addr_parse(st, line, key, v, AF_INET, out);
+
+	if (r < 0)
+		st->bad_v4 = true;
+	return r;
+}
+
+static int on_ns_addr(struct parse_state *st, unsigned line, const char *v) {
+	int r = on_addr4(st, line, "NamespaceAddress", v, &st->c->ns_addr);
+
+	if (r == 0)
+		st->c->ns_addr_line = line;
+	return r;
+}
+
+static int on_bridge_addr(struct parse_state *st, unsigned line, const char *v) {
+	return on_addr4(st, line, "BridgeAddress", v, &st->c->bridge_addr);
+}
+
+static int on_ns_addr6(struct parse_state *st, unsigned line, const char *v) {
+	int r = host_addr_parse(st, line, "NamespaceAddressIPv6", v, AF_INET6, &st->c->ns_addr6);
+
+	if (r < 0)
+		st->bad_v6 = true;
+	else {
+		st->c->ns_addr6_line = line;
+		st->have_ns6 = true;
+	}
+	return r;
+}
+
+static int on_bridge_addr6(struct parse_state *st, unsigned line, const char *v) {
+	int r = host_addr_parse(st, line, "BridgeAddressIPv6", v, AF_INET6, &st->c->bridge_addr6);
+
+	if (r < 0)
+		st->bad_v6 = true;
+	else
+		st->have_br6 = true;
+	return r;
+}
+
+static int on_wg_impl(struct parse_state *st, unsigned line, const char *v) {
+	static const enum wg_impl impls[] = { WG_IMPL_AUTO, WG_IMPL_KERNEL, WG_IMPL_USERSPACE };
+
+	for (size_t i = 0; i < ELEMENTSOF(impls); i++)
+		if (streq(v, wg_impl_str(impls[i]))) {
+			st->c->wg_impl = impls[i];
+			return 0;
+		}
+	return err(st, line, "WireGuardImplementation: unknown value '%s' (expected auto, kernel or userspace)", v);
+}
+
+static int on_hardening(struct parse_state *st, unsigned line, const char *v) {
+	if (parse_bool(v, &st->c->hardening) < 0)
+		return err(st, line, "Hardening: invalid boolean '%s' (expected yes or no)", v);
+	return 0;
+}
+
+/* Every key of the format (vpn-confinement.ini(5)), by section; a key not
+ * here is an error. A singleton given twice is an error; a list key adds
+ * to its list. */
+static const struct key_def {
+	enum section section;
+	const char *name;
+	bool list;
+	int (*parse)(struct parse_state *st, unsigned line, const char *value);
+} key_defs[_K_MAX] = {
+	[K_WG_CONFIG_FILE] = { SECTION_NAMESPACE, "WireGuardConfigFile", true, on_wg_config_file },
+	[K_NS_ADDR] = { SECTION_NAMESPACE, "NamespaceAddress", false, on_ns_addr },
+	[K_BRIDGE_ADDR] = { SECTION_NAMESPACE, "BridgeAddress", false, on_bridge_addr },
+	[K_NS_ADDR6] = { SECTION_NAMESPACE, "NamespaceAddressIPv6", false, on_ns_addr6 },
+	[K_BRIDGE_ADDR6] = { SECTION_NAMESPACE, "BridgeAddressIPv6", false, on_bridge_addr6 },
+	[K_ACCESSIBLE_FROM] = { SECTION_NAMESPACE, "AccessibleFrom", true, on_accessible_from },
+	[K_PORT_MAPPING] = { SECTION_NAMESPACE, "PortMapping", true, on_port_mapping },
+	[K_OPEN_VPN_PORT] = { SECTION_NAMESPACE, "OpenVPNPort", true, on_open_port },
+	[K_WG_IMPL] = { SECTION_NAMESPACE, "WireGuardImplementation", false, on_wg_impl },
+	[K_UNIT] = { SECTION_CONFINEMENT, "Unit", true, on_units },
+	[K_HARDENING] = { SECTION_CONFINEMENT, "Hardening", false, on_hardening },
+};
 
 static int on_key(void *userdata, const char *section, const char *key, const char *value,
 		  unsigned line) {
 	struct parse_state *st = userdata;
-	struct ns_config *c = st->c;
-	int r;
+	const struct key_def *k = NULL;
+	size_t i;
 
-	if (st->section == SECTION_NAMESPACE) {
-		static const char *const keys[] = {
-			"WireGuardConfigFile", "NamespaceAddress", "BridgeAddress",
-			"NamespaceAddressIPv6", "BridgeAddressIPv6", "AccessibleFrom",
-			"PortMapping", "OpenVPNPort", "WireGuardImplementation",
-		};
-		bool known = false;
-		for (size_t i = 0; i < ELEMENTSOF(keys); i++)
-			if (streq(key, keys[i]))
-				known = true;
-		if (!known)
-			return err(st, line, "unknown key '%s' in section [%s]", key, section);
-	} else if (st->section == SECTION_CONFINEMENT) {
-		if (!streq(key, "Unit") && !streq(key, "Hardening"))
-			return err(st, line, "unknown key '%s' in section [%s]", key, section);
-	} else {
-		return 0; /* not reached: ini.c skips keys of rejected sections */
-	}
-
-	if (*value == '\0') {
-		/* A singleton given empty still counts as given. */
-		if (streq(key, "WireGuardConfigFile"))
-			st->seen[S_WG_CONFIG_FILE] = st->seen[S_WG_CONFIG_FILE] ?: line;
+	for (i = 0; i < ELEMENTSOF(key_defs); i++)
+		if (key_defs[i].section == st->section && streq(key_defs[i].name, key)) {
+			k = &key_defs[i];
+			break;
+		}
+	if (!k)
+		return err(st, line, "unknown key '%s' in section [%s]", key, section);
+	if (!k->list && st->seen[i])
+		return err(st, line, "%s= given twice", key);
+	/* Given, even when its value is bad: the checks of the whole file
+	 * then do not also say it is missing. */
+	st->seen[i] = st->seen[i] ?: line;
+	if (*value == '\0')
 		return err(st, line, "%s: empty value", key);
-	}
-
-	if (streq(key, "WireGuardConfigFile")) {
-		r = once(st, S_WG_CONFIG_FILE, key, line);
-		if (r < 0)
-			return r;
-		r = path_value_check(st, line, key, value);
-		if (r < 0)
-			return r;
-		c->wg_config_file = strdup(value);
-		return c->wg_config_file ? 0 : -ENOMEM;
-	}
-	if (streq(key, "NamespaceAddress") || streq(key, "BridgeAddress")) {
-		bool ns = streq(key, "NamespaceAddress");
-		r = once(st, ns ? S_NS_ADDR : S_BRIDGE_ADDR, key, line);
-		if (r < 0)
-			return r;
-		r = host_addr_parse(st, line, key, value, AF_INET, ns ? &c->ns_addr : &c->bridge_addr);
-		if (r < 0)
-			st->bad_v4 = true;
-		else if (ns)
-			c->ns_addr_line = line;
-		return r;
-	}
-	if (streq(key, "NamespaceAddressIPv6") || streq(key, "BridgeAddressIPv6")) {
-		bool ns = streq(key, "NamespaceAddressIPv6");
-		r = once(st, ns ? S_NS_ADDR6 : S_BRIDGE_ADDR6, key, line);
-		if (r < 0)
-			return r;
-		r = host_addr_parse(st, line, key, value, AF_INET6, ns ? &c->ns_addr6 : &c->bridge_addr6);
-		if (r < 0)
-			st->bad_v6 = true;
-		else if (ns) {
-			c->ns_addr6_line = line;
-			st->have_ns6 = true;
-		} else
-			st->have_br6 = true;
-		return r;
-	}
-	if (streq(key, "AccessibleFrom"))
-		return on_accessible_from(st, line, value);
-	if (streq(key, "PortMapping"))
-		return on_port_mapping(st, line, value);
-	if (streq(key, "OpenVPNPort"))
-		return on_open_port(st, line, value);
-	if (streq(key, "WireGuardImplementation")) {
-		r = once(st, S_WG_IMPL, key, line);
-		if (r < 0)
-			return r;
-		if (streq(value, "auto"))
-			c->wg_impl = WG_IMPL_AUTO;
-		else if (streq(value, "kernel"))
-			c->wg_impl = WG_IMPL_KERNEL;
-		else if (streq(value, "userspace"))
-			c->wg_impl = WG_IMPL_USERSPACE;
-		else
-			return err(st, line,
-				   "WireGuardImplementation: unknown value '%s' (expected auto, kernel or userspace)",
-				   value);
-		return 0;
-	}
-	if (streq(key, "Unit"))
-		return on_units(st, line, value);
-	/* Hardening */
-	r = once(st, S_HARDENING, key, line);
-	if (r < 0)
-		return r;
-	if (parse_bool(value, &c->hardening) < 0)
-		return err(st, line, "Hardening: invalid boolean '%s' (expected yes or no)", value);
-	return 0;
+	return k->parse(st, line, value);
 }
 
 /* Checks that need the whole file. */
@@ -1000,7 +997,7 @@ static int validate_file(struct parse_state *st) {
 	bool failed = false;
 	int r;
 
-	if (!st->seen[S_WG_CONFIG_FILE]) {
+	if (!st->seen[K_WG_CONFIG_FILE]) {
 		r = err(st, 0, "missing WireGuardConfigFile= in [Namespace]");
 		if (r != -EINVAL)
 			return r;
@@ -1012,7 +1009,7 @@ static int validate_file(struct parse_state *st) {
 		 * files and out of any renderer's reach. */
 		c->ns_addr = c->bridge_addr = (struct ipnet){ 0 };
 	} else {
-		unsigned line = st->seen[S_BRIDGE_ADDR] ?: st->seen[S_NS_ADDR];
+		unsigned line = st->seen[K_BRIDGE_ADDR] ?: st->seen[K_NS_ADDR];
 		struct ipnet net = ipnet_network(&c->ns_addr);
 
 		r = 0;
@@ -1031,12 +1028,12 @@ static int validate_file(struct parse_state *st) {
 			return r;
 	}
 
-	if (st->seen[S_NS_ADDR6] && !st->seen[S_BRIDGE_ADDR6])
-		r = err(st, st->seen[S_NS_ADDR6], "NamespaceAddressIPv6= given without BridgeAddressIPv6=");
-	else if (!st->seen[S_NS_ADDR6] && st->seen[S_BRIDGE_ADDR6])
-		r = err(st, st->seen[S_BRIDGE_ADDR6], "BridgeAddressIPv6= given without NamespaceAddressIPv6=");
+	if (st->seen[K_NS_ADDR6] && !st->seen[K_BRIDGE_ADDR6])
+		r = err(st, st->seen[K_NS_ADDR6], "NamespaceAddressIPv6= given without BridgeAddressIPv6=");
+	else if (!st->seen[K_NS_ADDR6] && st->seen[K_BRIDGE_ADDR6])
+		r = err(st, st->seen[K_BRIDGE_ADDR6], "BridgeAddressIPv6= given without NamespaceAddressIPv6=");
 	else if (st->have_ns6 && st->have_br6 && !st->bad_v6) {
-		unsigned line = st->seen[S_BRIDGE_ADDR6];
+		unsigned line = st->seen[K_BRIDGE_ADDR6];
 		struct ipnet net = ipnet_network(&c->ns_addr6);
 
 		r = 0;
@@ -1234,17 +1231,17 @@ static char *unit_template_of(const char *u) {
 	return t;
 }
 
-/* Whether confining a and b in two namespaces would conflict: the same
- * unit, or a template and one of its instances (the template's drop-in
- * applies to every instance). */
-static bool units_conflict(const char *a, const char *b) {
-	_cleanup_free_ char *ta = NULL, *tb = NULL;
+bool unit_dropin_applies(const char *dropin_unit, const char *u) {
+	_cleanup_free_ char *t = NULL;
 
-	if (streq(a, b))
+	if (streq(dropin_unit, u))
 		return true;
-	ta = unit_template_of(a);
-	tb = unit_template_of(b);
-	return (ta && streq(ta, b)) || (tb && streq(tb, a));
+	t = unit_template_of(u);
+	return t && !streq(t, u) && streq(t, dropin_unit);
+}
+
+bool units_conflict(const char *a, const char *b) {
+	return unit_dropin_applies(a, b) || unit_dropin_applies(b, a);
 }
 
 /* A hash of the name a unit's drop-in applies through: the template's for
@@ -1264,16 +1261,9 @@ static uint64_t unit_conflict_key(const char *u) {
 }
 
 void ns_config_remove_unit(struct ns_config *c, size_t i) {
-	size_t rest = c->n_units - i - 1;
-
-	free(c->units[i]);
-	memmove(c->units + i, c->units + i + 1, rest * sizeof(*c->units));
-	if (c->unit_lines)
-		memmove(c->unit_lines + i, c->unit_lines + i + 1, rest * sizeof(*c->unit_lines));
-	if (c->unit_via) {
-		free(c->unit_via[i]);
-		memmove(c->unit_via + i, c->unit_via + i + 1, rest * sizeof(*c->unit_via));
-	}
+	free(c->units[i].name);
+	free(c->units[i].via);
+	memmove(c->units + i, c->units + i + 1, (c->n_units - i - 1) * sizeof(*c->units));
 	c->n_units--;
 }
 
@@ -1326,38 +1316,38 @@ static int check_pair(const struct ns_config *a, const uint64_t *akeys, struct n
 			}
 		}
 	for (size_t j = 0; j < b->n_units;) {
+		const struct confined_unit *bu = &b->units[j];
 		bool removed = false;
+
 		for (size_t i = 0; i < a->n_units; i++) {
-			if (akeys[i] != bkeys[j] || !units_conflict(a->units[i], b->units[j]))
+			if (akeys[i] != bkeys[j] || !units_conflict(a->units[i].name, bu->name))
 				continue;
+			const struct confined_unit *au = &a->units[i];
+			char bwith[UNIT_NAME_MAX + 16] = "", awith[UNIT_NAME_MAX + 16] = "";
+			bool via_left = false;
+
 			/* "'foo.socket' (with foo.service)": a companion, which is
 			 * dropped without a word when its unit was (a clash of
 			 * foo.service means one of foo.socket too). */
-			char bwith[UNIT_NAME_MAX + 16] = "", awith[UNIT_NAME_MAX + 16] = "";
-			bool via_left = false;
-			if (b->unit_via && b->unit_via[j]) {
+			if (bu->via) {
 				for (size_t k = 0; k < b->n_units; k++)
-					via_left = via_left || streq(b->units[k], b->unit_via[j]);
+					via_left = via_left || streq(b->units[k].name, bu->via);
 				if (!via_left) {
 					b->valid = false;
 					unit_remove(b, bkeys, j);
 					removed = true;
 					break;
 				}
+				snprintf(bwith, sizeof(bwith), " (with %s)", bu->via);
 			}
-			if (b->unit_via && b->unit_via[j])
-				snprintf(bwith, sizeof(bwith), " (with %s)", b->unit_via[j]);
-			if (a->unit_via && a->unit_via[i])
-				snprintf(awith, sizeof(awith), " (with %s)", a->unit_via[i]);
-			if (streq(a->units[i], b->units[j]))
-				FAIL(b->unit_lines[j],
-				     "Unit: '%s'%s is already confined by namespace '%s'%s (%s:%u)",
-				     b->units[j], bwith, a->name, awith, a->source_path, a->unit_lines[i]);
+			if (au->via)
+				snprintf(awith, sizeof(awith), " (with %s)", au->via);
+			if (streq(au->name, bu->name))
+				FAIL(bu->line, "Unit: '%s'%s is already confined by namespace '%s'%s (%s:%u)", bu->name,
+				     bwith, a->name, awith, a->source_path, au->line);
 			else
-				FAIL(b->unit_lines[j],
-				     "Unit: '%s'%s conflicts with '%s'%s, confined by namespace '%s' (%s:%u)",
-				     b->units[j], bwith, a->units[i], awith, a->name, a->source_path,
-				     a->unit_lines[i]);
+				FAIL(bu->line, "Unit: '%s'%s conflicts with '%s'%s, confined by namespace '%s' (%s:%u)",
+				     bu->name, bwith, au->name, awith, a->name, a->source_path, au->line);
 			unit_remove(b, bkeys, j);
 			removed = true;
 			break;
@@ -1381,45 +1371,66 @@ static void key_table_clear(struct key_table *t) {
 	free(t->keys);
 }
 
+/* This file's errors recorded in d from entry `from` on, formatted, into
+ * its record (the messages its failing units show). */
+static int file_take_errors(struct config_file *f, const struct diag *d, size_t from) {
+	for (size_t i = from; i < d->n; i++) {
+		char *m;
+
+		if (d->entries[i].level != DIAG_ERROR)
+			continue;
+		m = diag_format(&d->entries[i]);
+		if (!m || ARRAY_APPEND(f->errors, f->n_errors, m) < 0) {
+			free(m);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* Across the files named like namespaces, each later one against each
+ * earlier one: the error goes to the later file. */
 static int check_across(struct ns_config_set *s, struct diag *d) {
 	_cleanup_(key_table_clear) struct key_table t = { 0 };
 	bool failed = false;
 
-	t.keys = calloc(s->n ? s->n : 1, sizeof(*t.keys));
+	t.keys = calloc(s->n_files ? s->n_files : 1, sizeof(*t.keys));
 	if (!t.keys)
 		return -ENOMEM;
-	t.n = s->n;
-	for (size_t i = 0; i < s->n; i++) {
-		const struct ns_config *c = s->items[i];
+	t.n = s->n_files;
+	for (size_t i = 0; i < s->n_files; i++) {
+		const struct ns_config *c = s->files[i].config;
+		if (!c || !s->files[i].name[0])
+			continue;
 		t.keys[i] = calloc(c->n_units ? c->n_units : 1, sizeof(**t.keys));
 		if (!t.keys[i])
 			return -ENOMEM;
 		for (size_t u = 0; u < c->n_units; u++)
-			t.keys[i][u] = unit_conflict_key(c->units[u]);
+			t.keys[i][u] = unit_conflict_key(c->units[u].name);
 	}
-	for (size_t j = 1; j < s->n; j++)
+	for (size_t j = 1; j < s->n_files; j++)
 		for (size_t i = 0; i < j; i++) {
-			int r = check_pair(s->items[i], t.keys[i], s->items[j], t.keys[j], d);
-			if (r == -EINVAL)
-				failed = true;
-			else if (r < 0)
+			struct config_file *fa = &s->files[i], *fb = &s->files[j];
+			size_t from = d->n;
+			int r;
+
+			if (!t.keys[i] || !t.keys[j])
+				continue;
+			r = check_pair(fa->config, t.keys[i], fb->config, t.keys[j], d);
+			if (r < 0 && r != -EINVAL)
 				return r;
+			if (file_take_errors(fb, d, from) < 0)
+				return -ENOMEM;
+			if (!fb->config->valid) {
+				fb->state = CONFIG_INVALID;
+				failed = true;
+			}
 		}
 	return failed ? -EINVAL : 0;
 }
 
 static int cmp_str(const void *a, const void *b) {
 	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-struct name_list {
-	char **v;
-	size_t n;
-};
-static void name_list_clear(struct name_list *l) {
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
 }
 
 static char *path_join(const char *dir, const char *name) {
@@ -1431,81 +1442,126 @@ static char *path_join(const char *dir, const char *name) {
 	return p;
 }
 
-int ns_config_load_dir(const char *dir, struct ns_config_set *out, struct diag *d) {
-	_cleanup_(name_list_clear) struct name_list names = { 0 };
-	DIR *dh;
+/* The *.ini names in dir, sorted. -ENOENT for a missing dir. */
+static int ini_names(const char *dir, char ***out, size_t *n_out) {
+	_cleanup_closedir_ DIR *dh = opendir(dir);
+	char **names = NULL;
+	size_t n = 0;
 	struct dirent *de;
-	bool failed = false;
-	int r;
 
-	*out = (struct ns_config_set){ 0 };
-	dh = opendir(dir);
 	if (!dh)
-		return errno == ENOENT ? 0 : -errno;
+		return -errno;
 	errno = 0;
 	while ((de = readdir(dh))) {
-		size_t n = strlen(de->d_name);
-		char *s;
+		size_t len = strlen(de->d_name);
+		char *copy;
 
-		if (n < 4 || !streq(de->d_name + n - 4, ".ini"))
+		if (len < 4 || !streq(de->d_name + len - 4, ".ini"))
 			continue;
-		s = strdup(de->d_name);
-		if (!s || ARRAY_APPEND(names.v, names.n, s) < 0) {
-			free(s);
-			closedir(dh);
+		copy = strdup(de->d_name);
+		if (!copy || ARRAY_APPEND(names, n, copy) < 0) {
+			free(copy);
+			strv_free(names, n);
 			return -ENOMEM;
 		}
 		errno = 0;
 	}
-	r = errno ? -errno : 0;
-	closedir(dh);
-	if (r < 0)
+	if (errno) {
+		int r = -errno;
+		strv_free(names, n);
 		return r;
-	if (names.n > 0)
-		qsort(names.v, names.n, sizeof(*names.v), cmp_str);
-
-	for (size_t i = 0; i < names.n; i++) {
-		_cleanup_free_ char *path = path_join(dir, names.v[i]);
-		struct ns_config *c = NULL;
-
-		if (!path)
-			goto nomem;
-		r = load_file(path, true, &c, d);
-		if (r == -ENOMEM)
-			goto nomem;
-		if (r < 0)
-			failed = true;
-		if (!c && r != -EINVAL) {
-			r = diag_error(d, path, 0, "cannot read file: %s", strerror(-r));
-			if (r != -EINVAL)
-				goto nomem;
-		}
-		if (c && c->name[0] == '\0')
-			r = ARRAY_APPEND(out->unnamed, out->n_unnamed, c);
-		else if (c)
-			r = ARRAY_APPEND(out->items, out->n, c);
-		if (c && r < 0) {
-			ns_config_free(c);
-			goto nomem;
-		}
 	}
-	r = check_across(out, d);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_str);
+	*out = names;
+	*n_out = n;
+	return 0;
+}
+
+/* One file of the directory into its record. */
+static int load_into(const char *path, struct config_file *f, struct diag *d) {
+	char name[NS_NAME_MAX + 2] = "";
+	const char *stem;
+	size_t stem_len, from = d->n;
+	int r;
+
+	f->path = strdup(path);
+	if (!f->path)
+		return -ENOMEM;
+	/* A valid name has at most NS_NAME_MAX characters. */
+	if (name_from_path(path, name, sizeof(name), &stem, &stem_len) == 0)
+		memcpy(f->name, name, strnlen(name, NS_NAME_MAX) + 1);
+	r = load_file(path, true, &f->config, d);
+	if (r == -ENOMEM)
+		return r;
+	if (!f->config) {
+		f->state = CONFIG_UNREADABLE;
+		f->read_error = r;
+		r = diag_error(d, path, 0, "cannot read file: %s", strerror(-r));
+		if (r != -EINVAL)
+			return r;
+	} else
+		f->state = f->config->valid ? CONFIG_VALID : CONFIG_INVALID;
+	return file_take_errors(f, d, from);
+}
+
+int ns_config_load_dir(const char *dir, struct ns_config_set *out, struct diag *d) {
+	_cleanup_(ns_config_set_clear) struct ns_config_set set = { 0 };
+	char **names = NULL;
+	size_t n_names = 0;
+	bool failed = false;
+	int r;
+
+	*out = (struct ns_config_set){ 0 };
+	r = ini_names(dir, &names, &n_names);
+	if (r == -ENOENT)
+		return 0; /* no configuration at all */
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		char *m;
+		int k = diag_error(d, dir, 0, "cannot read the directory: %s", strerror(-r));
+		if (k != -EINVAL || asprintf(&m, "%s: cannot read the directory: %s", dir, strerror(-r)) < 0)
+			return -ENOMEM;
+		if (ARRAY_APPEND(set.errors, set.n_errors, m) < 0) {
+			free(m);
+			return -ENOMEM;
+		}
+		*out = set;
+		set = (struct ns_config_set){ 0 };
+		return -EINVAL;
+	}
+	set.files = n_names ? calloc(n_names, sizeof(*set.files)) : NULL;
+	if (n_names && !set.files) {
+		strv_free(names, n_names);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n_names; i++) {
+		_cleanup_free_ char *path = path_join(dir, names[i]);
+		struct config_file *f = &set.files[set.n_files++];
+
+		r = path ? load_into(path, f, d) : -ENOMEM;
+		if (r < 0) {
+			strv_free(names, n_names);
+			return r;
+		}
+		failed |= f->state != CONFIG_VALID || !f->name[0];
+	}
+	strv_free(names, n_names);
+	r = check_across(&set, d);
 	if (r == -EINVAL)
 		failed = true;
 	else if (r < 0)
-		goto nomem;
+		return r;
+	*out = set;
+	set = (struct ns_config_set){ 0 };
 	return failed ? -EINVAL : 0;
-nomem:
-	ns_config_set_clear(out);
-	return -ENOMEM;
 }
 
 int ns_config_load_one(const char *dir, const char *name, struct ns_config **out, struct diag *d) {
 	_cleanup_(ns_config_set_clear) struct ns_config_set set = { 0 };
 	_cleanup_(diag_clear) struct diag all = { 0 };
-	_cleanup_free_ char *file = NULL, *path = NULL;
-	struct ns_config *probe = NULL;
-	bool failed = false;
+	struct config_file *f = NULL;
 	int r;
 
 	*out = NULL;
@@ -1513,44 +1569,28 @@ int ns_config_load_one(const char *dir, const char *name, struct ns_config **out
 		return diag_error(d, NULL, 0,
 				  "invalid namespace name '%s': 1 to %d characters a-z and 0-9, starting with a letter",
 				  name, NS_NAME_MAX);
-	if (asprintf(&file, "%s.ini", name) < 0)
-		return -ENOMEM;
-	path = path_join(dir, file);
-	if (!path)
-		return -ENOMEM;
-	/* An unreadable file is the caller's to report, with its errno. */
-	r = ns_config_load_file(path, &probe, &all);
-	ns_config_free(probe);
-	if (r < 0 && r != -EINVAL)
-		return r;
-	diag_clear(&all);
-
 	/* The same view as the generator's: the whole directory, with the
 	 * checks across files; keep the messages about this file. */
 	r = ns_config_load_dir(dir, &set, &all);
 	if (r < 0 && r != -EINVAL)
 		return r;
+	for (size_t i = 0; i < set.n_files; i++)
+		if (streq(set.files[i].name, name))
+			f = &set.files[i];
+	if (!f)
+		return -ENOENT;
+	if (f->state == CONFIG_UNREADABLE)
+		return f->read_error; /* the caller's to report, with its errno */
 	for (size_t i = 0; i < all.n; i++) {
 		struct diag_entry *e = &all.entries[i];
-		if (!e->file || !streq(e->file, path))
+		if (!e->file || !streq(e->file, f->path))
 			continue;
 		if (ARRAY_APPEND(d->entries, d->n, *e) < 0)
 			return -ENOMEM;
-		if (e->level == DIAG_ERROR) {
+		if (e->level == DIAG_ERROR)
 			d->n_errors++;
-			failed = true;
-		}
 		*e = (struct diag_entry){ 0 };
 	}
-	for (size_t i = 0; i < set.n; i++)
-		if (streq(set.items[i]->name, name)) {
-			*out = TAKE_PTR(set.items[i]);
-			break;
-		}
-	if (!*out)
-		/* Vanished between the two reads. */
-		return -ENOENT;
-	if (!(*out)->valid || failed)
-		return -EINVAL;
-	return 0;
+	*out = TAKE_PTR(f->config);
+	return f->state == CONFIG_VALID ? 0 : -EINVAL;
 }

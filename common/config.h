@@ -12,6 +12,7 @@
 
 #define NS_NAME_MAX 7 /* "N-br" and "veth-N-br" must fit IFNAMSIZ (16 with NUL) */
 #define INI_FILE_MAX (64 * 1024)
+#define UNIT_NAME_MAX 256 /* systemd's limit, including the NUL */
 
 enum proto {
 	PROTO_TCP = 1 << 0,
@@ -38,11 +39,36 @@ struct open_port {
 	unsigned line;
 };
 
+/* A value and the line it was given on (0: a default, or not from a line),
+ * for messages that point at the line. */
+struct config_path {
+	char *path;
+	unsigned line;
+};
+
+struct ns_range {
+	struct ipnet net;
+	unsigned line;
+};
+
+/* A unit confined to the namespace: a validated .service or .socket name. */
+struct confined_unit {
+	char *name;
+	/* NULL for a unit the file names; else the named unit it goes with
+	 * (its socket, or the service a named socket starts: unit_companions()) */
+	char *via;
+	unsigned line; /* where it was given (or, in a file with errors, found) */
+};
+
 struct ns_config {
 	char name[NS_NAME_MAX + 1];
 	char *source_path; /* the .ini it came from */
 
-	char *wg_config_file; /* absolute path */
+	/* WireGuardConfigFile=, absolute paths, in order of preference: the
+	 * first is the tunnel's, the others are where it fails over to. At
+	 * least one in a valid config. */
+	struct config_path *wg_configs;
+	size_t n_wg_configs;
 	/* IPv4 pair, always set in a valid config (defaults 192.168.15.1 /
 	 * 192.168.15.5, /24). In an invalid one whose addresses did not parse
 	 * both are zero (family 0): never render from an invalid config. */
@@ -56,7 +82,7 @@ struct ns_config {
 	 * not given), for cross-file messages. */
 	unsigned ns_addr_line, ns_addr6_line;
 
-	struct ipnet *accessible_from;
+	struct ns_range *accessible_from;
 	size_t n_accessible_from;
 	struct port_mapping *port_mappings;
 	size_t n_port_mappings;
@@ -64,14 +90,10 @@ struct ns_config {
 	size_t n_open_ports;
 	enum wg_impl wg_impl;
 
-	/* The units confined to the namespace: validated .service and .socket
-	 * names, in file order, each followed by the units that go with it
-	 * (unit_companions()). unit_via[i] is NULL for a unit the file lists,
-	 * else the listed unit it goes with. In a file with errors, also every
-	 * unit-like name found anywhere in its text (see ns_config_parse()). */
-	char **units;
-	unsigned *unit_lines; /* the line each unit was given (or found) on */
-	char **unit_via;
+	/* In file order, each named unit followed by the units that go with
+	 * it; in a file with errors, also every unit-like name found anywhere
+	 * in its text (see ns_config_parse()). */
+	struct confined_unit *units;
 	size_t n_units;
 	bool hardening; /* default true */
 
@@ -82,16 +104,30 @@ struct ns_config {
 	bool valid;
 };
 
+/* One *.ini file of the configuration directory, as it was read. */
+enum config_state {
+	CONFIG_VALID,      /* config parsed, no error */
+	CONFIG_INVALID,    /* config holds what could be read; errors say why */
+	CONFIG_UNREADABLE, /* config is NULL: its units cannot be known */
+};
+struct config_file {
+	char *path;
+	/* The namespace name its file name gives, "" when it gives none
+	 * ("Tr.ini"): then it is no namespace, whatever it holds, and the
+	 * units it lists are only to be kept from starting. */
+	char name[NS_NAME_MAX + 1];
+	enum config_state state;
+	int read_error; /* CONFIG_UNREADABLE: why (a negative errno) */
+	struct ns_config *config;
+	char **errors; /* "file:line: message", this file's, in order */
+	size_t n_errors;
+};
+
 struct ns_config_set {
-	struct ns_config **items; /* sorted by name */
-	size_t n;
-	/* Files named *.ini whose name is no namespace name (e.g. "Tr.ini"):
-	 * read as far as possible (name "", valid false, the units that could
-	 * be read), so the generator can keep those units from starting. Not
-	 * namespaces: not in items, not in the checks across files. Sorted by
-	 * file name. */
-	struct ns_config **unnamed;
-	size_t n_unnamed;
+	struct config_file *files; /* sorted by file name */
+	size_t n_files;
+	char **errors; /* about no one file: the directory could not be read */
+	size_t n_errors;
 };
 
 /* Whether name is a valid namespace name: 1..7 of [a-z0-9], first a letter. */
@@ -143,18 +179,28 @@ int ns_config_parse(const char *path, const char *text, size_t len, struct ns_co
 		    struct diag *d);
 
 /* Load every *.ini in dir, sorted by name, keep going past bad files, then
- * check across files (overlapping subnets, host ports mapped twice). Files
- * whose name is no namespace name go to out->unnamed (and their errors to
- * d). A missing dir is an empty set, not an error. Returns 0 when every file was
- * valid, -EINVAL when any had errors (the set still holds what was read), or
- * another negative errno when the directory could not be read. */
+ * check across the files named like namespaces (overlapping subnets, host
+ * ports mapped twice, a unit confined twice). Each file's errors go to its
+ * record and to d. A missing dir is an empty set, not an error. Returns 0
+ * when every file was valid, -EINVAL when any was not (the set still holds
+ * what was read), -ENOMEM. */
 int ns_config_load_dir(const char *dir, struct ns_config_set *out, struct diag *d);
 
 /* Load the one namespace named name from dir (dir/name.ini), with the same
- * cross-file checks as ns_config_load_dir. */
+ * checks across files as ns_config_load_dir (the same view as the
+ * generator's), its messages in d. -ENOENT (or the errno why it cannot be
+ * read) when there is no such readable file, -EINVAL when it is invalid
+ * (*out then holds what could be read), 0. */
 int ns_config_load_one(const char *dir, const char *name, struct ns_config **out, struct diag *d);
 
-/* Drop unit i from c's list (with its line number). */
+/* Whether the drop-in of dropin_unit applies to unit u too: the same unit,
+ * or dropin_unit is the template ("foo@.service") of the instance u. */
+bool unit_dropin_applies(const char *dropin_unit, const char *u);
+/* Whether confining a and b in two namespaces would conflict: either's
+ * drop-in applies to the other. */
+bool units_conflict(const char *a, const char *b);
+
+/* Drop unit i from c's list. */
 void ns_config_remove_unit(struct ns_config *c, size_t i);
 
 void ns_config_free(struct ns_config *c);

@@ -27,6 +27,7 @@
 #include "confinement.h"
 #include "config.h"
 #include "names.h"
+#include "text.h"
 #include "unitfile.h"
 #include "util.h"
 
@@ -35,14 +36,33 @@
 struct ns_out {
 	const char *name;
 	const char *source_path;
-	const char *wg_config_file; /* NULL when unknown */
-	char *const *units; /* services and sockets */
+	const struct config_path *wg_configs; /* none when unknown */
+	size_t n_wg_configs;
+	const struct confined_unit *units; /* services and sockets */
 	size_t n_units;
 	bool hardening;
 	bool failed;
-	char **errors; /* "file:line: message"; may be empty when failed */
+	char *const *errors; /* "file:line: message"; may be empty when failed */
 	size_t n_errors;
 };
+
+/* The namespace a file named like one gives: what could be read of it. */
+static struct ns_out ns_out_of(const struct config_file *f) {
+	const struct ns_config *c = f->config;
+
+	return (struct ns_out){
+		.name = f->name,
+		.source_path = f->path,
+		.wg_configs = c ? c->wg_configs : NULL,
+		.n_wg_configs = c ? c->n_wg_configs : 0,
+		.units = c ? c->units : NULL,
+		.n_units = c ? c->n_units : 0,
+		.hardening = c ? c->hardening : true,
+		.failed = f->state != CONFIG_VALID,
+		.errors = f->errors,
+		.n_errors = f->n_errors,
+	};
+}
 
 struct ctx {
 	const struct gen_paths *p;
@@ -58,6 +78,8 @@ struct ctx {
 	/* Directories shared by many files, made once. */
 	bool share_dir_made, wants_dir_made;
 };
+
+static void ctx_done(struct ctx *x) { free(x->wg_files); }
 
 /* ---- output ------------------------------------------------------------ */
 
@@ -134,36 +156,6 @@ static int write_link(struct ctx *x, const char *dir, bool *dir_made, const char
 	if (x->written)
 		x->written(x->userdata, path);
 	return 0;
-}
-
-/* A growing text, written with fprintf. */
-struct text {
-	char *buf;
-	size_t len;
-	FILE *f;
-};
-
-static void text_release(struct text *t) {
-	if (t->f)
-		fclose(t->f);
-	free(t->buf);
-	*t = (struct text){ 0 };
-}
-
-static int text_open(struct text *t) {
-	t->f = open_memstream(&t->buf, &t->len);
-	return t->f ? 0 : -ENOMEM;
-}
-
-/* Ends writing; t->buf and t->len are then the text. */
-static int text_finish(struct text *t) {
-	FILE *f = TAKE_PTR(t->f);
-
-	if (ferror(f)) {
-		fclose(f);
-		return -ENOMEM;
-	}
-	return fclose(f) == 0 ? 0 : -ENOMEM;
 }
 
 /* ---- pieces of unit files ---------------------------------------------- */
@@ -281,7 +273,7 @@ static int render_confinement(const struct ctx *x, const struct ns_out *ns, bool
 	outdir = unit_escape_specifiers(x->p->out_dir);
 	if (!source || !rundir || !outdir)
 		return -ENOMEM;
-	r = text_open(t);
+	r = text_open(t, false);
 	if (r < 0)
 		return r;
 	f = t->f;
@@ -383,7 +375,7 @@ static int render_instance(const struct ctx *x, const struct ns_out *ns, const c
 	source = unit_escape_specifiers(ns->source_path);
 	if (!source)
 		return -ENOMEM;
-	r = text_open(t);
+	r = text_open(t, false);
 	if (r < 0)
 		return r;
 	f = t->f;
@@ -392,8 +384,8 @@ static int render_instance(const struct ctx *x, const struct ns_out *ns, const c
 	fprintf(f, "# VPN namespace \"%s\", configured in %s.\n\n[Unit]\nSourcePath=%s\n", ns->name,
 		source, source);
 	/* The wg config is read by netns-up (its DNS servers) and wg-up. */
-	if (ns->wg_config_file && !streq(template_name, "vpn-ns")) {
-		_cleanup_free_ char *wg = unit_escape_specifiers(ns->wg_config_file);
+	for (size_t i = 0; i < ns->n_wg_configs && !streq(template_name, "vpn-ns"); i++) {
+		_cleanup_free_ char *wg = unit_escape_specifiers(ns->wg_configs[i].path);
 		if (!wg)
 			return -ENOMEM;
 		fprintf(f, "RequiresMountsFor=%s\n", wg);
@@ -423,8 +415,9 @@ static int write_namespace(struct ctx *x, const struct ns_out *ns) {
 		return refuse(x, "namespace name", ns->name);
 	if (!unit_path_plain(ns->source_path))
 		return refuse(x, "path", ns->source_path);
-	if (ns->wg_config_file && (ns->wg_config_file[0] != '/' || strpbrk(ns->wg_config_file, " \t\n\"'\\")))
-		return refuse(x, "path", ns->wg_config_file);
+	for (size_t i = 0; i < ns->n_wg_configs; i++)
+		if (ns->wg_configs[i].path[0] != '/' || strpbrk(ns->wg_configs[i].path, " \t\n\"'\\"))
+			return refuse(x, "path", ns->wg_configs[i].path);
 
 	/* The confined units first: if writing fails half-way, the
 	 * confinement is what must be there. The drop-ins of a namespace's
@@ -437,10 +430,11 @@ static int write_namespace(struct ctx *x, const struct ns_out *ns) {
 		bool have_socket = false, have_service = false;
 
 		for (size_t i = 0; i < ns->n_units; i++) {
-			if (!unit_name_valid(ns->units[i]) || ns->units[i][0] == '-' ||
-			    !(unit_is_service(ns->units[i]) || unit_is_socket(ns->units[i])))
-				return refuse(x, "unit name", ns->units[i]);
-			if (unit_is_socket(ns->units[i]))
+			const char *u = ns->units[i].name;
+
+			if (!unit_name_valid(u) || u[0] == '-' || !(unit_is_service(u) || unit_is_socket(u)))
+				return refuse(x, "unit name", u);
+			if (unit_is_socket(u))
 				have_socket = true;
 			else
 				have_service = true;
@@ -479,10 +473,10 @@ static int write_namespace(struct ctx *x, const struct ns_out *ns) {
 		for (size_t i = 0; i < ns->n_units; i++) {
 			_cleanup_free_ char *dir = NULL;
 
-			if (asprintf(&dir, "%s.d", ns->units[i]) < 0)
+			if (asprintf(&dir, "%s.d", ns->units[i].name) < 0)
 				return -ENOMEM;
 			r = write_link(x, dir, NULL, CONFINEMENT_DROPIN,
-				       unit_is_socket(ns->units[i]) ? socket_target : service_target);
+				       unit_is_socket(ns->units[i].name) ? socket_target : service_target);
 			if (r == -ENOMEM)
 				return r;
 			if (r < 0) {
@@ -535,7 +529,7 @@ static int write_errors_unit(struct ctx *x, char *const *errors, size_t n_errors
 	conf = unit_escape_specifiers(x->p->conf_dir);
 	if (!conf)
 		return -ENOMEM;
-	r = text_open(&t);
+	r = text_open(&t, false);
 	if (r < 0)
 		return r;
 	fputs(GENERATED_HEADER, t.f);
@@ -568,60 +562,38 @@ static int write_errors_unit(struct ctx *x, char *const *errors, size_t n_errors
 
 /* ---- services of files with no namespace name ----------------------------- */
 
-static int collect_errors(const struct diag *d, size_t n_entries, const char *file, char ***out,
-			  size_t *n_out);
-
 /* A namespace path that never exists: no namespace name starts with '-'. */
 #define NETNS_NEVER NETNS_RUN_DIR "/-invalid-"
 
-/* Whether the drop-in of unit dropin_unit applies to u too: the same unit,
- * or dropin_unit is the template ("foo@.service") of the instance u. */
-static bool dropin_covers(const char *dropin_unit, const char *u) {
-	const char *at = strchr(dropin_unit, '@');
-	size_t prefix, suffix, n = strlen(u);
-
-	if (streq(dropin_unit, u))
-		return true;
-	if (!at || at[1] != '.')
-		return false;
-	prefix = (size_t)(at - dropin_unit) + 1; /* "foo@" */
-	suffix = strlen(at + 1);                 /* ".service" */
-	return n > prefix + suffix && strncmp(u, dropin_unit, prefix) == 0 &&
-	       streq(u + n - suffix, at + 1);
-}
-
-/* Whether unit k of the unnamed file i already has a drop-in of this run:
- * it is confined by a namespace, or an earlier such file listed it. */
-static bool has_dropin(const struct ns_config_set *set, size_t i, size_t k) {
-	const char *u = set->unnamed[i]->units[k];
-
-	for (size_t n = 0; n < set->n; n++)
-		for (size_t j = 0; j < set->items[n]->n_units; j++)
-			if (dropin_covers(set->items[n]->units[j], u))
+/* Whether unit u already has a drop-in of this run: a namespace confines
+ * it (or the template it is an instance of), or an earlier file with no
+ * namespace name lists it. */
+static bool has_dropin(const struct ns_config_set *set, const struct config_file *upto, const char *u) {
+	for (const struct config_file *f = set->files; f < set->files + set->n_files; f++) {
+		if (!f->config || (!f->name[0] && f >= upto))
+			continue;
+		for (size_t j = 0; j < f->config->n_units; j++)
+			if (f->name[0] ? unit_dropin_applies(f->config->units[j].name, u)
+				       : streq(f->config->units[j].name, u))
 				return true;
-	for (size_t n = 0; n < i; n++)
-		for (size_t j = 0; j < set->unnamed[n]->n_units; j++)
-			if (streq(set->unnamed[n]->units[j], u))
-				return true;
+	}
 	return false;
 }
 
 /* The drop-in of a service (socket false) or socket unit listed by a file
  * whose name is no namespace name: there is no namespace to confine it to,
  * so it must never start. */
-static int render_blocked(const struct ctx *x, const struct ns_config *c, bool socket,
-			  char *const *errors, size_t n_errors, struct text *t) {
+static int render_blocked(const struct ctx *x, const struct config_file *file, bool socket, struct text *t) {
 	_cleanup_free_ char *source = NULL;
 	FILE *f;
 	int r;
 
 	/* Named only when it is plain: the file name is the broken part, and
 	 * a newline in it would end the comment. */
-	source = unit_escape_specifiers(unit_path_plain(c->source_path) ? c->source_path
-									: x->p->conf_dir);
+	source = unit_escape_specifiers(unit_path_plain(file->path) ? file->path : x->p->conf_dir);
 	if (!source)
 		return -ENOMEM;
-	r = text_open(t);
+	r = text_open(t, false);
 	if (r < 0)
 		return r;
 	f = t->f;
@@ -633,9 +605,9 @@ static int render_blocked(const struct ctx *x, const struct ns_config *c, bool s
 		"# reloaded. See vpn-confinement-generator(8).\n"
 		"\n[%s]\n"
 		"# '+': print the reason whatever else fails.\n",
-		unit_path_plain(c->source_path) ? "" : "a file in ", source,
-		socket ? "socket" : "service", socket ? "Socket" : "Service");
-	r = put_error_command(f, x, "ExecStartPre=+", "-", errors, n_errors);
+		unit_path_plain(file->path) ? "" : "a file in ", source, socket ? "socket" : "service",
+		socket ? "Socket" : "Service");
+	r = put_error_command(f, x, "ExecStartPre=+", "-", file->errors, file->n_errors);
 	if (r < 0)
 		return r;
 	fprintf(f,
@@ -646,34 +618,27 @@ static int render_blocked(const struct ctx *x, const struct ns_config *c, bool s
 	return text_finish(t);
 }
 
-/* Keeps every service the unnamed file i lists from starting, unless this
- * run confines it already. */
-static int write_blocked(struct ctx *x, const struct ns_config_set *set, size_t i, size_t n_loaded) {
-	const struct ns_config *c = set->unnamed[i];
+/* Keeps every unit that file (with no namespace name) lists from starting,
+ * unless this run confines it already. */
+static int write_blocked(struct ctx *x, const struct ns_config_set *set, const struct config_file *file) {
+	const struct ns_config *c = file->config;
 	_cleanup_(text_release) struct text service = { 0 }, socket = { 0 };
-	char **errors = NULL;
-	size_t n_errors = 0;
 	int r, first_error = 0;
 
-	if (c->n_units == 0)
+	if (!c || c->n_units == 0)
 		return 0;
-	r = collect_errors(x->d, n_loaded, c->source_path, &errors, &n_errors);
-	if (r >= 0)
-		r = render_blocked(x, c, false, errors, n_errors, &service);
-	if (r >= 0)
-		r = render_blocked(x, c, true, errors, n_errors, &socket);
-	strv_free(errors, n_errors);
-	if (r < 0)
+	if ((r = render_blocked(x, file, false, &service)) < 0 || (r = render_blocked(x, file, true, &socket)) < 0)
 		return r;
 	for (size_t k = 0; k < c->n_units; k++) {
+		const char *u = c->units[k].name;
 		_cleanup_free_ char *dir = NULL;
-		const struct text *t = unit_is_socket(c->units[k]) ? &socket : &service;
+		const struct text *t = unit_is_socket(u) ? &socket : &service;
 
-		if (has_dropin(set, i, k))
+		if (has_dropin(set, file, u))
 			continue;
-		if (!unit_name_valid(c->units[k]) || c->units[k][0] == '-')
-			r = refuse(x, "unit name", c->units[k]);
-		else if (asprintf(&dir, "%s.d", c->units[k]) < 0)
+		if (!unit_name_valid(u) || u[0] == '-')
+			r = refuse(x, "unit name", u);
+		else if (asprintf(&dir, "%s.d", u) < 0)
 			return -ENOMEM;
 		else
 			r = write_file(x, dir, NULL, CONFINEMENT_DROPIN, t->buf, t->len);
@@ -689,55 +654,69 @@ static int write_blocked(struct ctx *x, const struct ns_config_set *set, size_t 
 	return first_error;
 }
 
-/* ---- from the configuration to ns_out ------------------------------------ */
+/* Every WireGuard configuration any file names: hidden from every confined
+ * service (they hold the keys). A path not fit for a unit file is refused
+ * (recorded; the rest is still written). */
+static int collect_wg_files(struct ctx *x, const struct ns_config_set *set, int *write_error) {
+	for (size_t i = 0; i < set->n_files; i++) {
+		const struct ns_config *c = set->files[i].config;
 
-/* The namespace name of path, "dir/N.ini", when N is a valid name. */
-static bool name_of_path(const char *path, char name[static NS_NAME_MAX + 1]) {
-	const char *base = strrchr(path, '/');
-	size_t n;
+		for (size_t k = 0; c && k < c->n_wg_configs; k++) {
+			const char *path = c->wg_configs[k].path;
+			bool dup = false;
+			int r;
 
-	base = base ? base + 1 : path;
-	n = strlen(base);
-	if (n < 5 || n - 4 > NS_NAME_MAX || !streq(base + n - 4, ".ini"))
-		return false;
-	memcpy(name, base, n - 4);
-	name[n - 4] = '\0';
-	return ns_name_valid(name);
-}
-
-static int collect_errors(const struct diag *d, size_t n_entries, const char *file, char ***out,
-			  size_t *n_out) {
-	for (size_t i = 0; i < n_entries; i++) {
-		const struct diag_entry *e = &d->entries[i];
-		char *s;
-
-		if (e->level != DIAG_ERROR || !e->file || !streq(e->file, file))
-			continue;
-		s = diag_format(e);
-		if (!s || ARRAY_APPEND(*out, *n_out, s) < 0) {
-			free(s);
-			return -ENOMEM;
+			if (path[0] != '/' || strpbrk(path, " \t\n\"'\\%")) {
+				r = refuse(x, "path", path);
+				if (r == -ENOMEM)
+					return r;
+				*write_error = *write_error ?: r;
+				continue;
+			}
+			for (size_t j = 0; j < x->n_wg_files; j++)
+				dup = dup || streq(x->wg_files[j], path);
+			if (!dup && ARRAY_APPEND(x->wg_files, x->n_wg_files, path) < 0)
+				return -ENOMEM;
 		}
 	}
 	return 0;
 }
 
-static bool path_is_config(const struct ns_config_set *set, const char *file) {
-	for (size_t i = 0; i < set->n; i++)
-		if (streq(set->items[i]->source_path, file))
-			return true;
-	return false;
+/* The messages that belong to no namespace: the directory's, and those of
+ * every file whose name is no namespace name (its units are blocked, its
+ * reasons reported by ERRORS_UNIT). */
+struct messages {
+	char **v;
+	size_t n;
+};
+static void messages_clear(struct messages *m) { strv_free(m->v, m->n); }
+
+static int collect_global_errors(const struct ns_config_set *set, struct messages *out) {
+	for (size_t i = 0; i <= set->n_files; i++) {
+		char *const *errors = i < set->n_files ? set->files[i].errors : set->errors;
+		size_t n_errors = i < set->n_files ? set->files[i].n_errors : set->n_errors;
+
+		if (i < set->n_files && set->files[i].name[0])
+			continue;
+		for (size_t k = 0; k < n_errors; k++) {
+			char *copy = strdup(errors[k]);
+			if (!copy || ARRAY_APPEND(out->v, out->n, copy) < 0) {
+				free(copy);
+				return -ENOMEM;
+			}
+		}
+	}
+	return 0;
 }
 
 int generate(const struct gen_paths *paths, int out_fd, struct diag *d, struct gen_stats *stats,
 	     gen_written_fn written, void *userdata) {
 	_cleanup_(ns_config_set_clear) struct ns_config_set set = { 0 };
+	_cleanup_(messages_clear) struct messages global = { 0 };
 	struct gen_stats dummy = { 0 };
-	struct ctx x = { .p = paths, .out_fd = out_fd, .d = d, .stats = stats ? stats : &dummy,
-			 .written = written, .userdata = userdata };
-	char **global = NULL;
-	size_t n_global = 0, n_loaded;
-	bool config_errors = false;
+	_cleanup_(ctx_done) struct ctx x = { .p = paths, .out_fd = out_fd, .d = d, .stats = stats ? stats : &dummy,
+					     .written = written, .userdata = userdata };
+	bool config_errors;
 	int write_error = 0;
 	struct timespec start, end;
 	int r;
@@ -760,133 +739,50 @@ int generate(const struct gen_paths *paths, int out_fd, struct diag *d, struct g
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	x.stats->load_ms = (double)(end.tv_sec - start.tv_sec) * 1e3 +
 			   (double)(end.tv_nsec - start.tv_nsec) / 1e6;
-	if (r == -ENOMEM)
+	if (r < 0 && r != -EINVAL)
 		return r;
-	if (r < 0 && r != -EINVAL) {
-		int k = diag_error(d, paths->conf_dir, 0, "cannot read the directory: %s", strerror(-r));
-		if (k == -ENOMEM)
-			return k;
-	}
+	config_errors = r == -EINVAL;
+
+	r = collect_wg_files(&x, &set, &write_error);
 	if (r < 0)
-		config_errors = true;
-	for (size_t i = 0; i < set.n; i++)
-		if (!set.items[i]->valid)
-			config_errors = true;
-	if (set.n_unnamed > 0)
-		config_errors = true;
-	n_loaded = d->n;
+		return r;
 
-	/* Every key file known, hidden from every confined service. */
-	for (size_t i = 0; i < set.n + set.n_unnamed; i++) {
-		const struct ns_config *c = i < set.n ? set.items[i] : set.unnamed[i - set.n];
-		bool dup = false;
+	/* Each file named like a namespace, valid, invalid (fail-closed) or
+	 * unreadable (fail-closed, no unit known). A write error is recorded;
+	 * the other namespaces' confinement is still written. */
+	for (size_t i = 0; i < set.n_files; i++) {
+		struct ns_out ns;
 
-		if (!c->wg_config_file)
+		if (!set.files[i].name[0])
 			continue;
-		if (c->wg_config_file[0] != '/' || strpbrk(c->wg_config_file, " \t\n\"'\\%")) {
-			/* Recorded (the run fails); the rest is written. */
-			r = refuse(&x, "path", c->wg_config_file);
-			if (r == -ENOMEM)
-				goto out;
-			write_error = write_error ?: r;
-			continue;
-		}
-		for (size_t k = 0; k < x.n_wg_files; k++)
-			dup = dup || streq(x.wg_files[k], c->wg_config_file);
-		if (!dup && ARRAY_APPEND(x.wg_files, x.n_wg_files, c->wg_config_file) < 0) {
-			r = -ENOMEM;
-			goto out;
-		}
-	}
-
-	/* The namespaces that were read, valid or not. */
-	for (size_t i = 0; i < set.n; i++) {
-		const struct ns_config *c = set.items[i];
-		struct ns_out ns = {
-			.name = c->name,
-			.source_path = c->source_path,
-			.wg_config_file = c->wg_config_file,
-			.units = c->units,
-			.n_units = c->n_units,
-			.hardening = c->hardening,
-			.failed = !c->valid,
-		};
-
-		if (ns.failed) {
-			r = collect_errors(d, n_loaded, c->source_path, &ns.errors, &ns.n_errors);
-			if (r < 0) {
-				strv_free(ns.errors, ns.n_errors);
-				goto out;
-			}
-		}
+		ns = ns_out_of(&set.files[i]);
 		r = write_namespace(&x, &ns);
-		strv_free(ns.errors, ns.n_errors);
-		/* A write error is recorded; the other namespaces' confinement
-		 * is still written. */
 		if (r == -ENOMEM)
-			goto out;
+			return r;
 		if (r < 0 && write_error == 0)
 			write_error = r;
 	}
 
-	/* The services of files whose name is no namespace name: never to
-	 * start (their errors go to ERRORS_UNIT below as well). */
-	for (size_t i = 0; i < set.n_unnamed; i++) {
-		r = write_blocked(&x, &set, i, n_loaded);
+	/* The units of files whose name is no namespace name: never to start. */
+	for (size_t i = 0; i < set.n_files; i++) {
+		if (set.files[i].name[0])
+			continue;
+		r = write_blocked(&x, &set, &set.files[i]);
 		if (r == -ENOMEM)
-			goto out;
+			return r;
 		if (r < 0 && write_error == 0)
 			write_error = r;
 	}
 
-	/* Errors about files that gave no namespace: one that could not be
-	 * read but is named like one is written fail-closed (nothing can be
-	 * confined: its units are unknown); the rest go to ERRORS_UNIT. */
-	for (size_t i = 0; i < n_loaded; i++) {
-		const struct diag_entry *e = &d->entries[i];
-		char name[NS_NAME_MAX + 1];
-		bool seen = false;
-		char *s;
-
-		if (e->level != DIAG_ERROR || (e->file && path_is_config(&set, e->file)))
-			continue;
-		if (e->file && name_of_path(e->file, name) && unit_path_plain(e->file)) {
-			struct ns_out ns = { .name = name, .source_path = e->file, .hardening = true,
-					     .failed = true };
-
-			for (size_t k = 0; k < i; k++)
-				if (d->entries[k].file && streq(d->entries[k].file, e->file))
-					seen = true;
-			if (seen)
-				continue;
-			r = collect_errors(d, n_loaded, e->file, &ns.errors, &ns.n_errors);
-			if (r >= 0)
-				r = write_namespace(&x, &ns);
-			strv_free(ns.errors, ns.n_errors);
-			if (r == -ENOMEM)
-				goto out;
-			if (r < 0 && write_error == 0)
-				write_error = r;
-			continue;
-		}
-		s = diag_format(e);
-		if (!s || ARRAY_APPEND(global, n_global, s) < 0) {
-			free(s);
-			r = -ENOMEM;
-			goto out;
-		}
-	}
-	if (n_global > 0) {
-		r = write_errors_unit(&x, global, n_global);
+	r = collect_global_errors(&set, &global);
+	if (r < 0)
+		return r;
+	if (global.n > 0) {
+		r = write_errors_unit(&x, global.v, global.n);
 		if (r < 0 && write_error == 0)
 			write_error = r;
 	}
 	if (write_error < 0)
-		r = write_error == -EINVAL ? -EIO : write_error;
-	else
-		r = config_errors || d->n_errors > 0 ? -EINVAL : 0;
-out:
-	strv_free(global, n_global);
-	free(x.wg_files);
-	return r;
+		return write_error == -EINVAL ? -EIO : write_error;
+	return config_errors || d->n_errors > 0 ? -EINVAL : 0;
 }

@@ -73,7 +73,7 @@ static void check_wg_config(struct ctx *c) {
 	for (size_t i = 0; i < f->n_wg_owner_errors; i++)
 		problem(c, "wg config: %s", f->wg_owner_errors[i]);
 	if (f->wg_load_failed)
-		problem(c, "wg config %s cannot be loaded", f->cfg->wg_config_file);
+		problem(c, "wg config %s cannot be loaded", f->cfg->wg_configs[0].path);
 }
 
 /* What the confinement drop-in takes away, given back to a confined
@@ -105,7 +105,7 @@ static void check_units(struct ctx *c) {
 			if (!dot || !streq(dot, ".socket"))
 				continue;
 			for (size_t k = 0; k < c->f->cfg->n_units; k++)
-				confined |= streq(c->f->cfg->units[k], trigger);
+				confined |= streq(c->f->cfg->units[k].name, trigger);
 			if (!confined)
 				warning(c,
 					"%s is started by %s, which is not confined: its sockets are in the host's "

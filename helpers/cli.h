@@ -5,6 +5,8 @@
  * error (printed). Exit codes are the commands' own (commands.h). */
 #pragma once
 
+#include <stddef.h>
+
 #include "names.h"
 
 struct ns_config;
@@ -21,6 +23,7 @@ int cli_usage_error(const char *usage);
 /* N's ini (with the checks across files), its messages printed. 0, or a
  * negative errno (-EINVAL: the file has errors). */
 int cli_load_config(const char *ns, struct ns_config **out);
-/* The wg config the ini names, after checking who can write it (wg-up uses
- * it), its messages (warnings too) printed. 0 or a negative errno. */
-int cli_load_wg(const struct ns_config *ns, struct wg_config **out);
+/* The ini's i-th wg config (WireGuardConfigFile=), after checking who can
+ * write it (wg-up uses it), its messages (warnings too) printed. 0 or a
+ * negative errno. */
+int cli_load_wg(const struct ns_config *ns, size_t i, struct wg_config **out);

@@ -79,13 +79,13 @@ int cmd_ruleset(int argc, char **argv) {
 	}
 
 	if (form == FORM_DEFAULT || form == FORM_FULL) {
-		r = wgconf_load(ns->wg_config_file, &wg, &d);
+		r = wgconf_load(ns->wg_configs[0].path, &wg, &d);
 		diag_print(&d, stderr, "vpn-confinement");
 		diag_clear(&d);
 		if (r == -EINVAL || r == -EFBIG)
 			return EXIT_CONFIG;
 		if (r < 0)
-			return report(ns->wg_config_file, r);
+			return report(ns->wg_configs[0].path, r);
 	}
 
 	switch (form) {

@@ -56,7 +56,13 @@ static void print_json(FILE *f, const struct ns_facts *s, const struct findings 
 	fputs(",\"config\":{\"file\":", f);
 	json_str(f, s->config_path);
 	fprintf(f, ",\"present\":%s,\"valid\":%s,\"units\":", bool_str(s->config_present), bool_str(s->cfg));
-	json_strv(f, s->cfg ? s->cfg->units : NULL, s->cfg ? s->cfg->n_units : 0);
+	fputc('[', f);
+	for (size_t i = 0; s->cfg && i < s->cfg->n_units; i++) {
+		if (i)
+			fputc(',', f);
+		json_str(f, s->cfg->units[i].name);
+	}
+	fputc(']', f);
 	fputs("},\"netns\":{\"path\":", f);
 	json_str(f, s->n.netns_path);
 	fprintf(f, ",\"exists\":%s,\"managed\":%s},\"links\":[", bool_str(s->netns_exists), bool_str(s->managed));
@@ -215,7 +221,7 @@ static void print_text(FILE *f, const struct ns_facts *s, const struct findings 
 	if (s->cfg && s->cfg->n_units) {
 		fprintf(f, "  units:     ");
 		for (size_t i = 0; i < s->cfg->n_units; i++)
-			fprintf(f, " %s", s->cfg->units[i]);
+			fprintf(f, " %s", s->cfg->units[i].name);
 		fputc('\n', f);
 	}
 	for (size_t i = 0; i < fi->n_problems; i++)

@@ -45,8 +45,14 @@ int cmd_wg_up(int argc, char **argv) {
 	}
 	if (cli_ns_name(name, &n) < 0)
 		return EXIT_USAGE;
-	if (cli_load_config(n.ns, &ns) < 0 || cli_load_wg(ns, &wg) < 0)
+	if (cli_load_config(n.ns, &ns) < 0)
 		return EXIT_CONFIG;
+	/* Every config is checked now; the first is the tunnel's. */
+	for (size_t i = ns->n_wg_configs; i-- > 0;) {
+		wg_config_free(TAKE_PTR(wg));
+		if (cli_load_wg(ns, i, &wg) < 0)
+			return EXIT_CONFIG;
+	}
 	if (foreground) {
 		/* Blocked from the start: a stop during the bring-up is handled
 		 * once it is done (children get an empty mask, see proc.c). */

@@ -99,7 +99,7 @@ static int host_forwarding(const struct ns_names *n, const struct ns_config *ns,
 	if (ns->n_port_mappings == 0 || ns->n_accessible_from == 0)
 		return 0;
 	for (size_t i = 0; i < ns->n_accessible_from; i++) {
-		const struct ipnet *a = &ns->accessible_from[i];
+		const struct ipnet *a = &ns->accessible_from[i].net;
 		struct ipnet net = ipnet_network(a);
 		struct host_claim c = { .family = a->addr.family };
 		char buf[IPNET_STRLEN], path[192];
@@ -254,7 +254,7 @@ static int inner_links(const struct ns_names *n, const struct ns_config *ns) {
 	if ((r = rtnl_link_change(vn, &(struct rtnl_link_change){ .up = true })) < 0)
 		return log_errno(r, "%s: bringing %s up", n->ns, n->veth_ns);
 	for (size_t i = 0; i < ns->n_accessible_from; i++) {
-		const struct ipnet *a = &ns->accessible_from[i];
+		const struct ipnet *a = &ns->accessible_from[i].net;
 		struct rtnl_route rt = { .dst = ipnet_network(a), .has_gateway = true, .oif = vn };
 		char buf[IPNET_STRLEN];
 

@@ -125,14 +125,14 @@ static int write_dnat_map(FILE *f, const struct ns_config *ns, enum proto which,
  * auto-merge lets overlapping entries (a LAN range that contains the bridge
  * subnet) coexist. */
 static void write_net_set(FILE *f, const char *name, int family, const struct ipnet *extra,
-			  const struct ipnet *nets, size_t n_nets) {
+			  const struct ns_range *nets, size_t n_nets) {
 	char buf[IPNET_STRLEN];
 	const char *sep = "";
 
 	fprintf(f, "\tset %s {\n\t\ttype %s\n\t\tflags interval\n\t\tauto-merge\n", name,
 		family == AF_INET ? "ipv4_addr" : "ipv6_addr");
 	for (size_t i = 0; i <= n_nets; i++) {
-		const struct ipnet *src = i == 0 ? extra : &nets[i - 1];
+		const struct ipnet *src = i == 0 ? extra : &nets[i - 1].net;
 		struct ipnet net;
 		if (!src || src->addr.family != family)
 			continue;

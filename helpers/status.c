@@ -94,10 +94,10 @@ static int gather_wg_config(struct ns_facts *f) {
 
 	if (!f->cfg)
 		return 0;
-	if (wgconf_check_owner(f->cfg->wg_config_file, 0, &d) < 0 &&
+	if (wgconf_check_owner(f->cfg->wg_configs[0].path, 0, &d) < 0 &&
 	    diag_errors(&d, &f->wg_owner_errors, &f->n_wg_owner_errors) < 0)
 		return -ENOMEM;
-	if (f->tunnel_recorded && wgconf_load(f->cfg->wg_config_file, &f->wg, &d2) < 0)
+	if (f->tunnel_recorded && wgconf_load(f->cfg->wg_configs[0].path, &f->wg, &d2) < 0)
 		f->wg_load_failed = true;
 	return 0;
 }
@@ -114,9 +114,9 @@ static void gather_rundir(struct ns_facts *f) {
  * is no unit of its own). */
 static int gather_units(struct ns_facts *f) {
 	for (size_t i = 0; f->cfg && i < f->cfg->n_units; i++) {
-		const char *u = f->cfg->units[i];
+		const char *u = f->cfg->units[i].name;
 		const char *dot = strrchr(u, '.'), *at = strchr(u, '@');
-		struct status_unit su = { .unit = u, .via = f->cfg->unit_via[i] };
+		struct status_unit su = { .unit = u, .via = f->cfg->units[i].via };
 		int r;
 
 		if (at && dot && at + 1 == dot)

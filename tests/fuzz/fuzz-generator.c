@@ -109,7 +109,7 @@ static void check_units(const char *out, const char *fz) {
 		_cleanup_free_ char *p = NULL, *t = NULL;
 		size_t len;
 
-		assert(asprintf(&p, "%s/%s.d/" CONFINEMENT_DROPIN, out, c->units[i]) > 0);
+		assert(asprintf(&p, "%s/%s.d/" CONFINEMENT_DROPIN, out, c->units[i].name) > 0);
 		assert(read_file_capped(p, 1 << 20, &t, &len) == 0);
 		assert(strstr(t, "\nNetworkNamespacePath=/run/netns/"));
 	}

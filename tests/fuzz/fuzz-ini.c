@@ -37,7 +37,7 @@ static bool unit_safe(const char *u) {
 
 static bool has_unit(const struct ns_config *c, const char *u) {
 	for (size_t i = 0; i < c->n_units; i++)
-		if (streq(c->units[i], u))
+		if (streq(c->units[i].name, u))
 			return true;
 	return false;
 }
@@ -87,12 +87,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		__builtin_trap(); /* the name is valid: a struct always comes back */
 	if ((r == 0) != c->valid || (r == 0) != (d.n_errors == 0))
 		__builtin_trap();
-	if (c->wg_config_file && !path_safe(c->wg_config_file))
-		__builtin_trap();
-	if (c->valid && !c->wg_config_file)
+	for (size_t i = 0; i < c->n_wg_configs; i++)
+		if (!path_safe(c->wg_configs[i].path))
+			__builtin_trap();
+	if (c->valid && c->n_wg_configs == 0)
 		__builtin_trap();
 	for (size_t i = 0; i < c->n_units; i++)
-		if (!unit_safe(c->units[i]))
+		if (!unit_safe(c->units[i].name))
 			__builtin_trap();
 	for (const char *l = (const char *)data, *end = l + size; l < end;) {
 		const char *nl = memchr(l, '\n', (size_t)(end - l));

@@ -16,7 +16,7 @@ struct tcase {
 	const char *label;
 	struct ns_config ns;
 	struct wg_config wg;
-	struct ipnet accessible[4];
+	struct ns_range accessible[4];
 	struct port_mapping maps[4];
 	struct open_port opens[4];
 	struct ipnet wg_addrs[2];
@@ -50,7 +50,7 @@ static void tcase_init(struct tcase *t, const char *label, const char *name) {
 }
 
 static void add_accessible(struct tcase *t, const char *s) {
-	net(s, &t->accessible[t->ns.n_accessible_from++]);
+	net(s, &t->accessible[t->ns.n_accessible_from++].net);
 }
 static void add_map(struct tcase *t, uint16_t from, uint16_t to, enum proto p) {
 	t->maps[t->ns.n_port_mappings++] = (struct port_mapping){ .from = from, .to = to, .proto = p };
