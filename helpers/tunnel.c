@@ -89,6 +89,8 @@ static int record_field(const char *ns, struct tunnel_record *rec, const char *k
 		return parse_uint(value, 1, UINT64_MAX, &rec->pid_start) < 0 ? -EBADMSG : 0;
 	if (streq(key, "started"))
 		return parse_uint(value, 0, UINT64_MAX, &rec->started) < 0 ? -EBADMSG : 0;
+	if (streq(key, "epoch"))
+		return parse_uint(value, 1, UINT64_MAX, &rec->epoch) < 0 ? -EBADMSG : 0;
 	return -EBADMSG;
 }
 
@@ -129,12 +131,23 @@ int tunnel_record_save(const char *ns, const struct tunnel_record *rec) {
 		return r;
 	fprintf(t.f, "implementation=%s\ntmpname=%s\nstarted=%llu\n", rec->implementation, rec->tmpname,
 		(unsigned long long)rec->started);
+	if (rec->epoch)
+		fprintf(t.f, "epoch=%llu\n", (unsigned long long)rec->epoch);
 	if (rec->has_socket)
 		fprintf(t.f, "socket=%s\n", rec->tmpname);
 	if (rec->pid > 0)
 		fprintf(t.f, "pid=%d\npidstart=%llu\n", (int)rec->pid, (unsigned long long)rec->pid_start);
 	r = text_finish(&t);
 	return r < 0 ? r : rundir_write(ns, RUN_WG, t.buf);
+}
+
+void tunnel_record_new_epoch(struct tunnel_record *rec) {
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	rec->epoch = now > rec->epoch ? now : rec->epoch + 1;
 }
 
 /* ---- bringing it up -------------------------------------------------------- */
@@ -387,6 +400,7 @@ int tunnel_up(const struct ns_names *n, const struct ns_config *ns, struct wg_co
 		return log_errno(r, "%s: choosing a temporary interface name", n->ns);
 	u->rec.implementation = "pending";
 	u->rec.started = (uint64_t)time(NULL);
+	tunnel_record_new_epoch(&u->rec);
 	if ((r = tunnel_record_save(n->ns, &u->rec)) < 0)
 		return log_errno(r, "%s: writing the wg run file", n->ns);
 	u->recorded = true;

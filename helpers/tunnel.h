@@ -37,12 +37,19 @@ struct tunnel_record {
 	pid_t pid;                  /* userspace: wireguard-go's pid, 0 if unknown */
 	uint64_t pid_start;         /* and its start time (/proc/PID/stat) */
 	uint64_t started;           /* unix time wg-up made it, 0 if unknown */
+	/* Changes (grows) whenever the peer session may have changed: each
+	 * bring-up, and each reconnect or failover of the supervisor. Whoever
+	 * set something up on the tunnel (a forwarded port) redoes it when it
+	 * sees a new epoch. Nanoseconds of CLOCK_REALTIME at the change. */
+	uint64_t epoch;
 };
 
 /* -ENOENT when there is no record, -EBADMSG when any line is not what
  * wg-up writes (then *rec is cleared: nothing of it is used). */
 int tunnel_record_load(const char *ns, struct tunnel_record *rec);
 int tunnel_record_save(const char *ns, const struct tunnel_record *rec);
+/* A new epoch for rec (greater than its current one). */
+void tunnel_record_new_epoch(struct tunnel_record *rec);
 /* Whether s is a temporary interface name of namespace ns. */
 bool tunnel_tmpname_valid(const char *ns, const char *s);
 /* Whether the kernel says rec->pid is the wireguard-go that wg-up started:

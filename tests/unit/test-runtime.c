@@ -181,14 +181,21 @@ static void test_rundir(void) {
 
 	/* The wg run file: exactly what wg-up writes, for this namespace. */
 	st = (struct tunnel_record){ .implementation = "userspace", .has_socket = true, .pid = 42, .pid_start = 7,
-				.started = 100 };
+				.started = 100, .epoch = UINT64_MAX - 1 };
 	snprintf(st.tmpname, sizeof(st.tmpname), "vc-abc-1f2e");
 	CHECK(tunnel_record_save("abc", &st) == 0, "save wg");
 	st = (struct tunnel_record){ 0 };
 	r = tunnel_record_load("abc", &st);
 	CHECK(r == 0 && st.pid == 42 && st.pid_start == 7 && st.has_socket && streq(st.tmpname, "vc-abc-1f2e") &&
-		      st.implementation && streq(st.implementation, "userspace") && st.started == 100,
+		      st.implementation && streq(st.implementation, "userspace") && st.started == 100 &&
+		      st.epoch == UINT64_MAX - 1,
 	      "wg state round trip: %d", r);
+	/* A new epoch is always greater, even past the clock. */
+	tunnel_record_new_epoch(&st);
+	CHECK(st.epoch == UINT64_MAX, "an epoch ahead of the clock still grows: %llu", (unsigned long long)st.epoch);
+	st.epoch = 5;
+	tunnel_record_new_epoch(&st);
+	CHECK(st.epoch > 1000000000ull * 1700000000ull, "a new epoch is the clock's nanoseconds");
 	CHECK(!tunnel_wgo_is_ours(&st), "pid 42 started at tick 7 is no wireguard-go of ours");
 	{
 		static const char *const bad[] = {
@@ -198,6 +205,8 @@ static void test_rundir(void) {
 			"implementation=kernel\ntmpname=vc-abc-0000\npid=42\npidstart=5\n",
 			"implementation=evil\ntmpname=vc-abc-0000\n",
 			"implementation=kernel\ntmpname=vc-abc-0000\nextra=1\n",
+			"implementation=kernel\ntmpname=vc-abc-0000\nepoch=0\n",
+			"implementation=kernel\ntmpname=vc-abc-0000\nepoch=x\n",
 			"implementation=kernel\ntmpname=vc-abc-0000\nsocket=vc-abc-0001\n",
 			"implementation=kernel\n",
 			"tmpname=vc-abc-0000\n",
