@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "ini.h"
+#include "timespan.h"
 #include "util.h"
 
 #define DEFAULT_NS_ADDR "192.168.15.1"
@@ -97,7 +98,7 @@ bool unit_is_socket(const char *s) { return has_suffix(s, ".socket"); }
 bool unit_is_service(const char *s) { return has_suffix(s, ".service"); }
 
 bool unit_is_own(const char *s) {
-	static const char *const own[] = { "netns@", "wg-up@", "vpn-ns@", "vpn-confinement-errors." };
+	static const char *const own[] = { "netns@", "wg-up@", "vpn-ns@", "vpn-online@", "vpn-confinement-errors." };
 
 	for (size_t i = 0; i < ELEMENTSOF(own); i++)
 		if (strncmp(s, own[i], strlen(own[i])) == 0)
@@ -228,6 +229,10 @@ enum key {
 	K_PORT_MAPPING,
 	K_OPEN_VPN_PORT,
 	K_WG_IMPL,
+	K_HEALTH_TIMEOUT,
+	K_FAILOVER_AFTER,
+	K_FAILBACK_AFTER,
+	K_HEALTH_ADDRESS,
 	K_UNIT,
 	K_HARDENING,
 	_K_MAX,
@@ -939,6 +944,68 @@ static int on_wg_impl(struct parse_state *st, unsigned line, const char *v) {
 	return err(st, line, "WireGuardImplementation: unknown value '%s' (expected auto, kernel or userspace)", v);
 }
 
+/* A span key of [Namespace]: at least min_sec seconds, or infinity. */
+static int span_parse(struct parse_state *st, unsigned line, const char *key, const char *v, uint64_t min_sec,
+		      uint64_t *out) {
+	uint64_t usec;
+	int r = timespan_parse(v, &usec);
+
+	if (r == -ERANGE)
+		return err(st, line, "%s: '%s' is too long a time span", key, v);
+	if (r < 0)
+		return err(st, line,
+			   "%s: '%s' is not a time span (such as 30s, 2min, 1h 30min or infinity; see systemd.time(7))",
+			   key, v);
+	if (usec < min_sec * USEC_PER_SEC)
+		return err(st, line, "%s: '%s' is shorter than the minimum of %llu s", key, v,
+			   (unsigned long long)min_sec);
+	*out = usec;
+	return 0;
+}
+
+static int on_health_timeout(struct parse_state *st, unsigned line, const char *v) {
+	int r = span_parse(st, line, "HealthCheckTimeout", v, HEALTH_TIMEOUT_MIN_SEC, &st->c->health.timeout_usec);
+
+	if (r == 0)
+		st->c->health.timeout_line = line;
+	return r;
+}
+
+static int on_failback_after(struct parse_state *st, unsigned line, const char *v) {
+	int r = span_parse(st, line, "FailbackAfter", v, HEALTH_FAILBACK_MIN_SEC, &st->c->health.failback_usec);
+
+	if (r == 0)
+		st->c->health.failback_line = line;
+	return r;
+}
+
+static int on_failover_after(struct parse_state *st, unsigned line, const char *v) {
+	uint64_t n;
+	int r = parse_uint(v, 1, HEALTH_FAILOVER_AFTER_MAX, &n);
+
+	if (r == -ERANGE)
+		return err(st, line, "FailoverAfter: %s is out of range 1-%d", v, HEALTH_FAILOVER_AFTER_MAX);
+	if (r < 0)
+		return err(st, line, "FailoverAfter: '%s' is not a number of failed recoveries", v);
+	st->c->health.failover_after = (unsigned)n;
+	st->c->health.failover_line = line;
+	return 0;
+}
+
+static int on_health_address(struct parse_state *st, unsigned line, const char *v) {
+	struct ipaddr a;
+	char buf[IPNET_STRLEN];
+
+	if (ipaddr_parse(v, &a) < 0)
+		return err(st, line, "HealthCheckAddress: '%s' is not an IP address", v);
+	if (ipaddr_is_unusable(&a))
+		return err(st, line, "HealthCheckAddress: %s is not a usable unicast address", ipaddr_str(&a, buf));
+	st->c->health.has_address = true;
+	st->c->health.address = a;
+	st->c->health.address_line = line;
+	return 0;
+}
+
 static int on_hardening(struct parse_state *st, unsigned line, const char *v) {
 	if (parse_bool(v, &st->c->hardening) < 0)
 		return err(st, line, "Hardening: invalid boolean '%s' (expected yes or no)", v);
@@ -963,6 +1030,10 @@ static const struct key_def {
 	[K_PORT_MAPPING] = { SECTION_NAMESPACE, "PortMapping", true, on_port_mapping },
 	[K_OPEN_VPN_PORT] = { SECTION_NAMESPACE, "OpenVPNPort", true, on_open_port },
 	[K_WG_IMPL] = { SECTION_NAMESPACE, "WireGuardImplementation", false, on_wg_impl },
+	[K_HEALTH_TIMEOUT] = { SECTION_NAMESPACE, "HealthCheckTimeout", false, on_health_timeout },
+	[K_FAILOVER_AFTER] = { SECTION_NAMESPACE, "FailoverAfter", false, on_failover_after },
+	[K_FAILBACK_AFTER] = { SECTION_NAMESPACE, "FailbackAfter", false, on_failback_after },
+	[K_HEALTH_ADDRESS] = { SECTION_NAMESPACE, "HealthCheckAddress", false, on_health_address },
 	[K_UNIT] = { SECTION_CONFINEMENT, "Unit", true, on_units },
 	[K_HARDENING] = { SECTION_CONFINEMENT, "Hardening", false, on_hardening },
 };
@@ -1056,6 +1127,29 @@ static int validate_file(struct parse_state *st) {
 	else if (r < 0)
 		return r;
 
+	/* The health probe must go through the tunnel: nothing that is routed
+	 * to the bridge. */
+	if (c->health.has_address) {
+		const struct ipaddr *h = &c->health.address;
+		unsigned line = c->health.address_line;
+
+		r = 0;
+		if ((!st->bad_v4 && ipnet_contains(&c->ns_addr, h)) || (c->has_ipv6 && ipnet_contains(&c->ns_addr6, h)))
+			r = err(st, line, "HealthCheckAddress: %s is in the namespace's own subnet (the veth pair), "
+				"not reached through the tunnel", ipaddr_str(h, a));
+		for (size_t i = 0; r == 0 && i < c->n_accessible_from; i++)
+			if (ipnet_contains(&c->accessible_from[i].net, h))
+				r = err(st, line,
+					"HealthCheckAddress: %s is in AccessibleFrom=%s (line %u), which is routed to the "
+					"bridge, not through the tunnel",
+					ipaddr_str(h, a), ipnet_str(&c->accessible_from[i].net, b),
+					c->accessible_from[i].line);
+		if (r == -EINVAL)
+			failed = true;
+		else if (r < 0)
+			return r;
+	}
+
 	return failed ? -EINVAL : 0;
 }
 
@@ -1100,6 +1194,9 @@ static int ns_config_new(const char *path, const char *name, struct ns_config **
 		return r;
 	c->ns_addr.prefix = c->bridge_addr.prefix = DEFAULT_PREFIX4;
 	c->wg_impl = WG_IMPL_AUTO;
+	c->health.timeout_usec = HEALTH_TIMEOUT_DEFAULT_SEC * USEC_PER_SEC;
+	c->health.failover_after = HEALTH_FAILOVER_AFTER_DEFAULT;
+	c->health.failback_usec = HEALTH_FAILBACK_DEFAULT_SEC * USEC_PER_SEC;
 	c->hardening = true;
 	*out = TAKE_PTR(c);
 	return 0;

@@ -60,6 +60,38 @@ struct confined_unit {
 	unsigned line; /* where it was given (or, in a file with errors, found) */
 };
 
+/* The tunnel's health checks ([Namespace], vpn-confinement.ini(5), section
+ * HEALTH): when its supervisor (wg-up --foreground) recovers a tunnel that
+ * shows no sign of life, and when it moves to another WireGuardConfigFile=
+ * and back. Each line 0 when the default is in effect. */
+#define HEALTH_TIMEOUT_DEFAULT_SEC 60
+#define HEALTH_TIMEOUT_MIN_SEC 10
+#define HEALTH_FAILOVER_AFTER_DEFAULT 2
+#define HEALTH_FAILOVER_AFTER_MAX 100
+#define HEALTH_FAILBACK_DEFAULT_SEC 300
+#define HEALTH_FAILBACK_MIN_SEC 10
+struct ns_health {
+	/* HealthCheckTimeout=: how long without a sign of life from the peer
+	 * (with something sent that should have been answered) before a
+	 * recovery, in microseconds, at least 10 s; TIMESPAN_INFINITY: never
+	 * recover (the state is still watched and shown). */
+	uint64_t timeout_usec;
+	unsigned timeout_line;
+	/* FailoverAfter=: failed recoveries on a config before the next one. */
+	unsigned failover_after;
+	unsigned failover_line;
+	/* FailbackAfter=: time on a later config before trying the first
+	 * again, at least 10 s; TIMESPAN_INFINITY: never. */
+	uint64_t failback_usec;
+	unsigned failback_line;
+	/* HealthCheckAddress=: what the supervisor pings through the tunnel
+	 * when it needs a sign of life (else the active config's first DNS
+	 * server, queried). */
+	bool has_address;
+	struct ipaddr address;
+	unsigned address_line;
+};
+
 struct ns_config {
 	char name[NS_NAME_MAX + 1];
 	char *source_path; /* the .ini it came from */
@@ -89,6 +121,7 @@ struct ns_config {
 	struct open_port *open_ports;
 	size_t n_open_ports;
 	enum wg_impl wg_impl;
+	struct ns_health health;
 
 	/* In file order, each named unit followed by the units that go with
 	 * it; in a file with errors, also every unit-like name found anywhere

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "ini.h"
+#include "timespan.h"
 #include "names.h"
 #include "test.h"
 #include "util.h"
@@ -1090,6 +1091,93 @@ static void test_shipped_examples(void) {
 	}
 }
 
+/* The health keys (HealthCheckTimeout=, FailoverAfter=, FailbackAfter=,
+ * HealthCheckAddress=): defaults, values, and each refusal with its line. */
+static char *health_summary(const struct ns_config *c) {
+	char *s = NULL, t[TIMESPAN_STRLEN], b[TIMESPAN_STRLEN], a[IPNET_STRLEN];
+	const struct ns_health *h = &c->health;
+
+	if (asprintf(&s, "timeout=%s@%u failover=%u@%u failback=%s@%u address=%s@%u",
+		     timespan_format(h->timeout_usec, t), h->timeout_line, h->failover_after, h->failover_line,
+		     timespan_format(h->failback_usec, b), h->failback_line, h->has_address ? ipaddr_str(&h->address, a) : "-",
+		     h->address_line) < 0)
+		return NULL;
+	return s;
+}
+
+static void test_health(void) {
+	static const struct {
+		const char *text;
+		const char *want; /* health_summary(), or NULL: invalid */
+		const char *msg;  /* the one message of an invalid file */
+	} cases[] = {
+		{ NS, "timeout=1min@0 failover=2@0 failback=5min@0 address=-@0", NULL },
+		{ NS "HealthCheckTimeout=10s\nFailoverAfter=1\nFailbackAfter=20s\n",
+		  "timeout=10s@3 failover=1@4 failback=20s@5 address=-@0", NULL },
+		{ NS "HealthCheckTimeout=1min 30s\nFailbackAfter=infinity\n",
+		  "timeout=1min 30s@3 failover=2@0 failback=infinity@4 address=-@0", NULL },
+		{ NS "HealthCheckTimeout=infinity\nFailoverAfter=100\n", "timeout=infinity@3 failover=100@4 failback=5min@0 address=-@0",
+		  NULL },
+		{ NS "HealthCheckTimeout=10\nFailbackAfter=1.5h\n", "timeout=10s@3 failover=2@0 failback=1h 30min@4 address=-@0",
+		  NULL },
+		{ NS "HealthCheckAddress=203.0.113.7\n", "timeout=1min@0 failover=2@0 failback=5min@0 address=203.0.113.7@3", NULL },
+		{ NS "HealthCheckAddress=2001:db8::7\n", "timeout=1min@0 failover=2@0 failback=5min@0 address=2001:db8::7@3", NULL },
+		{ NS "HealthCheckTimeout=9s\n", NULL, "tr.ini:3: HealthCheckTimeout: '9s' is shorter than the minimum of 10 s" },
+		{ NS "HealthCheckTimeout=9999ms\n", NULL,
+		  "tr.ini:3: HealthCheckTimeout: '9999ms' is shorter than the minimum of 10 s" },
+		{ NS "HealthCheckTimeout=0\n", NULL, "tr.ini:3: HealthCheckTimeout: '0' is shorter than the minimum of 10 s" },
+		{ NS "HealthCheckTimeout=10 seconds ago\n", NULL,
+		  "tr.ini:3: HealthCheckTimeout: '10 seconds ago' is not a time span (such as 30s, 2min, 1h 30min or "
+		  "infinity; see systemd.time(7))" },
+		{ NS "HealthCheckTimeout=-1\n", NULL,
+		  "tr.ini:3: HealthCheckTimeout: '-1' is not a time span (such as 30s, 2min, 1h 30min or infinity; see "
+		  "systemd.time(7))" },
+		{ NS "HealthCheckTimeout=600000y\n", NULL, "tr.ini:3: HealthCheckTimeout: '600000y' is too long a time span" },
+		{ NS "HealthCheckTimeout=10s\nHealthCheckTimeout=20s\n", NULL, "tr.ini:4: HealthCheckTimeout= given twice" },
+		{ NS "FailbackAfter=5s\n", NULL, "tr.ini:3: FailbackAfter: '5s' is shorter than the minimum of 10 s" },
+		{ NS "FailbackAfter=soon\n", NULL,
+		  "tr.ini:3: FailbackAfter: 'soon' is not a time span (such as 30s, 2min, 1h 30min or infinity; see "
+		  "systemd.time(7))" },
+		{ NS "FailoverAfter=0\n", NULL, "tr.ini:3: FailoverAfter: 0 is out of range 1-100" },
+		{ NS "FailoverAfter=101\n", NULL, "tr.ini:3: FailoverAfter: 101 is out of range 1-100" },
+		{ NS "FailoverAfter=two\n", NULL, "tr.ini:3: FailoverAfter: 'two' is not a number of failed recoveries" },
+		{ NS "FailoverAfter=2s\n", NULL, "tr.ini:3: FailoverAfter: '2s' is not a number of failed recoveries" },
+		{ NS "FailoverAfter=\n", NULL, "tr.ini:3: FailoverAfter: empty value" },
+		{ NS "HealthCheckAddress=vpn.example\n", NULL, "tr.ini:3: HealthCheckAddress: 'vpn.example' is not an IP address" },
+		{ NS "HealthCheckAddress=10.0.0.0/8\n", NULL, "tr.ini:3: HealthCheckAddress: '10.0.0.0/8' is not an IP address" },
+		{ NS "HealthCheckAddress=127.0.0.1\n", NULL,
+		  "tr.ini:3: HealthCheckAddress: 127.0.0.1 is not a usable unicast address" },
+		{ NS "HealthCheckAddress=ff02::1\n", NULL, "tr.ini:3: HealthCheckAddress: ff02::1 is not a usable unicast address" },
+		{ NS "HealthCheckAddress=192.168.15.9\n", NULL,
+		  "tr.ini:3: HealthCheckAddress: 192.168.15.9 is in the namespace's own subnet (the veth pair), not reached "
+		  "through the tunnel" },
+		{ NS "AccessibleFrom=10.0.0.0/8\nHealthCheckAddress=10.2.0.1\n", NULL,
+		  "tr.ini:4: HealthCheckAddress: 10.2.0.1 is in AccessibleFrom=10.0.0.0/8 (line 3), which is routed to the "
+		  "bridge, not through the tunnel" },
+		{ "[Namespace]\nFailoverAfter=3\n" WG "[Confinement]\nFailbackAfter=1h\n", NULL,
+		  "tr.ini:5: unknown key 'FailbackAfter' in section [Confinement]" },
+	};
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct diag d = { 0 };
+		struct ns_config *c = NULL;
+		int r = ns_config_parse("tr.ini", cases[i].text, strlen(cases[i].text), &c, &d);
+
+		if (cases[i].want) {
+			_cleanup_free_ char *s = c ? health_summary(c) : NULL;
+			CHECK(r == 0 && c && c->valid && d.n_errors == 0, "health case %zu: valid (%d)", i, r);
+			CHECK_STREQ(s, cases[i].want, "health case %zu", i);
+		} else {
+			_cleanup_free_ char *m = d.n ? diag_format(&d.entries[0]) : NULL;
+			CHECK(r == -EINVAL && d.n == 1, "health case %zu: one error (%d, %zu)", i, r, d.n);
+			CHECK_STREQ(m, cases[i].msg, "health case %zu", i);
+		}
+		ns_config_free(c);
+		diag_clear(&d);
+	}
+	/* Ours: never confined. */
+	CHECK(unit_is_own("vpn-online@tr.service"), "vpn-online@ is one of ours");
+}
+
 int main(void) {
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
@@ -1106,6 +1194,7 @@ int main(void) {
 	test_load_dir();
 	test_load_dir_unnamed();
 	test_shipped_examples();
+	test_health();
 	clear_dir();
 	rmdir(tmpdir);
 	return test_done();
