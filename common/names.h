@@ -30,7 +30,7 @@ int ns_veth_ns_ifname(const char *ns, char buf[static NS_IFNAME_SIZE]);
 int ns_netns_path(const char *ns, char buf[static NS_PATH_SIZE]);
 int ns_host_table_name(const char *ns, char buf[static NS_PATH_SIZE]);
 /* template is one of the shipped templates' names: "netns", "wg-up",
- * "vpn-ns" (-EINVAL for anything else). */
+ * "vpn-ns", "vpn-online" (-EINVAL for anything else). */
 int ns_unit_name(const char *template_name, const char *ns, char buf[static NS_UNIT_NAME_SIZE]);
 
 /* All of them at once, for code that works on one namespace. */

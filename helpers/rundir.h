@@ -24,6 +24,7 @@
 #define RUN_RESOLV "resolv.conf" /* bind-mounted by confined services */
 #define RUN_WG_LOG "wireguard-go.log"
 #define RUN_HOST_SYSCTL "host-sysctl" /* claims on host sysctls (hostfwd.h) */
+#define RUN_HEALTH "health"     /* the tunnel supervisor's health state (health.h) */
 
 /* An fd of $RUNDIR/N (O_DIRECTORY), made 0700 first when create is true;
  * -ENOENT when it is not there, -EINVAL for an invalid name, -EPERM when
