@@ -6,6 +6,7 @@
 #include "config.h"
 #include "diag.h"
 #include "log.h"
+#include "tunnel.h"
 #include "util.h"
 #include "wgconf.h"
 
@@ -47,20 +48,5 @@ int cli_load_config(const char *ns, struct ns_config **out) {
 }
 
 int cli_load_wg(const struct ns_config *ns, size_t i, struct wg_config **out) {
-	_cleanup_(diag_clear) struct diag d = { 0 };
-	const char *path = ns->wg_configs[i].path;
-	int r;
-
-	/* Whoever can write it chooses where the tunnel goes. */
-	r = wgconf_check_owner(path, 0, &d);
-	if (r == 0)
-		r = wgconf_load(path, out, &d);
-	diag_print(&d, stderr, "vpn-confinement");
-	if (r == 0)
-		return 0;
-	/* wgconf_load names every failure it can; say something when it could not. */
-	if (d.n_errors == 0)
-		log_errno(r, "%s", path);
-	wg_config_free(TAKE_PTR(*out));
-	return r;
+	return tunnel_config_load(ns->wg_configs[i].path, out);
 }

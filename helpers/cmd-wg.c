@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* vpn-confinement wg-up N [--foreground] / wg-down N (tunnel.h does the
- * work, supervisor.h the watching). */
+/* vpn-confinement wg-up N [--foreground] / wg-down N / wait-online N
+ * (tunnel.h does the work, supervisor.h the watching). */
 #include <signal.h>
 #include <stdio.h>
 #include <sys/signalfd.h>
+#include <time.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -76,9 +77,8 @@ int cmd_wg_up(int argc, char **argv) {
 	if (!foreground)
 		return EXIT_OK;
 	fflush(stdout);
-	/* The key is not needed any more while we wait. */
-	wg_config_free(TAKE_PTR(wg));
-	return supervise(&n, ns, &u.rec, sigfd) == 0 ? EXIT_OK : EXIT_FAIL;
+	/* The supervisor takes what it needs of it and frees the key. */
+	return supervise(&n, ns, &u.rec, TAKE_PTR(wg), sigfd) == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
 int cmd_wg_down(int argc, char **argv) {
@@ -93,5 +93,47 @@ int cmd_wg_down(int argc, char **argv) {
 		log_msg("%s: wg-down failed", n.ns);
 		return EXIT_FAIL;
 	}
+	return EXIT_OK;
+}
+
+#define WAIT_ONLINE_USAGE "wait-online N [--timeout SECONDS]"
+
+int cmd_wait_online(int argc, char **argv) {
+	struct ns_names n;
+	const char *name = NULL;
+	uint64_t timeout = 0, when = 0;
+	int r;
+
+	for (int i = 1; i < argc; i++) {
+		if (streq(argv[i], "--timeout") && i + 1 < argc) {
+			if (parse_uint(argv[++i], 0, UINT32_MAX, &timeout) < 0) {
+				log_msg("--timeout: not a number of seconds: %s", argv[i]);
+				return EXIT_USAGE;
+			}
+		} else if (streq(argv[i], "--help") || streq(argv[i], "-h")) {
+			printf("Usage: vpn-confinement " WAIT_ONLINE_USAGE "\nSee vpn-confinement(8).\n");
+			return EXIT_OK;
+		} else if (argv[i][0] != '-' && !name)
+			name = argv[i];
+		else {
+			cli_usage_error(WAIT_ONLINE_USAGE);
+			return EXIT_USAGE;
+		}
+	}
+	if (!name) {
+		cli_usage_error(WAIT_ONLINE_USAGE);
+		return EXIT_USAGE;
+	}
+	if (cli_ns_name(name, &n) < 0)
+		return EXIT_USAGE;
+	r = tunnel_wait_handshake(&n, timeout * 1000, &when);
+	if (r < 0)
+		return EXIT_FAIL;
+	if (r == 0) {
+		log_msg("%s: no handshake within %llu s", n.ns, (unsigned long long)timeout);
+		return EXIT_FAIL;
+	}
+	printf("%s: online: the tunnel completed a handshake %llu s ago\n", n.ns,
+	       (unsigned long long)((uint64_t)time(NULL) > when ? (uint64_t)time(NULL) - when : 0));
 	return EXIT_OK;
 }

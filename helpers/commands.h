@@ -17,6 +17,7 @@ int cmd_netns_up(int argc, char **argv);
 int cmd_netns_down(int argc, char **argv);
 int cmd_wg_up(int argc, char **argv);
 int cmd_wg_down(int argc, char **argv);
+int cmd_wait_online(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_config_error(int argc, char **argv);

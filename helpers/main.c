@@ -23,6 +23,7 @@ static const struct command commands[] = {
 	{ "netns-down", cmd_netns_down, "netns-down N                      remove what netns-up made, restore host settings" },
 	{ "wg-up", cmd_wg_up, "wg-up N [--foreground]            bring the tunnel N0 up inside N (and watch it)" },
 	{ "wg-down", cmd_wg_down, "wg-down N                         take the tunnel down, keep the kill switch" },
+	{ "wait-online", cmd_wait_online, "wait-online N [--timeout S]       wait for the tunnel's first handshake" },
 	{ "status", cmd_status, "status [N] [--json]               show namespaces, links, rulesets, tunnel, DNS" },
 	{ "check", cmd_check, "check N [--max-handshake-age S]   exit 1 with the reason when N is not as it should be" },
 	{ "ruleset", cmd_ruleset, "ruleset N [--base|--full|--host]  print the nftables rulesets of namespace N" },

@@ -2,6 +2,7 @@
 #include "manager.h"
 
 #include <systemd/sd-bus.h>
+#include <systemd/sd-login.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -99,4 +100,24 @@ int manager_unit_get(const char *unit, struct manager_unit *out) {
 		out->n_triggered_by++;
 	out->triggered_by = triggers;
 	return 0;
+}
+
+int manager_unit_start(const char *unit) {
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	sd_bus_error error = SD_BUS_ERROR_NULL;
+	int r;
+
+	r = manager_connect(&bus);
+	if (r < 0)
+		return r;
+	/* Queued, not waited for ("replace", as systemctl start --no-block). */
+	r = sd_bus_call_method(bus, MANAGER, "/org/freedesktop/systemd1", MANAGER ".Manager", "StartUnit", &error,
+			       &reply, "ss", unit, "replace");
+	sd_bus_error_free(&error);
+	return r < 0 ? r : 0;
+}
+
+int manager_own_unit(char **unit) {
+	return sd_pid_get_unit(0, unit);
 }

@@ -26,3 +26,10 @@ void manager_unit_clear(struct manager_unit *u);
  * manager can be reached (not booted with systemd), other negative errnos
  * when the unit cannot be asked about. */
 int manager_unit_get(const char *unit, struct manager_unit *out);
+
+/* Queue a start job for unit (not waiting for it). -ENOTCONN without a
+ * manager. */
+int manager_unit_start(const char *unit);
+/* The unit this process runs in (from its cgroup), e.g. "wg-up@tr.service";
+ * a negative errno when it runs in none (a session, a shell). */
+int manager_own_unit(char **unit);

@@ -350,8 +350,9 @@ int namespace_down(const struct ns_names *n) {
 	bool ours = rundir_exists(n->ns, RUN_NETNS);
 	int r, failed = 0;
 
-	/* The tunnel first, while the guard still holds. */
-	if (ours && rundir_exists(n->ns, RUN_WG) && tunnel_teardown(n, false) < 0)
+	/* The tunnel first, while the guard still holds (also what a tunnel
+	 * supervisor left without a tunnel: its health record, a trial). */
+	if (ours && (rundir_exists(n->ns, RUN_WG) || rundir_exists(n->ns, RUN_HEALTH)) && tunnel_teardown(n, false) < 0)
 		failed++;
 
 	/* The host table is ours by its name, whatever else happened. Under

@@ -144,6 +144,30 @@ int rtnl_route_replace(const struct rtnl_route *r) {
 	return nl_request(NETLINK_ROUTE, &m, NULL, NULL);
 }
 
+/* The replace message, made a delete of the same thing. */
+static void make_delete(struct nl_msg *m, uint16_t type) {
+	m->h.nlmsg_type = type;
+	m->h.nlmsg_flags &= (uint16_t) ~(NLM_F_CREATE | NLM_F_REPLACE);
+}
+
+int rtnl_addr_del(int ifindex, const struct ipnet *addr) {
+	struct nl_msg m;
+
+	rtnl_addr_replace_msg(&m, ifindex, addr, false);
+	make_delete(&m, RTM_DELADDR);
+	return nl_request(NETLINK_ROUTE, &m, NULL, NULL);
+}
+
+int rtnl_route_del(const struct rtnl_route *r) {
+	struct nl_msg m;
+
+	if (r->dst.addr.family != AF_INET && r->dst.addr.family != AF_INET6)
+		return -EAFNOSUPPORT;
+	rtnl_route_replace_msg(&m, r);
+	make_delete(&m, RTM_DELROUTE);
+	return nl_request(NETLINK_ROUTE, &m, NULL, NULL);
+}
+
 static int route_get_cb(const struct nlmsghdr *h, void *userdata) {
 	size_t left;
 

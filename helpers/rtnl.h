@@ -43,6 +43,10 @@ struct rtnl_route {
 };
 /* Add or replace a route of the main table. */
 int rtnl_route_replace(const struct rtnl_route *r);
+/* Delete an address of a link, a route of the main table (as given to
+ * the replace functions): -EADDRNOTAVAIL / -ESRCH when there is none. */
+int rtnl_addr_del(int ifindex, const struct ipnet *addr);
+int rtnl_route_del(const struct rtnl_route *r);
 /* Look a route up as `ip route get DST` does: *oif is the output
  * interface. -ENETUNREACH (or another negative errno) when there is none. */
 int rtnl_route_get(const struct ipaddr *dst, int *oif);

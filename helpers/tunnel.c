@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "conntrack.h"
+#include "diag.h"
 #include "log.h"
 #include "netns.h"
 #include "nft.h"
@@ -199,12 +200,15 @@ static int resolve_one(struct wg_peer *p) {
 /* Every endpoint, in the host namespace (where the UDP socket is): DNS
  * names resolved (the literal address goes into the config), and a route
  * to it there. Bounded retries with back-off: at boot the network may come
- * a little later; after that, the unit's restarts take over. */
-static int resolve_endpoints(const struct ns_names *n, struct wg_config *wg) {
+ * a little later; after that, the unit's restarts take over. attempts 0:
+ * $VPN_CONFINEMENT_RESOLVE_ATTEMPTS, default 6. */
+static int resolve_endpoints(const struct ns_names *n, struct wg_config *wg, unsigned attempts_wanted) {
 	const char *env = getenv("VPN_CONFINEMENT_RESOLVE_ATTEMPTS");
 	uint64_t attempts = 6;
 
-	if (env && parse_uint(env, 1, 100, &attempts) < 0)
+	if (attempts_wanted)
+		attempts = attempts_wanted;
+	else if (env && parse_uint(env, 1, 100, &attempts) < 0)
 		attempts = 6;
 	for (size_t i = 0; i < wg->n_peers; i++) {
 		struct wg_peer *p = &wg->peers[i];
@@ -306,23 +310,78 @@ static int create_link(const struct ns_names *n, const struct ns_config *ns, str
 	return r < 0 ? log_errno(r, "%s: starting wireguard-go", n->ns) : 0;
 }
 
-/* Inside N: the moved interface renamed N0, its sysctls, MTU, addresses,
- * up, the routes: default (IPv6 only with an IPv6 address) and host routes
- * for the DNS servers, through the tunnel even when an AccessibleFrom range
- * (routed via the bridge) contains them. */
-static int configure_inside(const struct ns_names *n, const struct tunnel_record *rec, const struct wg_config *wg) {
-	bool v6 = wg_config_has_family(wg, AF_INET6);
-	int idx = (int)if_nametoindex(rec->tmpname), r;
+static bool is_host_route_via(const struct rtnl_route *rt, int idx) {
+	return rt->oif == idx && !rt->has_gateway && rt->dst.prefix == ipaddr_max_prefix(rt->dst.addr.family);
+}
 
-	if (idx == 0)
-		return log_errno(errno, "%s: finding the moved interface", n->ns);
-	if ((r = rtnl_link_change(idx, &(struct rtnl_link_change){ .name = n->wg })) < 0)
-		return log_errno(r, "%s: renaming the interface", n->ns);
+static bool config_has_dns(const struct wg_config *wg, const struct ipaddr *a) {
+	for (size_t i = 0; i < wg->n_dns; i++)
+		if (ipaddr_equal(&wg->dns[i], a))
+			return true;
+	return false;
+}
+
+static bool config_has_address(const struct wg_config *wg, const struct ipnet *a) {
+	for (size_t i = 0; i < wg->n_addresses; i++)
+		if (wg->addresses[i].prefix == a->prefix && ipaddr_equal(&wg->addresses[i].addr, &a->addr))
+			return true;
+	return false;
+}
+
+/* What a config that is no longer the tunnel's left on N0 (idx): its
+ * addresses and its DNS servers' host routes. In N. */
+static int prune_inside(const struct ns_names *n, int idx, const struct wg_config *wg) {
+	_cleanup_free_ struct rtnl_addr *addrs = NULL;
+	size_t na = 0;
+	char buf[IPNET_STRLEN];
+	int r;
+
+	if ((r = rtnl_dump_addrs(&addrs, &na)) < 0)
+		return log_errno(r, "%s: listing the addresses of %s", n->ns, n->wg);
+	for (size_t i = 0; i < na; i++) {
+		const struct ipnet *a = &addrs[i].addr;
+
+		/* Link-local addresses are the kernel's, not a config's. */
+		if (addrs[i].ifindex != idx || config_has_address(wg, a) ||
+		    (a->addr.family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&a->addr.v6)))
+			continue;
+		if ((r = rtnl_addr_del(idx, a)) < 0 && r != -EADDRNOTAVAIL)
+			return log_errno(r, "%s: removing address %s from %s", n->ns, ipnet_str(a, buf), n->wg);
+	}
+	for (int fam = AF_INET; fam; fam = fam == AF_INET ? AF_INET6 : 0) {
+		_cleanup_free_ struct rtnl_route *routes = NULL;
+		size_t nr = 0;
+
+		if ((r = rtnl_dump_routes(fam, &routes, &nr)) < 0)
+			return log_errno(r, "%s: listing the routes via %s", n->ns, n->wg);
+		for (size_t i = 0; i < nr; i++) {
+			if (!is_host_route_via(&routes[i], idx) || config_has_dns(wg, &routes[i].dst.addr))
+				continue;
+			if ((r = rtnl_route_del(&routes[i])) < 0 && r != -ESRCH)
+				return log_errno(r, "%s: removing the route to %s via %s", n->ns,
+						 ipaddr_str(&routes[i].dst.addr, buf), n->wg);
+		}
+	}
+	return 0;
+}
+
+/* Inside N: N0 (idx) made what wg says: its sysctls, MTU, addresses, up,
+ * the routes: default (IPv6 only with an IPv6 address) and host routes
+ * for the DNS servers, through the tunnel even when an AccessibleFrom
+ * range (routed via the bridge) contains them. prune: take away what
+ * another config left (a failover); a new device has nothing to prune. */
+static int converge_inside(const struct ns_names *n, int idx, const struct wg_config *wg, bool prune) {
+	bool v6 = wg_config_has_family(wg, AF_INET6);
+	int r;
+
+	/* disable_ipv6 takes the IPv6 addresses and routes with it. */
 	if ((r = sysctl_setf(v6 ? "0" : "1", "net/ipv6/conf/%s/disable_ipv6", n->wg)) < 0 ||
 	    (v6 && (r = sysctl_setf("0", "net/ipv6/conf/%s/accept_ra", n->wg)) < 0))
 		return r;
 	if ((r = rtnl_link_change(idx, &(struct rtnl_link_change){ .mtu = wg->has_mtu ? wg->mtu : 1420u })) < 0)
 		return log_errno(r, "%s: setting the tunnel's MTU", n->ns);
+	if (prune && (r = prune_inside(n, idx, wg)) < 0)
+		return r;
 	for (size_t i = 0; i < wg->n_addresses; i++) {
 		const struct ipnet *a = &wg->addresses[i];
 		char buf[IPNET_STRLEN];
@@ -356,6 +415,17 @@ static int configure_inside(const struct ns_names *n, const struct tunnel_record
 	return 0;
 }
 
+/* Inside N: the moved interface renamed N0, then made what wg says. */
+static int configure_inside(const struct ns_names *n, const struct tunnel_record *rec, const struct wg_config *wg) {
+	int idx = (int)if_nametoindex(rec->tmpname), r;
+
+	if (idx == 0)
+		return log_errno(errno, "%s: finding the moved interface", n->ns);
+	if ((r = rtnl_link_change(idx, &(struct rtnl_link_change){ .name = n->wg })) < 0)
+		return log_errno(r, "%s: renaming the interface", n->ns);
+	return converge_inside(n, idx, wg, false);
+}
+
 int tunnel_up(const struct ns_names *n, const struct ns_config *ns, struct wg_config *wg,
 	      struct tunnel_up_state *u) {
 	_cleanup_free_ char *full = NULL, *resolv = NULL;
@@ -377,7 +447,7 @@ int tunnel_up(const struct ns_names *n, const struct ns_config *ns, struct wg_co
 	}
 
 	/* Before anything changes: a failure here leaves a running tunnel be. */
-	r = resolve_endpoints(n, wg);
+	r = resolve_endpoints(n, wg, u->resolve_attempts);
 	if (r < 0)
 		return r;
 
@@ -456,6 +526,155 @@ void tunnel_undo(const struct ns_names *n, const struct tunnel_up_state *u) {
 	}
 }
 
+int tunnel_config_load(const char *path, struct wg_config **out) {
+	_cleanup_(diag_clear) struct diag d = { 0 };
+	int r;
+
+	/* Whoever can write it chooses where the tunnel goes. */
+	r = wgconf_check_owner(path, 0, &d);
+	if (r == 0)
+		r = wgconf_load(path, out, &d);
+	diag_print(&d, stderr, "vpn-confinement");
+	if (r == 0)
+		return 0;
+	/* wgconf_load names every failure it can; say something when it could not. */
+	if (d.n_errors == 0)
+		log_errno(r, "%s", path);
+	wg_config_free(TAKE_PTR(*out));
+	return r < 0 ? r : -EINVAL;
+}
+
+/* ---- reconnecting in place -------------------------------------------------- */
+
+int tunnel_reconnect(const struct ns_names *n, const struct ns_config *ns, struct tunnel_record *rec, struct wg_config *wg,
+		     bool other_config) {
+	_cleanup_free_ char *full = NULL, *resolv = NULL;
+	_cleanup_close_ int nsfd = -1;
+	bool kernel = !rec->has_socket;
+	int r = 0;
+
+	if (other_config) {
+		if ((r = ruleset_ns_full_text(ns, wg, RULESET_REPLACE, &full)) < 0)
+			return log_errno(r, "%s: rendering the namespace ruleset for %s", n->ns, wg->path);
+		if ((r = resolv_render(wg, &resolv)) < 0)
+			return log_errno(r, "%s: rendering resolv.conf", n->ns);
+	}
+	nsfd = netns_open(n->ns);
+	if (nsfd < 0)
+		return log_errno(nsfd, "%s: opening the namespace", n->ns);
+	/* In the host namespace, where the tunnel's UDP socket is: a name may
+	 * point elsewhere now (a server moved, a DNS round robin). */
+	{
+		_cleanup_free_ char **names = calloc(wg->n_peers + 1, sizeof(char *));
+
+		if (!names)
+			return -ENOMEM;
+		for (size_t i = 0; i < wg->n_peers; i++)
+			if (wg->peers[i].has_endpoint && !wg->peers[i].endpoint_is_ip &&
+			    !(names[i] = strdup(wg->peers[i].endpoint_host))) {
+				r = -ENOMEM;
+				break;
+			}
+		if (r == 0)
+			r = resolve_endpoints(n, wg, 1);
+		for (size_t i = 0; i < wg->n_peers; i++) {
+			char buf[IPNET_STRLEN];
+
+			if (r == 0 && names[i])
+				log_msg("%s: endpoint %s resolved again: %s port %u", n->ns, names[i],
+					ipaddr_str(&wg->peers[i].endpoint_ip, buf), wg->peers[i].endpoint_port);
+			free(names[i]);
+		}
+		if (r < 0)
+			return r;
+	}
+	{
+		_cleanup_netns_leave_ int saved = -1;
+
+		if ((r = netns_enter(nsfd, &saved)) < 0)
+			return log_errno(r, "%s: entering the namespace", n->ns);
+		if (other_config) {
+			int idx = (int)if_nametoindex(n->wg);
+
+			if (idx == 0)
+				return log_errno(errno, "%s: finding %s", n->ns, n->wg);
+			/* The new config's rules first, in one transaction: DNS only to
+			 * its servers from the first packet of its session on. */
+			if ((r = nft_apply_step("loading the namespace ruleset", full)) < 0)
+				return r;
+			if ((r = converge_inside(n, idx, wg, true)) < 0)
+				return r;
+			if ((r = resolv_publish(n->ns, resolv)) < 0)
+				return log_errno(r, "%s: writing resolv.conf", n->ns);
+			/* No flow of the old provider's goes on through the new one. */
+			if ((r = conntrack_flush(AF_INET)) < 0 || (r = conntrack_flush(AF_INET6)) < 0)
+				return log_errno(r, "%s: flushing the namespace's conntrack table", n->ns);
+		}
+		/* A kernel device is set in the namespace it is in. */
+		if (kernel && (r = wgtool_setconf(n->wg, wg)) < 0)
+			return r;
+	}
+	if (!kernel && (r = wgtool_setconf(rec->tmpname, wg)) < 0)
+		return r;
+	tunnel_record_new_epoch(rec);
+	if ((r = tunnel_record_save(n->ns, rec)) < 0)
+		return log_errno(r, "%s: writing the wg run file", n->ns);
+	return 0;
+}
+
+int tunnel_handshake(const struct ns_names *n, uint64_t *when) {
+	struct tunnel_record rec;
+	struct wg_dump d = { 0 };
+	_cleanup_close_ int nsfd = -1;
+	uint64_t best = 0;
+	int r;
+
+	*when = 0;
+	r = tunnel_record_load(n->ns, &rec);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	if (streq(rec.implementation, "pending"))
+		return 0;
+	if (!rec.has_socket) {
+		nsfd = netns_open(n->ns);
+		if (nsfd < 0)
+			return nsfd == -ENOENT ? 0 : nsfd;
+	}
+	r = wgtool_dump(tunnel_wg_device(n, &rec), nsfd, &d);
+	if (r == -ENODEV)
+		return 0; /* gone meanwhile, or not there yet */
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < d.n_peers; i++)
+		if (d.peers[i].latest_handshake > best)
+			best = d.peers[i].latest_handshake;
+	wg_dump_clear(&d);
+	*when = best;
+	return best ? 1 : 0;
+}
+
+int tunnel_wait_handshake(const struct ns_names *n, uint64_t timeout_ms, uint64_t *when) {
+	struct timespec start, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		uint64_t elapsed;
+		int r = tunnel_handshake(n, when);
+
+		if (r > 0)
+			return 1;
+		if (r < 0)
+			return log_errno(r, "%s: reading the tunnel's state", n->ns);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		elapsed = (uint64_t)((int64_t)(now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
+		if (timeout_ms && elapsed >= timeout_ms)
+			return 0;
+		sleep_ms(500);
+	}
+}
+
 /* ---- taking it down ------------------------------------------------------- */
 
 /* Stop a wireguard-go that is ours: it exits by itself once its interface is
@@ -480,6 +699,20 @@ static int wgo_stop(const struct tunnel_record *rec) {
 	if (unlink(sock) < 0 && errno != ENOENT)
 		return -errno;
 	return 0;
+}
+
+static int delete_host_tmp_links(const struct ns_names *n) {
+	_cleanup_free_ struct rtnl_link *links = NULL;
+	size_t nl = 0;
+	int r, first = 0;
+
+	if ((r = rtnl_dump_links(&links, &nl)) < 0)
+		return log_errno(r, "%s: listing the host's links", n->ns);
+	for (size_t i = 0; i < nl; i++)
+		if (tunnel_tmpname_valid(n->ns, links[i].name) && (r = rtnl_link_del(links[i].ifindex)) < 0 &&
+		    r != -ENODEV)
+			RET_GATHER(first, log_errno(r, "%s: deleting %s on the host", n->ns, links[i].name));
+	return first;
 }
 
 int tunnel_teardown(const struct ns_names *n, bool restore_base) {
@@ -522,18 +755,89 @@ int tunnel_teardown(const struct ns_names *n, bool restore_base) {
 	} else if (nsfd != -ENOENT)
 		RET_GATHER(first, log_errno(nsfd, "%s: opening the namespace", n->ns));
 
-	/* Left on the host by a crash between creation and the move. */
+	/* Left on the host by a crash between creation and the move, or a
+	 * supervisor's failback trial: every "vc-N-XXXX" there is ours. */
 	if (rec.tmpname[0] && (r = rtnl_link_del_named(rec.tmpname)) < 0)
 		RET_GATHER(first, log_errno(r, "%s: deleting the WireGuard interface on the host", n->ns));
+	RET_GATHER(first, delete_host_tmp_links(n));
 	if (rec.has_socket && (r = wgo_stop(&rec)) < 0)
 		RET_GATHER(first, log_errno(r, "%s: stopping wireguard-go", n->ns));
 
 	RET_GATHER(first, resolv_withdraw(n->ns));
 	if ((r = rundir_remove(n->ns, RUN_WG_LOG)) < 0)
 		RET_GATHER(first, log_errno(r, "%s: removing wireguard-go's log", n->ns));
+	if ((r = rundir_remove(n->ns, RUN_HEALTH)) < 0)
+		RET_GATHER(first, log_errno(r, "%s: removing the health record", n->ns));
 	if ((r = rundir_remove(n->ns, RUN_WG)) < 0)
 		RET_GATHER(first, log_errno(r, "%s: removing the wg run file", n->ns));
 	if ((r = rundir_remove(n->ns, RUN_WG_STOPPING)) < 0)
 		RET_GATHER(first, log_errno(r, "%s: removing the wg run file", n->ns));
+	return first;
+}
+
+/* ---- a failback trial --------------------------------------------------------- */
+
+int tunnel_trial_start(const struct ns_names *n, const struct ns_config *ns, struct wg_config *wg, bool kernel,
+		       struct tunnel_trial *t) {
+	/* The tunnel's implementation, without trying the other one again. */
+	struct ns_config same = *ns;
+	int idx, r;
+
+	*t = (struct tunnel_trial){ 0 };
+	same.wg_impl = kernel ? WG_IMPL_KERNEL : WG_IMPL_USERSPACE;
+	/* Any port (the tunnel may hold the config's), and a keepalive, which
+	 * a device that is up sends at once: that needs a handshake. */
+	wg->has_listen_port = false;
+	for (size_t i = 0; i < wg->n_peers; i++) {
+		wg->peers[i].has_keepalive = true;
+		wg->peers[i].persistent_keepalive = 25;
+	}
+	if ((r = resolve_endpoints(n, wg, 1)) < 0)
+		return r;
+	if ((r = tmpname_pick(n->ns, t->rec.tmpname)) < 0)
+		return log_errno(r, "%s: choosing a name for the trial device", n->ns);
+	t->made = true;
+	if ((r = create_link(n, &same, &t->rec)) < 0)
+		return r;
+	/* No IPv6 link-local address, no router solicitation on the host. */
+	if ((r = sysctl_setf("1", "net/ipv6/conf/%s/disable_ipv6", t->rec.tmpname)) < 0)
+		return r;
+	if ((r = wgtool_setconf(t->rec.tmpname, wg)) < 0)
+		return r;
+	idx = (int)if_nametoindex(t->rec.tmpname);
+	if (idx == 0)
+		return log_errno(errno, "%s: finding the trial device", n->ns);
+	if ((r = rtnl_link_change(idx, &(struct rtnl_link_change){ .up = true })) < 0)
+		return log_errno(r, "%s: bringing the trial device up", n->ns);
+	return 0;
+}
+
+int tunnel_trial_answered(const struct tunnel_trial *t) {
+	struct wg_dump d = { 0 };
+	bool answered = false;
+	int r;
+
+	if (!t->made)
+		return 0;
+	/* Kernel or wireguard-go, it is in the host namespace. */
+	r = wgtool_dump(t->rec.tmpname, -1, &d);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < d.n_peers; i++)
+		answered |= d.peers[i].latest_handshake != 0;
+	wg_dump_clear(&d);
+	return answered;
+}
+
+int tunnel_trial_stop(const struct ns_names *n, struct tunnel_trial *t) {
+	int r, first = 0;
+
+	if (!t->made)
+		return 0;
+	if ((r = rtnl_link_del_named(t->rec.tmpname)) < 0)
+		RET_GATHER(first, log_errno(r, "%s: deleting the trial device %s", n->ns, t->rec.tmpname));
+	if (t->rec.has_socket && (r = wgo_stop(&t->rec)) < 0)
+		RET_GATHER(first, log_errno(r, "%s: stopping the trial's wireguard-go", n->ns));
+	*t = (struct tunnel_trial){ 0 };
 	return first;
 }

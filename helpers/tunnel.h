@@ -61,7 +61,8 @@ const char *tunnel_wg_device(const struct ns_names *n, const struct tunnel_recor
 /* What tunnel_up() did, for tunnel_undo(). */
 struct tunnel_up_state {
 	bool recorded; /* the record exists: a teardown finds everything */
-	struct tunnel_record rec;
+	struct tunnel_record rec; /* an epoch set here is where the new one starts above */
+	unsigned resolve_attempts; /* 0: $VPN_CONFINEMENT_RESOLVE_ATTEMPTS, default 6 */
 };
 
 /* Bring the tunnel up in a namespace that netns-up made (replacing a
@@ -73,8 +74,52 @@ int tunnel_up(const struct ns_names *n, const struct ns_config *ns, struct wg_co
  * back. */
 void tunnel_undo(const struct ns_names *n, const struct tunnel_up_state *u);
 
+/* A wg config as wg-up uses it: refused unless root owns it and no one
+ * else can write it (wgconf_check_owner), parsed strictly; its messages
+ * (warnings too) printed. 0 or a negative errno. */
+int tunnel_config_load(const char *path, struct wg_config **out);
+
+/* Reconnect in place, on the running tunnel (rec) of namespace n: resolve
+ * wg's endpoint names again (once, in the host namespace) and set its
+ * peers on the device with `wg setconf` (a fresh session: a new handshake
+ * at the next packet). With other_config (wg is another of the ini's
+ * configs: a failover or failback) N0 is also made that config's
+ * (addresses, MTU, routes of its DNS servers), resolv.conf rewritten in
+ * place, the namespace ruleset replaced in one transaction and the
+ * namespace's conntrack flushed. N0, the namespace and the ruleset are
+ * never deleted: the kill switch has no gap. rec's epoch is renewed and
+ * saved. On failure the device may be half-set: rebuild it. */
+int tunnel_reconnect(const struct ns_names *n, const struct ns_config *ns, struct tunnel_record *rec, struct wg_config *wg,
+		     bool other_config);
+
+/* Whether the tunnel's device has completed a handshake with a peer:
+ * 1 (and *when, unix time of the newest), 0 not yet (or no tunnel), or a
+ * negative errno when the device cannot be read. */
+int tunnel_handshake(const struct ns_names *n, uint64_t *when);
+
+/* Wait until tunnel_handshake() says 1 (a look every half second; without
+ * a tunnel, until there is one): 1 and *when, 0 when timeout_ms (0: no
+ * limit) passed first, a negative errno (reported). */
+int tunnel_wait_handshake(const struct ns_names *n, uint64_t timeout_ms, uint64_t *when);
+
+/* A failback trial: a handshake with wg's peers from a WireGuard device of
+ * its own in the host namespace ("vc-N-XXXX", up, no address, no route;
+ * a persistent keepalive makes it handshake at once, no ListenPort), beside
+ * the tunnel, which it does not touch. */
+struct tunnel_trial {
+	bool made;
+	struct tunnel_record rec; /* its name, and wireguard-go's pid */
+};
+int tunnel_trial_start(const struct ns_names *n, const struct ns_config *ns, struct wg_config *wg, bool kernel,
+		       struct tunnel_trial *t);
+/* 1 when a peer answered (a handshake), 0 not yet, a negative errno. */
+int tunnel_trial_answered(const struct tunnel_trial *t);
+/* Delete the device, stop its wireguard-go. */
+int tunnel_trial_stop(const struct ns_names *n, struct tunnel_trial *t);
+
 /* wg-down, from the name and the run directory alone: put the base ruleset
- * back (restore_base), delete the interface (either name, either side),
+ * back (restore_base), delete the interface (either name, either side, and
+ * any other "vc-N-XXXX" on the host: a failback trial's),
  * flush the namespace's conntrack, stop wireguard-go, withdraw resolv.conf,
  * remove the record. Keeps going; reports each failure; returns the first. */
 int tunnel_teardown(const struct ns_names *n, bool restore_base);
