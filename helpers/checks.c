@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "health.h"
 #include "confinement.h"
 #include "ruleset.h"
 #include "rundir.h"
@@ -73,7 +74,7 @@ static void check_wg_config(struct ctx *c) {
 	for (size_t i = 0; i < f->n_wg_owner_errors; i++)
 		problem(c, "wg config: %s", f->wg_owner_errors[i]);
 	if (f->wg_load_failed)
-		problem(c, "wg config %s cannot be loaded", f->cfg->wg_configs[0].path);
+		problem(c, "wg config %s cannot be loaded", f->cfg->wg_configs[f->active_config].path);
 }
 
 /* What the confinement drop-in takes away, given back to a confined
@@ -144,6 +145,44 @@ static void check_rulesets(struct ctx *c) {
 	else if (f->host_rs == RS_DIFFERS)
 		problem(c, "host table inet %s differs from what `vpn-confinement ruleset %s --host` renders",
 			f->n.host_table, f->n.ns);
+}
+
+/* What the tunnel's supervisor says of its health ($RUNDIR/N/health). */
+static void check_health(struct ctx *c) {
+	const struct ns_facts *f = c->f;
+	const struct health_record *h = &f->health;
+	uint64_t ago;
+
+	if (!f->health_recorded)
+		return;
+	if (f->health_error < 0) {
+		problem(c, "run file %s/%s/%s unreadable: %s", rundir(), f->n.ns, RUN_HEALTH, strerror(-f->health_error));
+		return;
+	}
+	if (f->active_config_unknown)
+		problem(c, "the tunnel's supervisor uses config %u (%s), which %s does not list there (changed since wg-up?)",
+			h->config + 1, h->config_path, f->config_path);
+	ago = f->now > h->since ? f->now - h->since : 0;
+	switch (h->state) {
+	case HEALTH_RECOVERING:
+		problem(c, "the tunnel is recovering for %llu s (last step: %s, %s; %u failed in a row)",
+			(unsigned long long)ago, health_action_str(h->last_action), health_reason_str(h->last_reason),
+			h->failed);
+		break;
+	case HEALTH_NO_UPLINK:
+		problem(c, "the tunnel has no sign of life and the host no uplink, for %llu s", (unsigned long long)ago);
+		break;
+	case HEALTH_DOWN:
+		problem(c, "the tunnel's supervisor has no tunnel for %llu s (a rebuild failed; it retries)",
+			(unsigned long long)ago);
+		break;
+	default:
+		break;
+	}
+	if (h->config > 0 && !f->active_config_unknown)
+		warning(c, "the tunnel runs on config %u of %u (%s), not the first: failed over %llu s ago", h->config + 1,
+			h->n_configs, h->config_path,
+			(unsigned long long)(h->last_switch && f->now > h->last_switch ? f->now - h->last_switch : 0));
 }
 
 static const struct status_route *default_route(const struct ns_facts *f, int family) {
@@ -228,7 +267,7 @@ static void check_peers(struct ctx *c) {
  * has anything to judge). */
 static void (*const checks[])(struct ctx *c) = {
 	check_config,	 check_records,	 check_wg_config, check_units, check_namespace,
-	check_rulesets,	 check_default_routes, check_tunnel, check_dns, check_peers,
+	check_rulesets,	 check_health, check_default_routes, check_tunnel, check_dns, check_peers,
 };
 
 int checks_run(const struct ns_facts *f, const struct check_options *o, struct findings *out) {

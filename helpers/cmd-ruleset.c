@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "config.h"
+#include "health.h"
 #include "ruleset.h"
 #include "util.h"
 #include "wgconf.h"
@@ -79,13 +80,16 @@ int cmd_ruleset(int argc, char **argv) {
 	}
 
 	if (form == FORM_DEFAULT || form == FORM_FULL) {
-		r = wgconf_load(ns->wg_configs[0].path, &wg, &d);
+		/* The config in use: after a failover, the supervisor's. */
+		const char *path = ns->wg_configs[health_active_config(name, ns)].path;
+
+		r = wgconf_load(path, &wg, &d);
 		diag_print(&d, stderr, "vpn-confinement");
 		diag_clear(&d);
 		if (r == -EINVAL || r == -EFBIG)
 			return EXIT_CONFIG;
 		if (r < 0)
-			return report(ns->wg_configs[0].path, r);
+			return report(path, r);
 	}
 
 	switch (form) {

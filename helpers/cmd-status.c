@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
+#include "health.h"
 #include "log.h"
 #include "rundir.h"
 #include "status.h"
@@ -48,6 +49,67 @@ static const char *route_dst(const struct status_route *r, char buf[static IPNET
 
 static const char *bool_str(bool b) { return b ? "true" : "false"; }
 
+/* A time as "T" and its age, or null. */
+static void json_time(FILE *f, const char *key, uint64_t t, uint64_t now) {
+	fprintf(f, ",\"%s\":", key);
+	if (!t)
+		fputs("null", f);
+	else
+		fprintf(f, "{\"time\":%llu,\"age\":%llu}", (unsigned long long)t,
+			(unsigned long long)(now > t ? now - t : 0));
+}
+
+/* "health": what the tunnel's supervisor keeps in $RUNDIR/N/health. */
+static void print_health_json(FILE *f, const struct ns_facts *s) {
+	const struct health_record *h = &s->health;
+
+	fputs(",\"health\":", f);
+	if (!s->health_recorded || s->health_error < 0) {
+		fputs("null", f);
+		return;
+	}
+	fputs("{\"state\":", f);
+	json_str(f, health_state_str(h->state));
+	json_time(f, "since", h->since, s->now);
+	fprintf(f, ",\"active_config\":{\"index\":%u,\"number\":%u,\"of\":%u,\"path\":", h->config, h->config + 1,
+		h->n_configs);
+	json_str(f, h->config_path);
+	fprintf(f, ",\"in_ini\":%s}", bool_str(!s->active_config_unknown));
+	fprintf(f, ",\"timeout\":%llu", (unsigned long long)h->timeout);
+	json_time(f, "started", h->started, s->now);
+	json_time(f, "first_handshake", h->first_handshake, s->now);
+	json_time(f, "last_handshake", h->last_handshake, s->now);
+	json_time(f, "last_sign_of_life", h->last_sign, s->now);
+	fprintf(f, ",\"recoveries\":%llu,\"failovers\":%llu,\"failbacks\":%llu,\"failed_in_a_row\":%u",
+		(unsigned long long)h->recoveries, (unsigned long long)h->failovers, (unsigned long long)h->failbacks,
+		h->failed);
+	fputs(",\"last_recovery\":", f);
+	if (!h->last_recovery)
+		fputs("null", f);
+	else {
+		fprintf(f, "{\"time\":%llu,\"age\":%llu,\"action\":", (unsigned long long)h->last_recovery,
+			(unsigned long long)(s->now > h->last_recovery ? s->now - h->last_recovery : 0));
+		json_str(f, health_action_str(h->last_action));
+		fputs(",\"reason\":", f);
+		json_str(f, health_reason_str(h->last_reason));
+		fputc('}', f);
+	}
+	fputs(",\"last_switch\":", f);
+	if (!h->last_switch)
+		fputs("null", f);
+	else
+		fprintf(f, "{\"time\":%llu,\"age\":%llu,\"from_index\":%u,\"to_index\":%u}",
+			(unsigned long long)h->last_switch,
+			(unsigned long long)(s->now > h->last_switch ? s->now - h->last_switch : 0), h->switch_from, h->config);
+	fputs(",\"last_failback_trial\":", f);
+	if (!h->last_trial)
+		fputs("null", f);
+	else
+		fprintf(f, "{\"time\":%llu,\"answered\":%s}", (unsigned long long)h->last_trial,
+			bool_str(h->trial_answered));
+	fputc('}', f);
+}
+
 static void print_json(FILE *f, const struct ns_facts *s, const struct findings *fi) {
 	char buf[IPNET_STRLEN];
 
@@ -61,6 +123,13 @@ static void print_json(FILE *f, const struct ns_facts *s, const struct findings 
 		if (i)
 			fputc(',', f);
 		json_str(f, s->cfg->units[i].name);
+	}
+	fputc(']', f);
+	fputs(",\"wireguard_configs\":[", f);
+	for (size_t i = 0; s->cfg && i < s->cfg->n_wg_configs; i++) {
+		if (i)
+			fputc(',', f);
+		json_str(f, s->cfg->wg_configs[i].path);
 	}
 	fputc(']', f);
 	fputs("},\"netns\":{\"path\":", f);
@@ -148,11 +217,50 @@ static void print_json(FILE *f, const struct ns_facts *s, const struct findings 
 			fputc(',', f);
 		json_str(f, ipaddr_str(&s->wg->dns[i], buf));
 	}
-	fprintf(f, "],\"resolv_conf_ok\":%s},\"problems\":", bool_str(s->resolv_ok));
+	fprintf(f, "],\"resolv_conf_ok\":%s}", bool_str(s->resolv_ok));
+	print_health_json(f, s);
+	fputs(",\"problems\":", f);
 	json_strv(f, fi->problems, fi->n_problems);
 	fputs(",\"warnings\":", f);
 	json_strv(f, fi->warnings, fi->n_warnings);
 	fputc('}', f);
+}
+
+/* "N s ago", or "never". */
+static const char *ago(uint64_t t, uint64_t now, char buf[static 32]) {
+	if (!t)
+		return "never";
+	snprintf(buf, 32, "%llu s ago", (unsigned long long)(now > t ? now - t : 0));
+	return buf;
+}
+
+static void print_health_text(FILE *f, const struct ns_facts *s) {
+	const struct health_record *h = &s->health;
+	char a[32], b[32];
+
+	if (!s->health_recorded)
+		return;
+	if (s->health_error < 0) {
+		fprintf(f, "  health:     (record unreadable: %s)\n", strerror(-s->health_error));
+		return;
+	}
+	fprintf(f, "  health:     %s for %llu s, config %u of %u (%s)%s\n", health_state_str(h->state),
+		(unsigned long long)(s->now > h->since ? s->now - h->since : 0), h->config + 1, h->n_configs,
+		h->config_path, s->active_config_unknown ? " NOT IN THE INI" : "");
+	fprintf(f, "              last sign of life %s, last handshake %s, HealthCheckTimeout %llus\n",
+		ago(h->last_sign, s->now, a), ago(h->last_handshake, s->now, b), (unsigned long long)h->timeout);
+	fprintf(f, "  recoveries: %llu (failovers %llu, failbacks %llu, failed in a row %u)", (unsigned long long)h->recoveries,
+		(unsigned long long)h->failovers, (unsigned long long)h->failbacks, h->failed);
+	if (h->last_recovery)
+		fprintf(f, "; last: %s, %s (%s)", health_action_str(h->last_action), ago(h->last_recovery, s->now, a),
+			health_reason_str(h->last_reason));
+	fputc('\n', f);
+	if (h->last_switch)
+		fprintf(f, "  switched:   from config %u to config %u, %s\n", h->switch_from + 1, h->config + 1,
+			ago(h->last_switch, s->now, a));
+	if (h->last_trial)
+		fprintf(f, "  failback:   trial of config 1 %s: %s\n", ago(h->last_trial, s->now, a),
+			h->trial_answered ? "answered" : "no answer");
 }
 
 static void print_text(FILE *f, const struct ns_facts *s, const struct findings *fi) {
@@ -218,6 +326,7 @@ static void print_text(FILE *f, const struct ns_facts *s, const struct findings 
 		fprintf(f, "%s (resolv.conf %s)\n", n_dns ? "" : " (none)", s->resolv_ok ? "ok" : "WRONG");
 	} else
 		fprintf(f, "  tunnel:     down\n");
+	print_health_text(f, s);
 	if (s->cfg && s->cfg->n_units) {
 		fprintf(f, "  units:     ");
 		for (size_t i = 0; i < s->cfg->n_units; i++)

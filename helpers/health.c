@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "health.h"
 
+#include "config.h"
 #include "rundir.h"
 #include "text.h"
 #include "util.h"
@@ -223,6 +224,22 @@ int health_record_save(const char *ns, const struct health_record *r) {
 	int k = health_record_format(r, &text);
 
 	return k < 0 ? k : rundir_write(ns, RUN_HEALTH, text);
+}
+
+int health_config_index(const struct health_record *r, const struct ns_config *cfg) {
+	if (r->config < cfg->n_wg_configs && r->config_path && streq(r->config_path, cfg->wg_configs[r->config].path))
+		return (int)r->config;
+	return -ENOENT;
+}
+
+unsigned health_active_config(const char *ns, const struct ns_config *cfg) {
+	struct health_record r;
+	int k = health_record_load(ns, &r);
+
+	if (k == 0)
+		k = health_config_index(&r, cfg);
+	health_record_clear(&r);
+	return k > 0 ? (unsigned)k : 0;
 }
 
 /* ---- the decisions ------------------------------------------------------- */

@@ -108,6 +108,13 @@ int health_record_save(const char *ns, const struct health_record *r);
 int health_record_format(const struct health_record *r, char **out);
 int health_record_parse(const char *text, struct health_record *r);
 
+struct ns_config;
+/* The index of the WireGuardConfigFile= the record says is in use, when
+ * cfg has that path at that place; -ENOENT otherwise. */
+int health_config_index(const struct health_record *r, const struct ns_config *cfg);
+/* The same from namespace ns's record: 0 without a (valid) record. */
+unsigned health_active_config(const char *ns, const struct ns_config *cfg);
+
 /* ---- the decisions ---------------------------------------------------- */
 
 struct health_settings {

@@ -46,6 +46,7 @@ void status_clear(struct ns_facts *f) {
 	free(f->routes);
 	wg_dump_clear(&f->dump);
 	free(f->resolv_etc_path);
+	health_record_clear(&f->health);
 	*f = (struct ns_facts){ 0 };
 }
 
@@ -89,15 +90,33 @@ static int gather_config(struct ns_facts *f) {
 	return 0;
 }
 
+/* Which config the tunnel uses: the health record's, when the ini has it
+ * at that place. */
+static void gather_active_config(struct ns_facts *f) {
+	int k;
+
+	f->active_config = 0;
+	if (!f->health_recorded || f->health_error < 0)
+		return;
+	k = health_config_index(&f->health, f->cfg);
+	if (k >= 0)
+		f->active_config = (unsigned)k;
+	else
+		f->active_config_unknown = true;
+}
+
 static int gather_wg_config(struct ns_facts *f) {
 	_cleanup_(diag_clear) struct diag d = { 0 }, d2 = { 0 };
 
 	if (!f->cfg)
 		return 0;
-	if (wgconf_check_owner(f->cfg->wg_configs[0].path, 0, &d) < 0 &&
-	    diag_errors(&d, &f->wg_owner_errors, &f->n_wg_owner_errors) < 0)
+	/* Each of them may be the tunnel's. */
+	for (size_t i = 0; i < f->cfg->n_wg_configs; i++)
+		wgconf_check_owner(f->cfg->wg_configs[i].path, 0, &d);
+	if (diag_errors(&d, &f->wg_owner_errors, &f->n_wg_owner_errors) < 0)
 		return -ENOMEM;
-	if (f->tunnel_recorded && wgconf_load(f->cfg->wg_configs[0].path, &f->wg, &d2) < 0)
+	gather_active_config(f);
+	if (f->tunnel_recorded && wgconf_load(f->cfg->wg_configs[f->active_config].path, &f->wg, &d2) < 0)
 		f->wg_load_failed = true;
 	return 0;
 }
@@ -108,6 +127,9 @@ static void gather_rundir(struct ns_facts *f) {
 	f->tunnel_recorded = rundir_exists(f->n.ns, RUN_WG);
 	if (f->tunnel_recorded)
 		f->record_error = tunnel_record_load(f->n.ns, &f->rec);
+	f->health_recorded = rundir_exists(f->n.ns, RUN_HEALTH);
+	if (f->health_recorded)
+		f->health_error = health_record_load(f->n.ns, &f->health);
 }
 
 /* Ask systemd about each confined unit that is not a template (a template

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "health.h"
 #include "hostfwd.h"
 #include "manager.h"
 #include "names.h"
@@ -65,6 +66,17 @@ struct ns_facts {
 	bool tunnel_recorded; /* $RUNDIR/N/wg */
 	int record_error;     /* 0, or why it could not be used */
 	struct tunnel_record rec;
+	/* The tunnel's health as its supervisor (wg-up --foreground) keeps it
+	 * in $RUNDIR/N/health (health.h): state, last handshake and sign of
+	 * life, the active config, recoveries, failovers, failbacks, the last
+	 * step and its reason. None without a supervisor. */
+	bool health_recorded;
+	int health_error; /* 0, or why the record was refused */
+	struct health_record health;
+	/* The WireGuardConfigFile= in use (from 0): the record's when it names
+	 * the ini's config at that place, else the first. */
+	unsigned active_config;
+	bool active_config_unknown; /* the record names a config the ini does not have there */
 
 	/* What systemd says about the confined units (nothing when it cannot
 	 * be asked: manager_reachable false). */

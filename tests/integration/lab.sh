@@ -276,6 +276,53 @@ lab_client() {
 	EOF
 	)
 }
+# --- a second VPN provider (failover) ------------------------------------------
+
+# lab_provider2: a second provider's WireGuard server in INET (wireguard-go
+# "vtSFX", its own key, port WG2_PORT on every INET address), tunnel
+# 198.51.100.128/26 + 2001:db8:65::/64, and its resolver on its tunnel
+# address (WG2_SRV_IP) answering probe.test with DNS_VPN2_ANSWER. Call
+# after lab_up; lab_cleanup stops it with the rest.
+WG2_SRV_IP=198.51.100.129 WG2_SRV_IP6=2001:db8:65::1 WG2_PORT=51821 DNS_VPN2_ANSWER=203.0.113.11
+lab_provider2() {
+	LAB_WGSRV2=vt$LAB_SFX
+	(umask 077; wg genkey >"$LAB_DIR/keys/server2.key") && wg pubkey <"$LAB_DIR/keys/server2.key" >"$LAB_DIR/keys/server2.pub" || return 1
+	LAB_WG_SOCKS+=("/var/run/wireguard/$LAB_WGSRV2.sock")
+	WG_PROCESS_FOREGROUND=1 lab_bg "$LAB_INET" wireguard-go -f "$LAB_WGSRV2" >"$LAB_DIR/log/wgsrv2.log" 2>&1
+	wait_for 5 test -S "/var/run/wireguard/$LAB_WGSRV2.sock" || { echo "wg server 2 did not start" >&2; return 1; }
+	wg set "$LAB_WGSRV2" private-key "$LAB_DIR/keys/server2.key" listen-port "$WG2_PORT" || return 1
+	ip -n "$LAB_INET" -b - <<-EOF || return 1
+		addr add $WG2_SRV_IP/26 dev $LAB_WGSRV2
+		addr add $WG2_SRV_IP6/64 dev $LAB_WGSRV2 nodad
+		link set $LAB_WGSRV2 up
+	EOF
+	lab_dnsmasq inet vpn2 "$DNS_VPN2_ANSWER" --bind-interfaces --listen-address="$WG2_SRV_IP,$WG2_SRV_IP6"
+	wait_for 5 grep -q started "$LAB_DIR/log/dns-vpn2.log" || { echo "dnsmasq vpn2 did not start" >&2; return 1; }
+}
+# lab_client2 N IDX: namespace N's config for provider 2 at
+# $LAB_DIR/wg/N-2.conf (mode 0600): a key of its own, registered with
+# server 2, tunnel address 198.51.100.(130+IDX), DNS WG2_SRV_IP, endpoint
+# WG2_ENDPOINT (default INET_IP:WG2_PORT).
+lab_client2() {
+	local n=$1 idx=$2
+	local key=$LAB_DIR/keys/$n-2.key
+	(umask 077; wg genkey >"$key") && wg pubkey <"$key" >"$LAB_DIR/keys/$n-2.pub" || return 1
+	wg set "$LAB_WGSRV2" peer "$(cat "$LAB_DIR/keys/$n-2.pub")" allowed-ips "$(client2_ip "$idx")/32" || return 1
+	(umask 077; cat >"$LAB_DIR/wg/$n-2.conf" <<-EOF
+		[Interface]
+		PrivateKey = $(cat "$key")
+		Address = $(client2_ip "$idx")/32
+		DNS = $WG2_SRV_IP
+
+		[Peer]
+		PublicKey = $(cat "$LAB_DIR/keys/server2.pub")
+		Endpoint = ${WG2_ENDPOINT:-$INET_IP:$WG2_PORT}
+		AllowedIPs = 0.0.0.0/0, ::/0
+	EOF
+	)
+}
+client2_ip() { echo "198.51.100.$((130 + $1))"; }
+
 client_ip() { echo "192.0.2.$((2 + $1))"; }
 client_ip6() { echo "2001:db8:64::$((2 + $1))"; }
 ns_ip() { echo "198.18.$((15 + $1)).1"; }
