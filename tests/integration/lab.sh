@@ -296,6 +296,7 @@ lab_provider2() {
 		addr add $WG2_SRV_IP6/64 dev $LAB_WGSRV2 nodad
 		link set $LAB_WGSRV2 up
 	EOF
+	touch "$LAB_DIR/log/dns-vpn2.log"
 	lab_dnsmasq inet vpn2 "$DNS_VPN2_ANSWER" --bind-interfaces --listen-address="$WG2_SRV_IP,$WG2_SRV_IP6"
 	wait_for 5 grep -q started "$LAB_DIR/log/dns-vpn2.log" || { echo "dnsmasq vpn2 did not start" >&2; return 1; }
 }
