@@ -3,11 +3,11 @@
  * docs/ARCHITECTURE.md. In short, for namespace N:
  *
  *   multi-user.target.wants/vpn-ns@N.service -> UNITDIR/vpn-ns@.service
- *   {netns,wg-up,vpn-ns}@N.service.d/50-vpn-confinement.conf
+ *   {netns,wg-up,vpn-ns,vpn-online}@N.service.d/50-vpn-confinement.conf
  *   UNIT.d/50-vpn-confinement.conf          for each confined UNIT
  *
  * A namespace whose file has errors is written fail-closed: the same files,
- * with the three instance units made to fail with the messages and every
+ * with the four instance units made to fail with the messages and every
  * unit the file lists confined and made to fail too. A unit listed by a
  * file whose name is no namespace name ("Tr.ini") gets a drop-in that makes
  * it fail, in a namespace that never exists.
@@ -364,7 +364,7 @@ static int render_confinement(const struct ctx *x, const struct ns_out *ns, bool
 	return text_finish(t);
 }
 
-static const char *const instance_templates[] = { "netns", "wg-up", "vpn-ns" };
+static const char *const instance_templates[] = { "netns", "wg-up", "vpn-ns", "vpn-online" };
 
 static int render_instance(const struct ctx *x, const struct ns_out *ns, const char *template_name,
 			   struct text *t) {
@@ -383,8 +383,10 @@ static int render_instance(const struct ctx *x, const struct ns_out *ns, const c
 	fputs(GENERATED_HEADER, f);
 	fprintf(f, "# VPN namespace \"%s\", configured in %s.\n\n[Unit]\nSourcePath=%s\n", ns->name,
 		source, source);
-	/* The wg config is read by netns-up (its DNS servers) and wg-up. */
-	for (size_t i = 0; i < ns->n_wg_configs && !streq(template_name, "vpn-ns"); i++) {
+	/* The wg configs are read by netns-up (DNS servers) and wg-up; vpn-ns
+	 * and vpn-online read none. */
+	for (size_t i = 0; i < ns->n_wg_configs && !streq(template_name, "vpn-ns") && !streq(template_name, "vpn-online");
+	     i++) {
 		_cleanup_free_ char *wg = unit_escape_specifiers(ns->wg_configs[i].path);
 		if (!wg)
 			return -ENOMEM;

@@ -14,6 +14,7 @@ let
     elem
     elemAt
     filter
+    fromJSON
     genList
     isString
     length
@@ -61,8 +62,8 @@ rec {
 
   # The private key lives in this file: it must stay out of the world-readable
   # Nix store, and it must be a plain absolute path the ini format accepts.
-  wireguardConfigFileProblems =
-    name: path:
+  wireguardConfigPathProblems =
+    name: option: path:
     let
       p = toString path;
       segments = filter isString (split "/" p);
@@ -76,17 +77,121 @@ rec {
     in
     if hasPrefix "${storeDir}/" p || p == storeDir then
       [
-        ("${opt name}.wireguardConfigFile = ${quoted p} is in the Nix store, which every "
+        ("${opt name}.${option} = ${quoted p} is in the Nix store, which every "
         + "user can read: the WireGuard private key would leak. Give the path of a file "
         + "outside the store as a string, e.g. \"/run/secrets/wg0.conf\" (a Nix path "
         + "literal like ./wg0.conf is copied into the store).")
       ]
     else
       optional (!hasPrefix "/" p || length segments < 2 || concatMap (s: optional (badSegment s) s) (builtins.tail segments) != [ ]) (
-        "${opt name}.wireguardConfigFile = ${quoted p} must be an absolute, normalized path "
+        "${opt name}.${option} = ${quoted p} must be an absolute, normalized path "
         + "(no \"..\", \".\", \"//\" or trailing \"/\") of printable ASCII without spaces, "
         + "'%', quotes or backslashes."
       );
+  wireguardConfigFileProblems = name: wireguardConfigPathProblems name "wireguardConfigFile";
+
+  # wireguardConfigFiles: each as wireguardConfigFile, none given twice (the
+  # ini refuses the same WireGuardConfigFile= twice).
+  wireguardConfigFilesProblems =
+    name: ns:
+    let
+      all = map toString ([ ns.wireguardConfigFile ] ++ ns.wireguardConfigFiles or [ ]);
+    in
+    concatMap (wireguardConfigPathProblems name "wireguardConfigFiles") (ns.wireguardConfigFiles or [ ])
+    ++ concatMap (
+      p: optional (p.a == p.b) "${opt name}.wireguardConfigFiles: ${quoted p.a} is given twice (with wireguardConfigFile too)."
+    ) (pairs all);
+
+  # A systemd time span (systemd.time(7)) in seconds, as the ini parser
+  # reads it: "infinity" is -1 (no limit), anything else it refuses null.
+  spanUnits = {
+    "" = 1;
+    s = 1;
+    sec = 1;
+    second = 1;
+    seconds = 1;
+    ms = 0.001;
+    msec = 0.001;
+    us = 0.000001;
+    usec = 0.000001;
+    m = 60;
+    min = 60;
+    minute = 60;
+    minutes = 60;
+    h = 3600;
+    hr = 3600;
+    hour = 3600;
+    hours = 3600;
+    d = 86400;
+    day = 86400;
+    days = 86400;
+    w = 604800;
+    week = 604800;
+    weeks = 604800;
+    M = 2629800;
+    month = 2629800;
+    months = 2629800;
+    y = 31557600;
+    year = 31557600;
+    years = 31557600;
+  };
+  spanSeconds =
+    s:
+    let
+      parts = split "([0-9]*[.]?[0-9]+)[ \t]*([a-zA-Z]*)" s;
+      gaps = filter isString parts;
+      comps = filter (x: !(isString x)) parts;
+      number = t: fromJSON (if substring 0 1 t == "." then "0${t}" else t);
+      valid =
+        comps != [ ]
+        && builtins.all (g: match "[ \t]*" g != null) gaps
+        && builtins.all (c: spanUnits ? ${elemAt c 1} && match "([0-9]+([.][0-9]+)?|[.][0-9]+)" (elemAt c 0) != null) comps;
+    in
+    if !(isString s) then
+      null
+    else if match "[ \t]*infinity[ \t]*" s != null then
+      -1
+    else if !valid then
+      null
+    else
+      builtins.foldl' (acc: c: acc + number (elemAt c 0) * spanUnits.${elemAt c 1}) 0 comps;
+
+  # vpnNamespaces.<name>.health: spans of at least 10 s, an address reached
+  # through the tunnel.
+  healthProblems =
+    name: ns:
+    let
+      h = ns.health or { };
+      span =
+        key: v:
+        let
+          secs = spanSeconds v;
+        in
+        if v == null then
+          [ ]
+        else if secs == null then
+          [
+            ("${opt name}.health.${key} = ${quoted v} is not a systemd time span "
+            + "(such as \"30s\", \"2min\", \"1h 30min\" or \"infinity\"; see systemd.time(7)).")
+          ]
+        else
+          optional (secs != -1 && secs < 10) "${opt name}.health.${key} = ${quoted v} is shorter than the minimum of 10 s.";
+      address = h.address or null;
+      parsed = if address == null then null else net.parseAddress address;
+    in
+    span "timeout" (h.timeout or null)
+    ++ span "failbackAfter" (h.failbackAfter or null)
+    ++ optional (address != null && parsed == null) "${opt name}.health.address = ${quoted address} is not an IPv4 or IPv6 address."
+    ++ optional (
+      parsed != null
+      && builtins.any (
+        r:
+        let
+          n = net.parseCidr r;
+        in
+        n != null && n.family == parsed.family && net.overlaps n (parsed // { prefix = if parsed.family == 4 then 32 else 128; })
+      ) ns.accessibleFrom
+    ) "${opt name}.health.address = ${quoted address} is in accessibleFrom, which is routed to the bridge: the probe must go through the tunnel.";
 
   # NamespaceAddress/BridgeAddress (and the IPv6 pair): valid host addresses
   # in one subnet, as the ini parser requires.
@@ -290,6 +395,8 @@ rec {
         in
         nameBad
         ++ wireguardConfigFileProblems name ns.wireguardConfigFile
+        ++ wireguardConfigFilesProblems name ns
+        ++ healthProblems name ns
         ++ addressProblems name ns
         ++ accessibleFromProblems name ns
         ++ openVPNPortProblems name ns;

@@ -4,6 +4,15 @@
 # module and the golden tests cannot disagree about a default.
 {
   enable = false;
+  wireguardConfigFiles = [ ];
+  # vpnNamespaces.<name>.health: null leaves the helper's default
+  # (vpn-confinement.ini(5)), and writes no line.
+  health = {
+    timeout = null;
+    failoverAfter = null;
+    failbackAfter = null;
+    address = null;
+  };
   accessibleFrom = [ ];
   portMappings = [ ];
   openVPNPorts = [ ];

@@ -60,6 +60,97 @@ let
           '';
         };
 
+        wireguardConfigFiles = mkOption {
+          type = types.listOf (types.coercedTo types.path toString types.str);
+          default = defaults.wireguardConfigFiles;
+          example = [
+            "/run/secrets/wg-ch.conf"
+            "/run/secrets/wg-nl.conf"
+          ];
+          description = ''
+            More wg-quick configuration files (other servers, other
+            providers), in order of preference after `wireguardConfigFile`,
+            which stays the preferred one. Every file is checked when the
+            tunnel starts; the tunnel uses the first, fails over to the next
+            after `health.failoverAfter` failed recoveries, and goes back to
+            the first once its server answers again (`health.failbackAfter`).
+            The active config's `Address` and `DNS` are what the namespace's
+            resolv.conf and firewall allow; a switch rewrites both, the
+            services keep running. Like `wireguardConfigFile`, paths outside
+            the Nix store.
+          '';
+        };
+
+        health = mkOption {
+          type = types.submodule {
+            options = {
+              timeout = mkOption {
+                type = types.nullOr types.str;
+                default = defaults.health.timeout;
+                example = "30s";
+                description = ''
+                  How long the tunnel may show no sign of life (no handshake,
+                  nothing received from the peer, while something was sent)
+                  before its supervisor recovers it: first in place (the
+                  endpoint resolved again, the peer set again, nothing else
+                  touched), then by rebuilding the tunnel, without restarting
+                  any confined service. A systemd time span ("90s",
+                  "2min", "infinity" for never), at least 10 s; `null` for
+                  the default, 1 minute. An idle tunnel is probed (a DNS
+                  query to its DNS server) when quiet.
+                '';
+              };
+              failoverAfter = mkOption {
+                type = types.nullOr (types.ints.between 1 100);
+                default = defaults.health.failoverAfter;
+                example = 1;
+                description = ''
+                  Failed recoveries on a config before the next one of
+                  `wireguardConfigFiles` is tried; `null` for the default, 2.
+                '';
+              };
+              failbackAfter = mkOption {
+                type = types.nullOr types.str;
+                default = defaults.health.failbackAfter;
+                example = "1h";
+                description = ''
+                  Time on a later config before the first one is tried
+                  again: a handshake with its server on a device of its own
+                  beside the tunnel, and the switch back only when it
+                  answers. A systemd time span, at least 10 s, or
+                  "infinity" for never; `null` for the default, 5 minutes.
+                '';
+              };
+              address = mkOption {
+                type = types.nullOr types.str;
+                default = defaults.health.address;
+                example = "10.2.0.1";
+                description = ''
+                  An IPv4 or IPv6 address the supervisor pings through the
+                  tunnel when it needs a sign of life, instead of querying
+                  the config's DNS server. It must be reached through the
+                  tunnel (not in `accessibleFrom` or the namespace's
+                  subnets). `null`: the DNS server.
+                '';
+              };
+            };
+          };
+          default = defaults.health;
+          example = {
+            timeout = "30s";
+            failoverAfter = 1;
+            failbackAfter = "1h";
+          };
+          description = ''
+            The tunnel's health checks: when a silent tunnel is recovered,
+            when it fails over to the next config, when it goes back
+            (vpn-confinement.ini(5), HealthCheckTimeout=, FailoverAfter=,
+            FailbackAfter=, HealthCheckAddress=). Other units can order
+            after `vpn-online@<name>.service`, reached once the tunnel has
+            completed its first handshake.
+          '';
+        };
+
         accessibleFrom = mkOption {
           type = types.listOf types.str;
           default = defaults.accessibleFrom;

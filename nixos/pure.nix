@@ -44,6 +44,7 @@ rec {
     {
       inherit (defaults)
         enable
+        wireguardConfigFiles
         accessibleFrom
         portMappings
         openVPNPorts
@@ -57,6 +58,7 @@ rec {
     // {
       portMappings = map (m: { protocol = defaults.protocol; } // m) (ns.portMappings or [ ]);
       openVPNPorts = map (p: { protocol = defaults.protocol; } // p) (ns.openVPNPorts or [ ]);
+      health = defaults.health // (ns.health or { });
     };
 
   # Names of the services confined in namespace `name`.
@@ -183,10 +185,10 @@ rec {
   # ("foo@bar.service") never does, only its template: the full unit
   # NixOS would write has just the settings given here, no ExecStart=, and
   # shadows the template. So every instance the module sets something on,
-  # or that a user may (the namespace units netns@, wg-up@, vpn-ns@), is
-  # written as a drop-in.
+  # or that a user may (the namespace units netns@, wg-up@, vpn-ns@,
+  # vpn-online@), is written as a drop-in.
   isInstance = name: match "[^@]+@[^@]+" name != null;
-  isNamespaceUnit = name: match "(netns|wg-up|vpn-ns)@[a-z][a-z0-9]{0,6}" name != null;
+  isNamespaceUnit = name: match "(netns|wg-up|vpn-ns|vpn-online)@[a-z][a-z0-9]{0,6}" name != null;
   overrideStrategyFor =
     { name, confined }: if isNamespaceUnit name || (confined && isInstance name) then "asDropin" else null;
 

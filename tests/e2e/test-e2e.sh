@@ -57,9 +57,10 @@ TUN_IP=$(client_ip 0)
 e2e_units
 
 # seen PORT PEER TAG: lines the internet's server on PORT logged for TAG
-# from PEER; seen_other: from anyone else; seen_at_least N PORT PEER TAG.
+# from PEER; seen_other: from anyone else (but the second provider's tunnel
+# address TUN2_IP, once part-health.sh set it); seen_at_least N PORT PEER TAG.
 seen() { grep -c "^tcpdata $1 $2 $3 " "$LAB_DIR/log/srv-inet.log"; }
-seen_other() { grep "^tcpdata $1 " "$LAB_DIR/log/srv-inet.log" | grep " $3 " | grep -vc "^tcpdata $1 $2 "; }
+seen_other() { grep "^tcpdata $1 " "$LAB_DIR/log/srv-inet.log" | grep " $3 " | grep -v "^tcpdata $1 ${TUN2_IP:-$2} " | grep -vc "^tcpdata $1 $2 "; }
 seen_at_least() { [ "$(seen "$2" "$3" "$4")" -ge "$1" ]; }
 # same_netns PID: the process is in /run/netns/$N.
 same_netns() {
@@ -370,6 +371,9 @@ before=$(seen 9998 "$TUN_IP" vcprobe)
 wait_for 20 seen_at_least $((before + 2)) 9998 "$TUN_IP" vcprobe
 t_check "tunnel restart: traffic resumes through the tunnel" seen_at_least $((before + 2)) 9998 "$TUN_IP" vcprobe
 t_check "tunnel restart: nothing from another address" [ "$(seen_other 9998 "$TUN_IP" vcprobe)" = 0 ]
+
+# --- The tunnel heals itself (issue 13) -----------------------------------------------
+. "$here/part-health.sh"
 
 # --- Stop and start (L4) --------------------------------------------------------------
 t_check "stop: the confined service runs before" in_c systemctl is-active -q vcprobe.service

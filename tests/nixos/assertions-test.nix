@@ -255,6 +255,86 @@ let
       ];
     }
     {
+      name = "wireguardConfigFiles: outside the store, each an absolute path, none twice";
+      config.vpnNamespaces.wg = ok {
+        wireguardConfigFiles = [
+          "${builtins.storeDir}/0123456789abcdfghijklmnpqrsvwxyz-wg1.conf"
+          "wg2.conf"
+          "/run/secrets/wg0.conf"
+          "/run/secrets/wg3.conf"
+          (/. + "/run/secrets/wg3.conf")
+        ];
+      };
+      expect = [
+        "wg.wireguardConfigFiles = \"${builtins.storeDir}/0123456789abcdfghijklmnpqrsvwxyz-wg1.conf\" is in the Nix store"
+        "wg.wireguardConfigFiles = \"wg2.conf\" must be an absolute"
+        "wg.wireguardConfigFiles: \"/run/secrets/wg0.conf\" is given twice"
+        "wg.wireguardConfigFiles: \"/run/secrets/wg3.conf\" is given twice"
+      ];
+    }
+    {
+      name = "wireguardConfigFiles and health: good values pass";
+      config.vpnNamespaces.wg = ok {
+        wireguardConfigFiles = [ "/run/secrets/wg1.conf" ];
+        health = {
+          timeout = "1min 30s";
+          failoverAfter = 1;
+          failbackAfter = "infinity";
+          address = "2001:db8::7";
+        };
+      };
+      expect = [ ];
+    }
+    {
+      name = "health: spans as systemd writes them, at least 10 s";
+      config.vpnNamespaces = {
+        one = ok {
+          health = {
+            timeout = "9s";
+            failbackAfter = "soon";
+          };
+        };
+        two = ok {
+          namespaceAddress = "192.168.16.1";
+          bridgeAddress = "192.168.16.5";
+          health = {
+            timeout = "10 seconds ago";
+            failbackAfter = "9999ms";
+          };
+        };
+        three = ok {
+          namespaceAddress = "192.168.17.1";
+          bridgeAddress = "192.168.17.5";
+          health = {
+            timeout = ".5min";
+            failbackAfter = "1h 2m 3s";
+          };
+        };
+      };
+      expect = [
+        "one.health.timeout = \"9s\" is shorter than the minimum of 10 s"
+        "one.health.failbackAfter = \"soon\" is not a systemd time span"
+        "two.health.timeout = \"10 seconds ago\" is not a systemd time span"
+        "two.health.failbackAfter = \"9999ms\" is shorter than the minimum of 10 s"
+      ];
+    }
+    {
+      name = "health.address: an IP address, not in accessibleFrom";
+      config.vpnNamespaces = {
+        one = ok { health.address = "vpn.example"; };
+        two = ok {
+          namespaceAddress = "192.168.16.1";
+          bridgeAddress = "192.168.16.5";
+          accessibleFrom = [ "10.0.0.0/8" ];
+          health.address = "10.2.0.1";
+        };
+      };
+      expect = [
+        "one.health.address = \"vpn.example\" is not an IPv4 or IPv6 address"
+        "two.health.address = \"10.2.0.1\" is in accessibleFrom"
+      ];
+    }
+    {
       name = "a path literal outside the store is accepted (as its string)";
       config.vpnNamespaces.wg = ok { wireguardConfigFile = /. + "/run/secrets/wg0.conf"; };
       expect = [ ];

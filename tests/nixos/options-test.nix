@@ -46,6 +46,8 @@ let
   iniKey = {
     enable = "[Namespace]";
     wireguardConfigFile = "WireGuardConfigFile=";
+    wireguardConfigFiles = "WireGuardConfigFile=/var/lib/secrets/all-options-2.conf";
+    health = "HealthCheckTimeout=";
     accessibleFrom = "AccessibleFrom=";
     portMappings = "PortMapping=";
     openVPNPorts = "OpenVPNPort=";
@@ -67,6 +69,12 @@ let
     openVPNPorts = {
       port = "OpenVPNPort=51413:";
       protocol = "OpenVPNPort=6771:udp";
+    };
+    health = {
+      timeout = "HealthCheckTimeout=1min 30s";
+      failoverAfter = "FailoverAfter=3";
+      failbackAfter = "FailbackAfter=2h";
+      address = "HealthCheckAddress=10.64.0.1";
     };
   };
 
@@ -103,7 +111,7 @@ let
           name = "all.ini shows ${opt}.*.${sub} (${subKey.${opt}.${sub} or "?"})";
           ok = subKey.${opt} ? ${sub} && hasLineStarting subKey.${opt}.${sub};
           detail = "add ${opt}.${sub} to subKey in tests/nixos/options-test.nix; all.ini:\n${ini}";
-        }) (attrNames (submoduleOptions namespaceOptions.${opt}.type.elem))
+        }) (attrNames (submoduleOptions (namespaceOptions.${opt}.type.elem or namespaceOptions.${opt}.type)))
       else
         [ ]
     );
@@ -133,11 +141,13 @@ builtins.concatLists (map checkOption (attrNames namespaceOptions))
         "bridgeAddress"
         "bridgeAddressIPv6"
         "enable"
+        "health"
         "namespaceAddress"
         "namespaceAddressIPv6"
         "openVPNPorts"
         "portMappings"
         "wireguardConfigFile"
+        "wireguardConfigFiles"
       ]
       && attrNames serviceOptions == [
         "enable"

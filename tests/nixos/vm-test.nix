@@ -392,6 +392,14 @@ in
     host.wait_for_unit("echo-move.service")
     host.wait_for_unit("echo-inst@a.service")
 
+    with subtest("readiness: wg-up@wg's supervisor starts vpn-online@wg at the first handshake"):
+        # Nothing pulls it in at boot: it is started by the supervisor (its
+        # probe makes the first handshake happen), through the template of
+        # the package, with the generator's drop-in.
+        host.wait_for_unit("vpn-online@wg.service")
+        host.succeed("vpn-confinement wait-online wg --timeout 1")
+        host.succeed("test -f /run/systemd/generator/vpn-online@wg.service.d/50-vpn-confinement.conf")
+
     with subtest("the module wrote the ini files; the services run in their namespaces"):
         host.succeed("grep -qx 'Unit=transmission.service' /etc/vpn-confinement/wg.ini")
         host.succeed("grep -qx 'Unit=echo-two.service' /etc/vpn-confinement/two.ini")

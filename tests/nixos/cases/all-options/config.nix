@@ -6,6 +6,16 @@
   vpnNamespaces.all = {
     enable = true;
     wireguardConfigFile = /. + "/var/lib/secrets/all-options.conf";
+    wireguardConfigFiles = [
+      "/var/lib/secrets/all-options-2.conf"
+      (/. + "/var/lib/secrets/all-options-3.conf")
+    ];
+    health = {
+      timeout = "1min 30s";
+      failoverAfter = 3;
+      failbackAfter = "2h";
+      address = "10.64.0.1";
+    };
     namespaceAddress = "10.99.0.2/29";
     bridgeAddress = "10.99.0.1/29";
     namespaceAddressIPv6 = "fd00:99::2/120";
