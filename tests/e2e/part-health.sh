@@ -108,8 +108,8 @@ before=$(seen 9998 "$TUN_IP" vcprobe)
 t_check "health: the confined service's traffic goes out through the first provider again" \
 	wait_for 20 seen_at_least $((before + 2)) 9998 "$TUN_IP" vcprobe
 t_check "health: the confined service kept its PID through all of it ($pid)" [ "$(mainpid vcprobe.service)" = "$pid" ]
-t_check "health: ... and nothing from it left from another address" \
-	[ "$(seen_other 9998 "$TUN_IP" vcprobe)" = "$(seen 9998 "$TUN2_IP" vcprobe)" ]
+t_check "health: ... and nothing from it left from an address but the two tunnels' ($TUN_IP, $TUN2_IP)" \
+	[ "$(seen_other 9998 "$TUN_IP" vcprobe)" = 0 ]
 
 # As it was: the ini, no vconline.
 in_c systemctl disable -q vconline.service
