@@ -313,8 +313,13 @@ static enum health_verdict verdict(struct health *h, uint64_t now_ms, uint64_t n
 	/* Asked again at every look: is the uplink back? */
 	if (s == HEALTH_NO_UPLINK)
 		return HEALTH_RECOVER;
-	if (t == 0)
+	if (t == 0) {
+		/* No recoveries; but a first handshake, for readiness, rather
+		 * than at the services' first packet. */
+		if (s == HEALTH_CONNECTING && (!h->probe_ms || now_ms - h->probe_ms >= 5000))
+			return HEALTH_PROBE;
 		return trial_due(h, now_ms) ? HEALTH_TRIAL : HEALTH_WAIT;
+	}
 
 	quiet = now_ms - (h->sign_ms ? h->sign_ms : h->action_ms);
 	if (s == HEALTH_ONLINE && quiet >= t / 3)

@@ -272,9 +272,9 @@ static bool rebuild(struct sup *s, struct wg_config *wg) {
 	fflush(stdout);
 	if (r != 0) {
 		tunnel_undo(s->n, &u);
+		/* The endpoint stays known: the uplink is looked for by it. */
 		s->up = false;
 		s->rec = (struct tunnel_record){ 0 };
-		s->has_endpoint = false;
 		if (u.rec.epoch > s->epoch)
 			s->epoch = u.rec.epoch;
 		relink(s);
@@ -410,6 +410,9 @@ static void step(struct sup *s) {
 	char why[192];
 	uint64_t t = now_ms();
 
+	/* wg-down is taking the tunnel down: nothing to heal. */
+	if (rundir_exists(s->n->ns, RUN_WG_STOPPING))
+		return;
 	if (s->up && look(s, &o) == 0)
 		v = health_observe(&s->h, &o, t, now_unix());
 	else

@@ -18,7 +18,7 @@ status_is() { # WANT CMD...: the exit status of CMD is WANT
 	[ "$got" = "$want" ] || { echo "  $* exited $got, want $want:"; sed 's/^/    /' $tmp/err; return 1; }
 }
 
-for cmd in netns-up netns-down wg-up wg-down check; do
+for cmd in netns-up netns-down wg-up wg-down wait-online check; do
 	t_check "$cmd without a name: 2" status_is 2 "$VC" $cmd
 	t_check "$cmd with an invalid name: 2" status_is 2 "$VC" $cmd Bad_Name
 	t_check "$cmd with a too long name: 2" status_is 2 "$VC" $cmd abcdefgh
@@ -27,6 +27,11 @@ done
 t_check "status with an unknown option: 2" status_is 2 "$VC" status --bogus
 t_check "check --max-handshake-age junk: 2" status_is 2 "$VC" check abc --max-handshake-age 1x
 t_check "wg-up with an unknown option: 2" status_is 2 "$VC" wg-up abc --bogus
+t_check "wait-online --timeout junk: 2" status_is 2 "$VC" wait-online abc --timeout 1x
+t_check "wait-online --timeout without a value: 2" status_is 2 "$VC" wait-online abc --timeout
+t_check "wait-online without a tunnel: 1 after --timeout" status_is 1 "$VC" wait-online abc --timeout 1
+t_check "... saying so" grep -q "abc: no handshake within 1 s" $tmp/err
+t_check "the help lists wait-online" sh -c "'$VC' --help | grep -q '^  wait-online N'"
 
 t_check "netns-up without an ini: 3" status_is 3 "$VC" netns-up abc
 t_check "wg-up without an ini: 3" status_is 3 "$VC" wg-up abc

@@ -385,12 +385,24 @@ static void test_failback(void) {
 
 static void test_infinity(void) {
 	start(2, 1, 60000, 0);
+	/* Connecting: probed (a first handshake for readiness), every 5 s. */
+	CHECK(health_observe(&h, &dev, now_ms, now_unix) == HEALTH_PROBE, "infinity, connecting: a probe");
+	health_probed(&h, now_ms);
+	advance(4000);
+	CHECK(health_observe(&h, &dev, now_ms, now_unix) == HEALTH_WAIT, "infinity, connecting: not before 5 s");
+	advance(1000);
+	CHECK(health_observe(&h, &dev, now_ms, now_unix) == HEALTH_PROBE, "infinity, connecting: again after 5 s");
+	health_probed(&h, now_ms);
+	dev.rx += 10;
+	advance(1000);
+	health_observe(&h, &dev, now_ms, now_unix);
+	CHECK(h.rec.state == HEALTH_ONLINE, "infinity: online at the first answer");
 	for (int i = 0; i < 1000; i++) {
 		enum health_verdict v;
 		advance(health_tick_ms(&h.set));
 		dev.tx += 100;
 		v = health_observe(&h, &dev, now_ms, now_unix);
-		CHECK(v == HEALTH_WAIT, "HealthCheckTimeout=infinity: only waits (%d at %d)", v, i);
+		CHECK(v == HEALTH_WAIT, "HealthCheckTimeout=infinity: then only waits (%d at %d)", v, i);
 		if (v != HEALTH_WAIT)
 			break;
 	}
@@ -398,7 +410,7 @@ static void test_infinity(void) {
 	dev.rx += 1;
 	advance(5000);
 	health_observe(&h, &dev, now_ms, now_unix);
-	CHECK(h.rec.state == HEALTH_ONLINE && h.rec.first_handshake == now_unix, "infinity: still tells online");
+	CHECK(h.rec.state == HEALTH_ONLINE && h.rec.recoveries == 0, "infinity: still tells online, no recovery");
 }
 
 static void test_ticks(void) {
