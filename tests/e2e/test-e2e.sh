@@ -17,7 +17,9 @@
 # leave around (each attack also run unconfined, as the control); socket
 # activation (the socket's sockets in the namespace, a datagram from one of
 # them never on the host's uplink); Debian's transmission-daemon hardened,
-# with the documented drop-in.
+# with the documented drop-in. Issue 13 (part-health.sh): vpn-online@N
+# reached only after a handshake, a confined service's PID through failover
+# to a second provider and back.
 #
 # E2E_HOLD=STAGE (start, stop, again, boot) stops there, to look around in
 # the container (it says how to enter it and how to go on).

@@ -163,16 +163,7 @@ lab_up() {
 	# The VPN provider's WireGuard server, userspace, in INET. Its control
 	# socket (/var/run/wireguard/vsSFX.sock) is named uniquely for this run.
 	touch "$LAB_DIR/log/srv-inet.log" "$LAB_DIR/log/srv-lanin.log" "$LAB_DIR/log/srv-lanout.log" "$LAB_DIR/log/srv-host.log"
-	(umask 077; wg genkey >"$LAB_DIR/keys/server.key") && wg pubkey <"$LAB_DIR/keys/server.key" >"$LAB_DIR/keys/server.pub" || return 1
-	LAB_WG_SOCKS+=("/var/run/wireguard/$LAB_WGSRV.sock")
-	WG_PROCESS_FOREGROUND=1 lab_bg "$LAB_INET" wireguard-go -f "$LAB_WGSRV" >"$LAB_DIR/log/wgsrv.log" 2>&1
-	wait_for 5 test -S "/var/run/wireguard/$LAB_WGSRV.sock" || { echo "wg server did not start" >&2; return 1; }
-	wg set "$LAB_WGSRV" private-key "$LAB_DIR/keys/server.key" listen-port "$WG_PORT" || return 1
-	ip -n "$LAB_INET" -b - <<-EOF || return 1
-		addr add $WG_SRV_IP/24 dev $LAB_WGSRV
-		addr add $WG_SRV_IP6/64 dev $LAB_WGSRV nodad
-		link set $LAB_WGSRV up
-	EOF
+	lab_wg_server "$LAB_WGSRV" server "$WG_PORT" "$WG_SRV_IP/24" "$WG_SRV_IP6/64" || return 1
 
 	# Servers: the same loggers everywhere, so a probe is seen wherever it lands.
 	local where
@@ -194,6 +185,25 @@ lab_up() {
 		wait_for 5 grep -q started "$LAB_DIR/log/dns-$where.log" || { echo "dnsmasq $where did not start" >&2; return 1; }
 	done
 	lab_log "lab $LAB_SFX up in $LAB_DIR"
+}
+
+# lab_wg_server DEV KEY PORT ADDR4 ADDR6: a VPN provider's WireGuard server,
+# wireguard-go in INET named DEV (its control socket
+# /var/run/wireguard/DEV.sock, unique to the run), its key in
+# $LAB_DIR/keys/KEY.key (and .pub), listening on PORT, the tunnel addresses
+# ADDR4 and ADDR6 (with their prefixes) on DEV.
+lab_wg_server() {
+	local dev=$1 key=$2 port=$3 a4=$4 a6=$5
+	(umask 077; wg genkey >"$LAB_DIR/keys/$key.key") && wg pubkey <"$LAB_DIR/keys/$key.key" >"$LAB_DIR/keys/$key.pub" || return 1
+	LAB_WG_SOCKS+=("/var/run/wireguard/$dev.sock")
+	WG_PROCESS_FOREGROUND=1 lab_bg "$LAB_INET" wireguard-go -f "$dev" >"$LAB_DIR/log/wg-$dev.log" 2>&1
+	wait_for 5 test -S "/var/run/wireguard/$dev.sock" || { echo "wg server $dev did not start" >&2; return 1; }
+	wg set "$dev" private-key "$LAB_DIR/keys/$key.key" listen-port "$port" || return 1
+	ip -n "$LAB_INET" -b - <<-EOF || return 1
+		addr add $a4 dev $dev
+		addr add $a6 dev $dev nodad
+		link set $dev up
+	EOF
 }
 
 # lab_dnsmasq WHERE NAME ANSWER OPTIONS...
@@ -286,16 +296,7 @@ lab_client() {
 WG2_SRV_IP=198.51.100.129 WG2_SRV_IP6=2001:db8:65::1 WG2_PORT=51821 DNS_VPN2_ANSWER=203.0.113.11
 lab_provider2() {
 	LAB_WGSRV2=vt$LAB_SFX
-	(umask 077; wg genkey >"$LAB_DIR/keys/server2.key") && wg pubkey <"$LAB_DIR/keys/server2.key" >"$LAB_DIR/keys/server2.pub" || return 1
-	LAB_WG_SOCKS+=("/var/run/wireguard/$LAB_WGSRV2.sock")
-	WG_PROCESS_FOREGROUND=1 lab_bg "$LAB_INET" wireguard-go -f "$LAB_WGSRV2" >"$LAB_DIR/log/wgsrv2.log" 2>&1
-	wait_for 5 test -S "/var/run/wireguard/$LAB_WGSRV2.sock" || { echo "wg server 2 did not start" >&2; return 1; }
-	wg set "$LAB_WGSRV2" private-key "$LAB_DIR/keys/server2.key" listen-port "$WG2_PORT" || return 1
-	ip -n "$LAB_INET" -b - <<-EOF || return 1
-		addr add $WG2_SRV_IP/26 dev $LAB_WGSRV2
-		addr add $WG2_SRV_IP6/64 dev $LAB_WGSRV2 nodad
-		link set $LAB_WGSRV2 up
-	EOF
+	lab_wg_server "$LAB_WGSRV2" server2 "$WG2_PORT" "$WG2_SRV_IP/26" "$WG2_SRV_IP6/64" || return 1
 	touch "$LAB_DIR/log/dns-vpn2.log"
 	lab_dnsmasq inet vpn2 "$DNS_VPN2_ANSWER" --bind-interfaces --listen-address="$WG2_SRV_IP,$WG2_SRV_IP6"
 	wait_for 5 grep -q started "$LAB_DIR/log/dns-vpn2.log" || { echo "dnsmasq vpn2 did not start" >&2; return 1; }
