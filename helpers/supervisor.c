@@ -207,7 +207,7 @@ static void save(struct sup *s) {
 static void notify_status(struct sup *s) {
 	const struct health_record *r = &s->h.rec;
 
-	sd_notifyf(0, "STATUS=%s: config %u of %u (%s), %llu recoveries, %llu failovers", health_state_str(r->state),
+	sd_notifyf(0, "STATUS=%s: config %u of %u (%s), recoveries %llu, failovers %llu", health_state_str(r->state),
 		   r->config + 1, r->n_configs, r->config_path, (unsigned long long)r->recoveries,
 		   (unsigned long long)r->failovers);
 }
@@ -236,8 +236,8 @@ static void tell(struct sup *s) {
 		return;
 	if (r->state == HEALTH_ONLINE && (s->said == HEALTH_RECOVERING || s->said == HEALTH_NO_UPLINK ||
 					  s->said == HEALTH_DOWN))
-		log_msg("%s: health: online again (config %u of %u, %s; %llu recoveries, %llu failovers so far)", s->n->ns,
-			r->config + 1, r->n_configs, r->config_path, (unsigned long long)r->recoveries,
+		log_msg("%s: health: online again (config %u of %u, %s; recoveries %llu, failovers %llu so far)",
+			s->n->ns, r->config + 1, r->n_configs, r->config_path, (unsigned long long)r->recoveries,
 			(unsigned long long)r->failovers);
 	s->said = r->state;
 	notify_status(s);
@@ -299,10 +299,10 @@ static void act(struct sup *s, const struct health_plan *p) {
 	timespan_format(s->ns->health.timeout_usec, t);
 	switch (p->action) {
 	case HEALTH_ACT_FAILOVER:
-		log_msg("%s: health: failing over from config %u (%s) to config %u (%s): %u failed recoveries "
+		log_msg("%s: health: failing over from config %u (%s) to config %u (%s): %u failed recover%s "
 			"(FailoverAfter=%u)",
 			s->n->ns, s->h.rec.config + 1, s->h.rec.config_path, p->config + 1, path, s->h.rec.failed,
-			s->ns->health.failover_after);
+			s->h.rec.failed == 1 ? "y" : "ies", s->ns->health.failover_after);
 		break;
 	case HEALTH_ACT_FAILBACK:
 		log_msg("%s: health: failing back from config %u (%s) to config %u (%s): its peer answered a trial "

@@ -207,7 +207,7 @@ t_check "failover: to the second provider, online" wait_for $((5 * TIMEOUT)) fai
 t_check "failover: counted (1 failover), for failed recoveries" \
 	test "$(hrec "$A" failovers) $(hrec "$A" last_action) $(hrec "$A" last_reason)" = "1 failover failed-recoveries"
 t_check "failover: the journal says from which config to which, and why" \
-	said "$A" "failing over from config 1 \(.*/$A.conf\) to config 2 \(.*/$A-2.conf\): 1 failed recoveries \(FailoverAfter=1\)"
+	said "$A" "failing over from config 1 \(.*/$A.conf\) to config 2 \(.*/$A-2.conf\): 1 failed recovery \(FailoverAfter=1\)"
 in_place_same "failover"
 t_check "failover: the tunnel's epoch grew" test "$(wgrec "$A" epoch)" -gt "$EPOCH"
 t_check "failover: resolv.conf names the second provider's server only" \
