@@ -287,14 +287,31 @@ static bool rebuild(struct sup *s, struct wg_config *wg) {
 	return true;
 }
 
-/* Take the step p. */
-static void act(struct sup *s, const struct health_plan *p) {
+/* Take the step plan. */
+static void act(struct sup *s, const struct health_plan *plan) {
 	_cleanup_(wg_config_freep) struct wg_config *wg = NULL;
-	const char *path = config_path(s, p->config);
-	bool other = p->config != s->h.rec.config, ok = false;
-	uint64_t silent = s->h.rec.last_sign ? now_unix() - s->h.rec.last_sign : 0;
+	struct health_plan next = *plan;
+	const struct health_plan *p = &next;
+	const char *path;
+	bool other, ok = false;
+	uint64_t since = s->h.rec.last_sign ? s->h.rec.last_sign : s->h.rec.started;
+	uint64_t silent = now_unix() > since ? now_unix() - since : 0;
 	char t[TIMESPAN_STRLEN];
 	int r;
+
+	/* A config that cannot be used (its file changed since the start):
+	 * a failover goes on to the one after it. */
+	for (unsigned tries = 0;; tries++) {
+		path = config_path(s, next.config);
+		r = tunnel_config_load(path, &wg);
+		if (r == 0 || next.action != HEALTH_ACT_FAILOVER || tries + 2 >= s->h.set.n_configs)
+			break;
+		log_msg("%s: health: config %u (%s) cannot be used; trying the next", s->n->ns, next.config + 1, path);
+		next.config = (next.config + 1) % s->h.set.n_configs;
+		if (next.config == s->h.rec.config)
+			break;
+	}
+	other = next.config != s->h.rec.config;
 
 	timespan_format(s->ns->health.timeout_usec, t);
 	switch (p->action) {
@@ -316,9 +333,9 @@ static void act(struct sup *s, const struct health_plan *p) {
 				p->action == HEALTH_ACT_IN_PLACE ? "reconnecting in place" : "rebuilding the tunnel",
 				p->config + 1, path);
 		else
-			log_msg("%s: health: no sign of life from the peer for %s%llu s (HealthCheckTimeout=%s); "
+			log_msg("%s: health: no sign of life from the peer for %llu s (HealthCheckTimeout=%s)%s; "
 				"recovery %llu: %s (config %u, %s)",
-				s->n->ns, s->h.rec.last_sign ? "" : "more than ", (unsigned long long)silent, t,
+				s->n->ns, (unsigned long long)silent, t, s->h.rec.last_sign ? "" : ", none since it started",
 				(unsigned long long)s->h.rec.recoveries + 1,
 				p->action == HEALTH_ACT_IN_PLACE ? "reconnecting in place" : "rebuilding the tunnel",
 				p->config + 1, path);
@@ -327,7 +344,6 @@ static void act(struct sup *s, const struct health_plan *p) {
 		   s->h.rec.n_configs);
 	trial_stop(s);
 
-	r = tunnel_config_load(path, &wg);
 	if (r < 0)
 		log_errno(r, "%s: health: cannot use %s", s->n->ns, path);
 	else if (s->up && p->action != HEALTH_ACT_REBUILD) {
