@@ -195,7 +195,9 @@ rec {
   # ---- Links a namespace puts into the host's network namespace: the
   # bridge and the host end of the veth pair (netns-up), and the WireGuard
   # interface under its temporary name "vc-N-XXXX" until wg-up moves it into
-  # the namespace (helpers/cmd-wg.c). No DHCP client, network manager or
+  # the namespace (helpers/cmd-wg.c), and the device of a failback trial,
+  # up for a few seconds under such a name (helpers/tunnel.c). No DHCP
+  # client, network manager or
   # networkd may configure them, as the NixOS containers module keeps them
   # off its own links.
   hostLinks = name: [

@@ -108,16 +108,18 @@ drop vcdrop1 any "$WG_PORT"
 fg_start "$A"
 fg_start "$B"
 t_check "$A: wg-up --foreground brings the tunnel up" wait_for 10 test -e "$VPN_CONFINEMENT_RUNDIR/$A/health"
-t_check "$A: status says $IMPL WireGuard" impl_is "$A" "$IMPL"
+# (Within HealthCheckTimeout of the start, however slow the machine: no
+# recovery may happen here, the next checks count them.)
 t_check_not "readiness: wait-online $A --timeout 3 fails while the provider drops everything" \
-	vc wait-online "$A" --timeout "$LAB_T2"
-t_check "readiness: meanwhile the health state is connecting, no first handshake" \
-	test "$(hrec "$A" state) $(hrec "$A" first_handshake)" = "connecting 0"
+	vc wait-online "$A" --timeout 3
+t_check "readiness: meanwhile the health record has no first handshake (state $(hrec "$A" state))" \
+	test "$(hrec "$A" first_handshake)" = 0
 undrop vcdrop1
 t_check "readiness: wait-online $A returns once the provider answers" vc wait-online "$A" --timeout $((15 * LAB_TIME_SCALE))
 handshaken() { [ "$(hrec "$A" first_handshake)" != 0 ]; }
 t_check "readiness: ... after a handshake (the health record has the first one)" wait_for 5 handshaken
 t_check "$A: online, through the first provider ($CIP)" wait_for 10 via "$A" "$CIP"
+t_check "$A: status says $IMPL WireGuard" impl_is "$A" "$IMPL"
 t_check "$B: online through the slow relay" wait_for 20 online "$B"
 
 # The confined process: a client loop through the tunnel, every 0.5 s.
@@ -129,9 +131,9 @@ while True:
     except OSError:
         pass
     time.sleep(0.5)"
-LOOP=${LAB_PIDS[-1]}
-LOOP_NS=$(ino "/proc/$LOOP/ns/net")
-t_check "the confined process runs in $A ($LOOP)" test -n "$LOOP_NS" -a "$LOOP_NS" = "$(ino "/run/netns/$A")"
+LOOP=${LAB_PIDS[-1]} LOOP_NS=$(ino "/run/netns/$A")
+in_ns_already() { [ "$(ino "/proc/$LOOP/ns/net")" = "$LOOP_NS" ]; }
+t_check "the confined process runs in $A ($LOOP)" wait_for 5 in_ns_already
 loop_from() { grep -c "^tcp 9998 $1\$" "$LAB_DIR/log/srv-inet.log"; }
 loop_more() { [ "$(loop_from "$1")" -gt "$2" ]; }
 wait_for 10 loop_more "$CIP" 0
@@ -155,7 +157,8 @@ drop vcdrop1 any "$WG_PORT"
 t0=${EPOCHREALTIME/[.,]/}
 # The probes of the kill-switch tests, during the outage.
 probe_batch "$A" "$T4" "$LAB_DIR/probes"
-recovered_once() { [ "$(hrec "$A" recoveries)" -ge 1 ]; }
+R=$(hrec "$A" recoveries)
+recovered_once() { [ "$(hrec "$A" recoveries)" -gt "$R" ]; }
 if wait_for $((4 * TIMEOUT)) recovered_once; then
 	dt=$(((${EPOCHREALTIME/[.,]/} - t0) / 1000000))
 	t_pass "in place: the dead provider noticed and a recovery started after $dt s"
@@ -169,10 +172,10 @@ undrop vcdrop1
 t_check "in place: ... within HealthCheckTimeout=${TIMEOUT}s and a look ($dt s)" test "$dt" -ge $((TIMEOUT - 1)) -a "$dt" -le $((TIMEOUT + 2 + 3 * LAB_TIME_SCALE))
 t_check "in place: the step was a reconnect in place, for no sign of life" \
 	test "$(hrec "$A" last_action) $(hrec "$A" last_reason)" = "in-place no-sign-of-life"
-t_check "in place: the journal says so" said "$A" "no sign of life from the peer for [0-9]+ s \(HealthCheckTimeout=${TIMEOUT}s\); recovery 1: reconnecting in place"
+t_check "in place: the journal says so" said "$A" "no sign of life from the peer for [0-9]+ s \(HealthCheckTimeout=${TIMEOUT}s\); recovery $((R + 1)): reconnecting in place"
 t_check "in place: online again once the provider answers" wait_for $((2 * TIMEOUT)) online "$A"
-t_check "in place: no failover (config 1, 1 recovery, 0 failovers)" \
-	test "$(hrec "$A" config) $(hrec "$A" recoveries) $(hrec "$A" failovers)" = "0 1 0"
+t_check "in place: no failover (config 1, $((R + 1)) recovery, 0 failovers)" \
+	test "$(hrec "$A" config) $(hrec "$A" recoveries) $(hrec "$A" failovers)" = "0 $((R + 1)) 0"
 in_place_same "in place"
 t_check "in place: the tunnel's epoch grew (what set itself up on the tunnel redoes it)" \
 	test "$(wgrec "$A" epoch)" -gt "$EPOCH"
@@ -189,7 +192,8 @@ EPOCH=$(wgrec "$A" epoch)
 # --- The endpoint's name points elsewhere ------------------------------------------
 drop vcdrop1 "$INET_IP" "$WG_PORT"
 echo "$INET_IP_B vpn1.test" >"$HOSTS"
-recovered_twice() { [ "$(hrec "$A" recoveries)" -ge 2 ] && online "$A"; }
+R=$(hrec "$A" recoveries)
+recovered_twice() { [ "$(hrec "$A" recoveries)" -gt "$R" ] && online "$A"; }
 t_check "host name: a recovery follows the name to $INET_IP_B, online again" wait_for $((4 * TIMEOUT)) recovered_twice
 endpoint_is() { wg show "$(wgrec "$A" tmpname)" endpoints 2>/dev/null | grep -q "$1:$WG_PORT" ||
 	in_ns "$A" wg show "${A}0" endpoints 2>/dev/null | grep -q "$1:$WG_PORT"; }
@@ -286,8 +290,8 @@ R0=$(hrec "$A" recoveries) F0=$(hrec "$A" failovers)
 in_host ip link set up0 down
 t_check "no uplink: the host's uplink gone, $A says so and waits" wait_for $((4 * TIMEOUT)) hstate_is "$A" no-uplink
 t_check "no uplink: the journal says why" said "$A" "no sign of life, but the host has no default route and no route to the endpoint $INET_IP_B: waiting for the uplink, not cycling through servers"
-sleep $((2 * TIMEOUT))
-t_check "no uplink: $((2 * TIMEOUT)) s later: still waiting, nothing counted, no failover" \
+sleep "$TIMEOUT"
+t_check "no uplink: a timeout later: still waiting, nothing counted, no failover" \
 	test "$(hrec "$A" state) $(hrec "$A" recoveries) $(hrec "$A" failovers) $(hrec "$A" config)" = "no-uplink $R0 $F0 0"
 t_check "no uplink: check says so" sh -c "nsenter --net=/run/netns/$LAB_HOST $BUILD/vpn-confinement check $A | grep -q 'the host no uplink'"
 in_host ip link set up0 up

@@ -218,6 +218,13 @@ let
       want = "asDropin";
     }
     {
+      # wantedBy = [ "vpn-online@wg.service" ] on another unit writes no
+      # entry for it; setting something on it does.
+      name = "vpn-online@wg";
+      confined = false;
+      want = "asDropin";
+    }
+    {
       name = "foo@bar";
       confined = true;
       want = "asDropin";
