@@ -29,6 +29,7 @@ const char *health_reason_str(enum health_reason r) { return (unsigned)r < _HEAL
 /* ---- the record ---------------------------------------------------------- */
 
 #define FAILED_MAX 1000000 /* failed recoveries in a row, counted and read back */
+#define STEP_MIN_MS 15000  /* the least time a bring-up or a step has to show a sign of life */
 
 void health_record_clear(struct health_record *r) {
 	free(r->config_path);
@@ -324,6 +325,11 @@ static enum health_verdict verdict(struct health *h, uint64_t now_ms, uint64_t n
 	quiet = now_ms - (h->sign_ms ? h->sign_ms : h->action_ms);
 	if (s == HEALTH_ONLINE && quiet >= t / 3)
 		set_state(h, HEALTH_CHECKING, now_unix);
+	/* A new session (a bring-up, a step) gets at least three of
+	 * WireGuard's handshake attempts, 5 s apart: the first may go to a
+	 * peer that is only just back. */
+	if ((s == HEALTH_CONNECTING || h->grace) && t < STEP_MIN_MS)
+		t = STEP_MIN_MS;
 	/* Silence, with something unanswered for long enough that a live
 	 * peer would have answered it. */
 	if (h->unanswered_ms && now_ms - h->unanswered_ms >= t / 2 && quiet >= t)

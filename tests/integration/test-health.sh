@@ -312,4 +312,10 @@ for n in "$A" "$B"; do
 	t_check "$n: netns-down" vc_ok netns-down "$n"
 done
 echo "# test-health: $(( (${EPOCHREALTIME/[.,]/} - ${T_START/[.,]/}) / 1000000 )) s"
+if [ "$T_FAIL" != 0 ]; then
+	for n in "$A" "$B"; do
+		echo "# the supervisor of $n said:"
+		sed 's/^/#   /' "$LAB_DIR/fg-$n.out"
+	done
+fi
 t_done

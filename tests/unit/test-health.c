@@ -13,6 +13,7 @@
 #include "util.h"
 
 #define T 10000 /* HealthCheckTimeout=10s, as the root tiers use it */
+#define STEP 15000 /* what a bring-up or a step gets with it: at least 15 s */
 
 static struct health h;
 static uint64_t now_ms, now_unix;
@@ -162,11 +163,17 @@ static void test_detection(void) {
 		      (unsigned long long)t);
 	}
 
-	/* Never answered from the start: probed at once, recovery after the timeout. */
+	/* Never answered from the start: probed at once, recovery after the
+	 * timeout, at least 15 s (three handshake attempts). */
 	start(1, 2, 300000, T);
 	t = run(3 * T, 0, false);
 	CHECK(probes >= 1, "connecting: probed");
-	CHECK(t >= T && t <= T + health_tick_ms(&h.set), "connecting, never answered: recovery after %llu ms",
+	CHECK(t >= STEP && t <= STEP + health_tick_ms(&h.set), "connecting, never answered: recovery after %llu ms",
+	      (unsigned long long)t);
+	/* With a longer timeout, the timeout. */
+	start(1, 2, 300000, 30000);
+	t = run(90000, 0, false);
+	CHECK(t >= 30000 && t <= 30000 + health_tick_ms(&h.set), "timeout 30 s, never answered: recovery after %llu ms",
 	      (unsigned long long)t);
 }
 
@@ -198,11 +205,11 @@ static void test_ladder(void) {
 	      "1st step: in place, no sign of life (%s, %s)", health_action_str(p.action), health_reason_str(p.reason));
 	CHECK(h.rec.state == HEALTH_RECOVERING && h.rec.recoveries == 1, "recovering, 1 recovery");
 	recover_verdicts = 0;
-	CHECK(run(T - health_tick_ms(&h.set), 0, true) == 0, "the step gets its timeout");
+	CHECK(run(STEP - health_tick_ms(&h.set), 0, true) == 0, "the step gets its timeout (at least 15 s)");
 	CHECK(run(2 * health_tick_ms(&h.set), 0, true) != 0, "then the next step");
 	p = act(true, true, paths[0]);
 	CHECK(p.action == HEALTH_ACT_REBUILD && h.rec.failed == 1, "2nd step: rebuild (failed %u)", h.rec.failed);
-	CHECK(run(T + health_tick_ms(&h.set), 0, true) != 0, "rebuild did not help");
+	CHECK(run(STEP + health_tick_ms(&h.set), 0, true) != 0, "rebuild did not help");
 	p = act(true, true, paths[1]);
 	CHECK(p.action == HEALTH_ACT_FAILOVER && p.reason == HEALTH_REASON_FAILED_RECOVERIES && p.config == 1,
 	      "3rd step: failover to config 1");
@@ -219,13 +226,13 @@ static void test_ladder(void) {
 	run(3 * T, 0, false);
 	p = act(true, true, paths[0]);
 	CHECK(p.action == HEALTH_ACT_IN_PLACE, "FailoverAfter=1: in place first");
-	run(T + health_tick_ms(&h.set), 0, false);
+	run(STEP + health_tick_ms(&h.set), 0, false);
 	p = act(true, true, paths[1]);
 	CHECK(p.action == HEALTH_ACT_FAILOVER && p.config == 1, "FailoverAfter=1: then config 1");
-	run(T + health_tick_ms(&h.set), 0, false);
+	run(STEP + health_tick_ms(&h.set), 0, false);
 	p = act(true, true, paths[2]);
 	CHECK(p.action == HEALTH_ACT_FAILOVER && p.config == 2, "then config 2");
-	run(T + health_tick_ms(&h.set), 0, false);
+	run(STEP + health_tick_ms(&h.set), 0, false);
 	p = act(true, true, paths[0]);
 	CHECK(p.action == HEALTH_ACT_FAILOVER && p.config == 0, "after the last, the first again");
 	CHECK(h.rec.failovers == 3 && h.rec.recoveries == 4, "4 recoveries, 3 failovers");
@@ -237,7 +244,7 @@ static void test_ladder(void) {
 		p = act(true, true, paths[0]);
 		CHECK(p.action == (i % 2 ? HEALTH_ACT_REBUILD : HEALTH_ACT_IN_PLACE) && p.config == 0,
 		      "one config, step %d: %s", i, health_action_str(p.action));
-		run(T + health_tick_ms(&h.set), 0, false);
+		run(STEP + health_tick_ms(&h.set), 0, false);
 	}
 	CHECK(h.rec.failovers == 0, "one config: no failover");
 }
@@ -306,7 +313,7 @@ static void test_no_uplink(void) {
 	p = act(true, true, paths[0]);
 	CHECK(p.action == HEALTH_ACT_IN_PLACE && p.config == 0, "uplink back: in place");
 	/* Gone again during the step's timeout: that step is not failed. */
-	CHECK(run(T + health_tick_ms(&h.set), 0, true) != 0, "silent again");
+	CHECK(run(STEP + health_tick_ms(&h.set), 0, true) != 0, "silent again");
 	health_no_uplink(&h, now_ms, now_unix);
 	p = act(true, true, paths[0]);
 	CHECK(p.action == HEALTH_ACT_IN_PLACE && h.rec.failed == 0, "still in place, failed %u", h.rec.failed);
@@ -326,7 +333,7 @@ static void test_failback(void) {
 	run(2 * T, 1, true);
 	run(3 * T, 0, true);
 	act(true, true, paths[0]);
-	run(T + health_tick_ms(&h.set), 0, true);
+	run(STEP + health_tick_ms(&h.set), 0, true);
 	p = act(true, true, paths[1]);
 	CHECK(p.action == HEALTH_ACT_FAILOVER && h.rec.config == 1, "on config 1");
 	/* Online there; the trial is due FailbackAfter after the switch. */
@@ -373,7 +380,7 @@ static void test_failback(void) {
 	start(2, 1, 0, T);
 	run(3 * T, 0, true);
 	act(true, true, paths[0]);
-	run(T + health_tick_ms(&h.set), 0, true);
+	run(STEP + health_tick_ms(&h.set), 0, true);
 	act(true, true, paths[1]);
 	for (int i = 0; i < 1000; i++) {
 		advance(5000);
