@@ -266,7 +266,9 @@ undrop vcdrop1
 BIDX=$(ifindex "$B")
 drop vcdropb any "$RELAY_PORT"
 lab_bg "$B" sleep 600
-BPROC=${LAB_PIDS[-1]} BNS=$(ino "/proc/${LAB_PIDS[-1]}/ns/net")
+BPROC=${LAB_PIDS[-1]} BNS=$(ino "/run/netns/$B")
+b_in_ns() { [ "$(ino "/proc/$BPROC/ns/net")" = "$BNS" ]; }
+t_check "rebuild: a process runs in $B ($BPROC)" wait_for 5 b_in_ns
 failed_back() { [ "$(hrec "$A" config) $(hrec "$A" failbacks)" = "0 1" ] && online "$A"; }
 t_check "failback: once the first provider answers a trial, back to config 1, online" wait_for $((6 * TIMEOUT)) failed_back
 t_check "failback: the journal says so" said "$A" "failing back from config 2 .* to config 1 .*: its peer answered a trial handshake"
