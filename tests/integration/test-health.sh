@@ -5,9 +5,10 @@
 # a hosts file of the test's own) and a second provider (lab_provider2), with
 # HealthCheckTimeout=10s, FailoverAfter=1 and FailbackAfter=10s; namespace B
 # has one config whose endpoint is a slow relay in front of the lab's
-# provider (tests/integration/slowpeer.py: every datagram 1.5 s late, both
-# ways). Both tunnels run under `wg-up --foreground`, as wg-up@.service runs
-# them.
+# provider (tests/integration/slowpeer.py: every datagram 1 s late, both
+# ways: a handshake takes 2 s, well within the 5 s WireGuard waits before it
+# tries again, also under an emulated CPU). Both tunnels run under
+# `wg-up --foreground`, as wg-up@.service runs them.
 #   readiness   wait-online returns only after the first handshake
 #   in place    the provider drops everything: detected within the timeout,
 #               reconnected in place (same N0 ifindex, namespace, confined
@@ -54,7 +55,7 @@ RELAY_PORT=51830
 WG_ENDPOINT=$INET_IP:$RELAY_PORT lab_client "$B" 1 || t_fail "config of $B"
 lab_ini "$B" 1 "" "HealthCheckTimeout=${TIMEOUT}s"
 touch "$LAB_DIR/log/slowpeer.log"
-lab_bg "$LAB_INET" python3 "$HERE/slowpeer.py" "$INET_IP" "$RELAY_PORT" "$INET_IP" "$WG_PORT" 1.5 "$LAB_DIR/log/slowpeer.log"
+lab_bg "$LAB_INET" python3 "$HERE/slowpeer.py" "$INET_IP" "$RELAY_PORT" "$INET_IP" "$WG_PORT" 1 "$LAB_DIR/log/slowpeer.log"
 wait_for 5 grep -q ready "$LAB_DIR/log/slowpeer.log" || t_fail "the slow relay starts"
 
 # hrec N KEY: a value of N's health record ($RUNDIR/N/health).
