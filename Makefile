@@ -126,9 +126,18 @@ check-fuzz: $(FUZZERS)
 check-scripts: all
 	$(Q)BUILD=$(BUILD) TEST_SHELL=$(TEST_SHELL) $(TEST_SHELL) tests/run.sh --kind script $(sort $(wildcard tests/*/check-*.sh))
 
-# Tests that need root (network namespaces, nftables, systemd-nspawn, a VM).
+# Tests that need root (network namespaces, nftables, systemd-nspawn, a VM),
+# TEST_JOBS at a time: most of them wait (for a handshake, a timeout, a
+# guest), so they overlap well. The longest, the VMs of the kernel tier,
+# start first; the other VM tests last (run-in-vm.sh runs at most one VM
+# per CPU and makes the rest wait).
+TEST_JOBS ?= 3
+VM_LONG_TEST := tests/vm/test-kernel-integration.sh
+ROOT_TESTS := $(wildcard $(VM_LONG_TEST)) \
+	$(filter-out tests/vm/%,$(sort $(wildcard tests/*/test-*.sh))) \
+	$(filter-out $(VM_LONG_TEST),$(sort $(wildcard tests/vm/test-*.sh)))
 test-root: all
-	$(Q)BUILD=$(BUILD) tests/run.sh --kind script $(sort $(wildcard tests/*/test-*.sh))
+	$(Q)BUILD=$(BUILD) tests/run.sh --kind script --jobs $(TEST_JOBS) $(ROOT_TESTS)
 
 # The kernel WireGuard tier alone (a VM; also part of test-root).
 test-kernel: all

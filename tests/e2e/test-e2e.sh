@@ -61,9 +61,15 @@ e2e_units
 seen() { grep -c "^tcpdata $1 $2 $3 " "$LAB_DIR/log/srv-inet.log"; }
 seen_other() { grep "^tcpdata $1 " "$LAB_DIR/log/srv-inet.log" | grep " $3 " | grep -vc "^tcpdata $1 $2 "; }
 seen_at_least() { [ "$(seen "$2" "$3" "$4")" -ge "$1" ]; }
-# same_netns PID: the process is in /run/netns/$N.
+# same_netns PID: the process is in /run/netns/$N. (A Type=simple service's
+# MainPID is known as soon as systemd forked it, before the child entered
+# the namespace: wait until it has exec'd, its comm no longer systemd's
+# "(name)".)
 same_netns() {
-	local a b
+	local a b i
+	for i in $(seq 1 100); do
+		case $(in_c cat "/proc/$1/comm" 2>/dev/null) in "("*) sleep 0.1 ;; *) break ;; esac
+	done
 	a=$(ino "/proc/$1/ns/net") b=$(ino "/run/netns/$N")
 	[ -n "$a" ] && [ "$a" = "$b" ]
 }
