@@ -38,7 +38,7 @@ LAYERS = {
 }
 HELPERS = {
     "system": ["netlink", "rtnl", "conntrack", "nft", "sysctl", "proc", "netns", "wgtool", "manager", "log"],
-    "domain": ["rundir", "hostfwd", "ruleset", "resolv", "tunnel", "supervisor", "namespace", "status", "checks"],
+    "domain": ["rundir", "hostfwd", "ruleset", "resolv", "tunnel", "supervisor", "namespace", "status", "checks", "metrics"],
     "commands": ["main", "cli", "commands"],
     "model": ["wgconf"],
 }
