@@ -328,6 +328,9 @@ static int gather_ns_counters(struct ns_facts *f, int nsfd) {
 
 int status_gather_host(struct host_facts *h) {
 	*h = (struct host_facts){ .manager_reachable = manager_reachable() };
+	/* Only root may list nftables (libnftables would say so on stderr). */
+	if (geteuid() != 0)
+		return 0;
 	h->forward_guard_exists = nft_table_exists(FORWARD_GUARD_TABLE);
 	if (!h->forward_guard_exists)
 		return 0;
