@@ -87,6 +87,28 @@ fi
 chmod 700 "$tmp/out"
 t_check "--output a directory: fails" sh -c "! '$VC' status --format=prometheus --output='$tmp/out/' 2>/dev/null"
 
+# The units that write the file (installed by make install; run under
+# real systemd in tests/e2e/part-metrics.sh): systemd-analyze verify with
+# an empty stderr, the built helper in place of the installed one.
+if command -v systemd-analyze >/dev/null; then
+	mkdir -p "$tmp/units"
+	for u in vpn-confinement-metrics.service vpn-confinement-metrics.timer; do
+		sed "s|^ExecStart=[^ ]*|ExecStart=$VC|" "$BUILD/units/$u" >"$tmp/units/$u"
+	done
+	err=$(cd "$tmp/units" && SYSTEMD_UNIT_PATH=$tmp/units: systemd-analyze verify --man=no \
+		vpn-confinement-metrics.timer vpn-confinement-metrics.service 2>&1 >/dev/null)
+	t_check "the timer and its service pass systemd-analyze verify, stderr empty${err:+: $err}" test -z "$err"
+	t_check "the service runs status --format=prometheus --output=\${METRICS_FILE}, no shell" \
+		grep -qx 'ExecStart=[^ ]*/vpn-confinement status --format=prometheus --output=${METRICS_FILE}' \
+		"$BUILD/units/vpn-confinement-metrics.service"
+	t_check "... into Debian's textfile directory by default" \
+		grep -qx 'Environment=METRICS_FILE=/var/lib/prometheus/node-exporter/vpn-confinement.prom' \
+		"$BUILD/units/vpn-confinement-metrics.service"
+	t_check "the timer is enabled into timers.target" grep -qx 'WantedBy=timers.target' "$BUILD/units/vpn-confinement-metrics.timer"
+else
+	t_fail "systemd-analyze is there (package systemd)"
+fi
+
 usage() { "$VC" status "$@" >/dev/null 2>&1; [ $? = 2 ]; }
 t_check "--format=yaml: 2" usage --format=yaml
 t_check "--format twice: 2" usage --format=json --format=prometheus
