@@ -46,14 +46,19 @@ rec {
   settings =
     { metrics, nodeExporterEnabled }:
     {
-      # The package's timer, on; its interval in place of the unit's (a
-      # drop-in: the empty value resets the list first).
+      # The package's timer, on; its interval in place of the unit's. A
+      # drop-in: an empty time setting resets ALL the timer's times, so
+      # both are written again (NixOS writes the keys sorted: OnBootSec's
+      # reset first).
       timer = {
         wantedBy = [ "timers.target" ];
-        timerConfig.OnUnitActiveSec = [
-          ""
-          metrics.interval
-        ];
+        timerConfig = {
+          OnBootSec = [
+            ""
+            "15s"
+          ];
+          OnUnitActiveSec = metrics.interval;
+        };
       };
       # The file its service writes (the unit's ExecStart= names
       # ${METRICS_FILE}).

@@ -258,18 +258,28 @@ in
     && !(quiet.config.systemd or { } ? tmpfiles)
     && !(quiet.config.services or { } ? prometheus)
   ) (toJSON quiet.config))
-  (eq "metrics on: the package's timer wanted by timers.target, its interval in place of the unit's"
+  (eq
+    "metrics on: the package's timer wanted by timers.target, its times reset (OnBootSec's empty value first) and its interval set"
     withMetrics.config.systemd.timers
     {
       vpn-confinement-metrics = {
         wantedBy = [ "timers.target" ];
-        timerConfig.OnUnitActiveSec = [
-          ""
-          "1min"
-        ];
+        timerConfig = {
+          OnBootSec = [
+            ""
+            "15s"
+          ];
+          OnUnitActiveSec = "1min";
+        };
       };
     }
   )
+  (row "... the reset comes first as NixOS writes the keys (sorted)" (
+    builtins.attrNames withMetrics.config.systemd.timers.vpn-confinement-metrics.timerConfig == [
+      "OnBootSec"
+      "OnUnitActiveSec"
+    ]
+  ) "")
   (eq "metrics on: the service writes DIRECTORY/vpn-confinement.prom"
     withMetrics.config.systemd.services.vpn-confinement-metrics
     { environment.METRICS_FILE = "${textfileDir}/vpn-confinement.prom"; }
