@@ -84,46 +84,49 @@ metrics
 t_check "rx grows with traffic through the tunnel" grew rx "$rx0" "$(peer receive)"
 t_check "tx too (a 2 kB request)" sh -c "[ $(($(peer transmit) - tx0)) -ge 2000 ]"
 
-# --- the kill switch: output ------------------------------------------------------
-o0=$(ks output packets) ob0=$(ks output bytes)
-t_check_not "a new connection to the LAN via the veth is dropped" p_tcp "$M" "$LANIN_IP" 9998
+# --- each counter counts what its rule drops, and nothing else ------------------------
+# First accepted traffic, the positive controls, then a probe that must be
+# dropped for each counter; each batch at once (under an emulated CPU a
+# dropped probe waits its whole timeout), one metrics read after each.
+# What each drops cannot reach the other counters' rules: the DNS query is
+# dropped in dns-restrict, the LAN's probe by the host guard before the
+# namespace, the host's at the namespace's input.
+PP=$LAB_DIR/pp
+counters() { echo "$(ks output packets) $(ks input packets) $(dns packets) $(guard forward packets)"; }
+before=$(counters) ob0=$(ks output bytes)
+pp_clear
+pp tunnel tunnel_ok
+pp vpndns ns_dns "$WG_SRV_IP"
+pp mapped p_tcp "$LAB_HOST" "$NSIP" 8080
+pp lanmapped p_tcp "$LAB_LANIN" "$HOST_LANIN_IP" 18080
+pp_wait
+t_check "control: a new connection through the tunnel is accepted" pp_ok tunnel
+t_check "control: the VPN's resolver answers through the tunnel" pp_ok vpndns
+t_check "control: the host reaches the mapped port (8080)" pp_ok mapped
+t_check "control: the LAN reaches the port mapping (18080)" pp_ok lanmapped
 metrics
-t_check "... and counted: output packets" grew output "$o0" "$(ks output packets)"
+t_check "control: none of them counted (output, input, DNS, guard forward: $before -> $(counters))" \
+	same "the counters" "$before" "$(counters)"
+read -r o0 i0 d0 g0 <<<"$before"
+pp_clear
+pp lan p_tcp "$M" "$LANIN_IP" 9998
+pp otherdns ns_dns "$INET_IP"
+pp unmapped p_tcp "$LAB_HOST" "$NSIP" 9998
+pp lanunmapped p_tcp "$LAB_LANIN" "$NSIP" 9998
+pp_wait
+metrics
+t_check "a new connection to the LAN via the veth is dropped" pp_failed lan
+t_check "... counted: kill switch output packets" grew output "$o0" "$(ks output packets)"
 t_check "... and bytes" grew "output bytes" "$ob0" "$(ks output bytes)"
-t_check "the value is nft's own (JSON read right)" \
+t_check "... the value is nft's own (JSON read right)" \
 	test "$(ks output packets)" = "$(nft_counter vpn-confinement output_drop "$M")"
-o0=$(ks output packets)
-t_check "control: a new connection through the tunnel is accepted" tunnel_ok
-metrics
-t_check "control: ... and not counted" same output "$o0" "$(ks output packets)"
-
-# --- DNS ------------------------------------------------------------------------------
-d0=$(dns packets)
-t_check "control: the VPN's resolver answers through the tunnel" ns_dns "$WG_SRV_IP"
-metrics
-t_check "control: ... not counted as a DNS drop" same dns "$d0" "$(dns packets)"
-t_check_not "another resolver, through the tunnel, is not" ns_dns "$INET_IP"
-metrics
-t_check "... and counted as a DNS drop" grew dns "$d0" "$(dns packets)"
-
-# --- the kill switch: input -------------------------------------------------------
-i0=$(ks input packets)
-t_check "control: the host reaches the mapped port (8080)" p_tcp "$LAB_HOST" "$NSIP" 8080
-metrics
-t_check "control: ... not counted" same input "$i0" "$(ks input packets)"
-t_check_not "the host to an unmapped port is dropped" p_tcp "$LAB_HOST" "$NSIP" 9998
-metrics
-t_check "... and counted: input" grew input "$i0" "$(ks input packets)"
-
-# --- the host guard: forward ----------------------------------------------------------
-g0=$(guard forward packets)
-t_check "control: the LAN reaches the port mapping" p_tcp "$LAB_LANIN" "$HOST_LANIN_IP" 18080
-metrics
-t_check "control: ... not counted by the guard" same "guard forward" "$g0" "$(guard forward packets)"
-t_check_not "the LAN to an unmapped port of the namespace is dropped" p_tcp "$LAB_LANIN" "$NSIP" 9998
-metrics
+t_check "another resolver, through the tunnel, is not answered" pp_failed otherdns
+t_check "... counted as a DNS drop" grew dns "$d0" "$(dns packets)"
+t_check "the host to an unmapped port is dropped" pp_failed unmapped
+t_check "... counted: kill switch input" grew input "$i0" "$(ks input packets)"
+t_check "the LAN to an unmapped port of the namespace is dropped" pp_failed lanunmapped
 t_check "... by the host guard, and counted" grew "guard forward" "$g0" "$(guard forward packets)"
-t_check "its value is nft's own" \
+t_check "... its value is nft's own" \
 	test "$(guard forward packets)" = "$(nft_counter "vpn-confinement-$M" guard_forward_drop)"
 
 # --- counts never make the rulesets differ -------------------------------------------------
