@@ -32,6 +32,9 @@ enum counter_table {
 	GUARD_TABLE, /* inet vpn-confinement-forwarding, shared */
 };
 
+/* What a row of a peer gives. */
+enum peer_value { PEER_HANDSHAKE, PEER_HANDSHAKE_AGE, PEER_RX, PEER_TX };
+
 struct row {
 	const char *name;
 	enum metric_type type;
@@ -45,6 +48,8 @@ struct row {
 	enum counter_table table;
 	const char *counter;
 	bool bytes;
+	/* Rows of a peer's values: which. */
+	enum peer_value peer;
 };
 
 /* A row with one sample at most: v when present. */
@@ -139,43 +144,30 @@ static int peer(const struct metrics_ns *m, size_t i, struct sample *s, const st
 	return SAMPLE_SKIP;
 }
 
-static int s_peer_handshake(const struct row *r, const struct metrics_ns *m, size_t i, struct sample *s) {
-	const struct wg_dump_peer *p = NULL;
-	int k = peer(m, i, s, &p);
-
-	if (k == SAMPLE_OK)
-		s->v = p->latest_handshake;
-	return k;
-}
-
-static int s_peer_handshake_age(const struct row *r, const struct metrics_ns *m, size_t i, struct sample *s) {
+/* A peer's value, as the row's peer field says. */
+static int s_peer(const struct row *r, const struct metrics_ns *m, size_t i, struct sample *s) {
 	const struct wg_dump_peer *p = NULL;
 	int k = peer(m, i, s, &p);
 
 	if (k != SAMPLE_OK)
 		return k;
-	if (!p->latest_handshake || m->f->now < p->latest_handshake)
-		return SAMPLE_SKIP; /* none yet */
-	s->v = m->f->now - p->latest_handshake;
-	return SAMPLE_OK;
-}
-
-static int s_peer_rx(const struct row *r, const struct metrics_ns *m, size_t i, struct sample *s) {
-	const struct wg_dump_peer *p = NULL;
-	int k = peer(m, i, s, &p);
-
-	if (k == SAMPLE_OK)
+	switch (r->peer) {
+	case PEER_HANDSHAKE:
+		s->v = p->latest_handshake;
+		break;
+	case PEER_HANDSHAKE_AGE:
+		if (!p->latest_handshake || m->f->now < p->latest_handshake)
+			return SAMPLE_SKIP; /* none yet */
+		s->v = m->f->now - p->latest_handshake;
+		break;
+	case PEER_RX:
 		s->v = p->rx;
-	return k;
-}
-
-static int s_peer_tx(const struct row *r, const struct metrics_ns *m, size_t i, struct sample *s) {
-	const struct wg_dump_peer *p = NULL;
-	int k = peer(m, i, s, &p);
-
-	if (k == SAMPLE_OK)
+		break;
+	case PEER_TX:
 		s->v = p->tx;
-	return k;
+		break;
+	}
+	return SAMPLE_OK;
 }
 
 static int s_counter(const struct row *r, const struct metrics_ns *m, size_t i, struct sample *s) {
@@ -227,6 +219,7 @@ static int s_problems(const struct row *r, const struct metrics_ns *m, size_t i,
 #define GUARD_PACKETS "Packets from or to the namespace's bridge that the host guard (table inet vpn-confinement-N) dropped, by chain."
 #define GUARD_BYTES "Bytes of the packets the host guard dropped, by chain."
 #define FG_PACKETS "Packets the forwarding guard (table inet vpn-confinement-forwarding, all namespaces) kept from being forwarded elsewhere than to a namespace; while it exists."
+#define RULESET_MATCHES "1 when the live table is what vpn-confinement ruleset renders (counter values aside), 0 when it differs or is missing; by table (namespace, host)."
 #define FG_BYTES "Bytes of the packets the forwarding guard dropped."
 
 /* A row of one named counter's packets or bytes: its name, help, fixed
@@ -249,11 +242,9 @@ static const struct row rows[] = {
 	  .ns = s_config_valid },
 	{ P "namespace_up", GAUGE, "1 when the network namespace exists and netns-up made it (its kill switch is loaded).",
 	  .ns = s_namespace_up },
-	{ P "ruleset_matches", GAUGE,
-	  "1 when the live table is what vpn-confinement ruleset renders (counter values aside), 0 when it differs or is missing; by table (namespace, host).",
+	{ P "ruleset_matches", GAUGE, RULESET_MATCHES,
 	  .ns = s_ruleset_matches, .label = "table", .label_value = "namespace", .table = NS_TABLE },
-	{ P "ruleset_matches", GAUGE,
-	  "1 when the live table is what vpn-confinement ruleset renders (counter values aside), 0 when it differs or is missing; by table (namespace, host).",
+	{ P "ruleset_matches", GAUGE, RULESET_MATCHES,
 	  .ns = s_ruleset_matches, .label = "table", .label_value = "host", .table = HOST_TABLE },
 	{ P "tunnel_up", GAUGE,
 	  "1 when wg-up brought the tunnel up, its interface N0 exists and answers, and wireguard-go (if used) runs.",
@@ -264,14 +255,14 @@ static const struct row rows[] = {
 	  .ns = s_tunnel_started },
 	{ P "peer_latest_handshake_timestamp_seconds", GAUGE,
 	  "Unix time of the latest handshake with the peer (0: none yet); peer is its index in the wg config.",
-	  .ns = s_peer_handshake },
+	  .ns = s_peer, .peer = PEER_HANDSHAKE },
 	{ P "peer_handshake_age_seconds", GAUGE,
 	  "Seconds since the latest handshake with the peer when the metrics were gathered; none before the first.",
-	  .ns = s_peer_handshake_age },
+	  .ns = s_peer, .peer = PEER_HANDSHAKE_AGE },
 	{ P "peer_receive_bytes_total", COUNTER, "Bytes received from the peer through the tunnel (wg transfer).",
-	  .ns = s_peer_rx },
+	  .ns = s_peer, .peer = PEER_RX },
 	{ P "peer_transmit_bytes_total", COUNTER, "Bytes sent to the peer through the tunnel (wg transfer).",
-	  .ns = s_peer_tx },
+	  .ns = s_peer, .peer = PEER_TX },
 	NS_COUNTER("killswitch_dropped_packets_total", KS_PACKETS, "chain", "input", NS_TABLE, "input_drop", false),
 	NS_COUNTER("killswitch_dropped_packets_total", KS_PACKETS, "chain", "output", NS_TABLE, "output_drop", false),
 	NS_COUNTER("killswitch_dropped_packets_total", KS_PACKETS, "chain", "forward", NS_TABLE, "forward_drop", false),

@@ -3,7 +3,8 @@
 # files"): files by noun in layers, arrows pointing down only.
 #   commands  main.c, cmd-*.c, cli.c      arguments, exit codes, messages
 #   domain    the namespace, the tunnel, its supervisor, the run directory,
-#             the host forwarding, the rulesets, resolv.conf, status, checks
+#             the host forwarding, the rulesets, resolv.conf, status, checks,
+#             metrics
 #   system    netlink, rtnetlink, conntrack, nft, sysctl, processes, netns,
 #             the wg tool, the systemd manager, log
 #   model     wgconf.c (the wg-quick parser), common/ (both binaries)
