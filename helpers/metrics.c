@@ -209,6 +209,16 @@ static int s_problems(const struct row *r, const struct metrics_ns *m, size_t i,
 
 /* ---- the table ------------------------------------------------------------ */
 
+/* A new metric is a row (its name with the prefix, gauge or counter, a
+ * one-line help) and, unless an existing function gives its value, a
+ * function over the facts that returns one() of them: say a fact
+ * f->forwarded_port (0: none) gives
+ *	{ P "forwarded_port", GAUGE, "The port the VPN forwards to the namespace.", .ns = s_forwarded_port },
+ * with s_forwarded_port returning one(s, i, f->forwarded_port != 0, f->forwarded_port).
+ * Rows of one name go together (a label per row, or per sample); the unit
+ * tests hold the names to Prometheus' rules, and vpn-confinement(8),
+ * METRICS, lists them. */
+
 #define P "vpn_confinement_"
 #define KS_PACKETS "Packets the kill switch (table inet vpn-confinement in the namespace) dropped, by chain; from 0 whenever the table is replaced (wg-up, wg-down)."
 #define KS_BYTES "Bytes of the packets the kill switch dropped, by chain; from 0 whenever the table is replaced."
