@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* vpn-confinement status [N] [--json] and check N: the facts (status.h),
- * judged by the checks (checks.h), shown as text or JSON; check prints only
- * the findings and exits 1 when there is a problem. No key material is
- * printed. */
+/* vpn-confinement status [N] [--json | --format=...] and check N: the facts
+ * (status.h), judged by the checks (checks.h), shown as text, JSON or
+ * Prometheus metrics (metrics.h); check prints only the findings and exits
+ * 1 when there is a problem. No key material is printed. */
 #include <stdio.h>
 #include <net/if.h>
 #include <sys/socket.h>
@@ -12,8 +12,10 @@
 #include "commands.h"
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "rundir.h"
 #include "status.h"
+#include "text.h"
 #include "util.h"
 #include "wgconf.h"
 
@@ -285,20 +287,99 @@ static int known_names(char ***out, size_t *n) {
 	return 0;
 }
 
-#define STATUS_USAGE "status [N] [--json]"
+/* status --format=prometheus: every namespace gathered and judged, then
+ * the metrics of all, to standard output or (output) into a file replaced
+ * atomically, written only when every namespace could be gathered: a file
+ * that stops changing is what node exporter's node_textfile_mtime_seconds
+ * shows, a file with a namespace missing would not be seen. */
+static int status_prometheus(char **names, size_t n_names, const struct check_options *o, const char *output) {
+	_cleanup_(text_release) struct text t = { 0 };
+	_cleanup_free_ struct ns_facts *facts = calloc(n_names ? n_names : 1, sizeof(*facts));
+	_cleanup_free_ struct findings *fis = calloc(n_names ? n_names : 1, sizeof(*fis));
+	_cleanup_free_ struct metrics_ns *ms = calloc(n_names ? n_names : 1, sizeof(*ms));
+	_cleanup_(status_host_clear) struct host_facts h = { 0 };
+	int rc = EXIT_OK, r;
+
+	if (!facts || !fis || !ms || text_open(&t, false) < 0) {
+		log_errno(-ENOMEM, "metrics");
+		return EXIT_FAIL;
+	}
+	if ((r = status_gather_host(&h)) < 0) {
+		log_errno(r, "gathering the host's state");
+		rc = EXIT_FAIL;
+	}
+	for (size_t i = 0; i < n_names; i++) {
+		struct ns_names n;
+
+		ms[i] = (struct metrics_ns){ &facts[i], &fis[i] };
+		if (ns_names_init(&n, names[i]) < 0 || assess(&n, o, &facts[i], &fis[i]) < 0)
+			rc = EXIT_FAIL;
+	}
+	if (rc == EXIT_OK && (metrics_render(t.f, &h, ms, n_names) < 0 || text_finish(&t) < 0)) {
+		log_errno(-ENOMEM, "metrics");
+		rc = EXIT_FAIL;
+	}
+	for (size_t i = 0; i < n_names; i++) {
+		findings_clear(&fis[i]);
+		status_clear(&facts[i]);
+	}
+	if (rc != EXIT_OK) {
+		if (output)
+			log_msg("%s: not written", output);
+		return rc;
+	}
+	if (output) {
+		r = write_file_atomic(output, t.buf, t.len, 0644);
+		if (r < 0) {
+			log_errno(r, "writing %s", output);
+			return EXIT_FAIL;
+		}
+		return EXIT_OK;
+	}
+	if (fwrite(t.buf, 1, t.len, stdout) != t.len || fflush(stdout) != 0)
+		return EXIT_FAIL;
+	return EXIT_OK;
+}
+
+/* --NAME=VALUE or --NAME VALUE (the next argument) at argv[*i]. */
+static const char *option_value(int argc, char **argv, int *i, const char *name) {
+	size_t len = strlen(name);
+
+	if (strncmp(argv[*i], name, len) != 0)
+		return NULL;
+	if (argv[*i][len] == '=')
+		return argv[*i] + len + 1;
+	if (argv[*i][len] == '\0' && *i + 1 < argc)
+		return argv[++*i];
+	return NULL;
+}
+
+#define STATUS_USAGE "status [N] [--json | --format=text|json|prometheus] [--output=FILE]"
 
 int cmd_status(int argc, char **argv) {
 	const struct check_options o = { .max_handshake_age = DEFAULT_MAX_HANDSHAKE_AGE };
 	char **names = NULL;
 	size_t n_names = 0;
-	const char *only = NULL;
-	bool json = false;
+	const char *only = NULL, *format = NULL, *output = NULL, *v;
+	bool json = false, prometheus = false;
 	int rc = EXIT_OK;
 
 	for (int i = 1; i < argc; i++) {
 		if (streq(argv[i], "--json"))
 			json = true;
-		else if (streq(argv[i], "--help") || streq(argv[i], "-h")) {
+		else if ((v = option_value(argc, argv, &i, "--format"))) {
+			if (format || !(streq(v, "text") || streq(v, "json") || streq(v, "prometheus"))) {
+				log_msg("--format: text, json or prometheus, once, not '%s'", v);
+				return EXIT_USAGE;
+			}
+			format = v;
+		} else if ((v = option_value(argc, argv, &i, "--output"))) {
+			if (output || !*v) {
+				log_msg("--output: one file name");
+				return EXIT_USAGE;
+			}
+			output = v;
+		} else if (streq(argv[i], "--help") || streq(argv[i], "-h")) {
 			printf("Usage: vpn-confinement " STATUS_USAGE "\nSee vpn-confinement(8).\n");
 			return EXIT_OK;
 		} else if (argv[i][0] != '-' && !only)
@@ -307,6 +388,16 @@ int cmd_status(int argc, char **argv) {
 			cli_usage_error(STATUS_USAGE);
 			return EXIT_USAGE;
 		}
+	}
+	if (format && json && !streq(format, "json")) {
+		log_msg("--json and --format=%s: one format", format);
+		return EXIT_USAGE;
+	}
+	json |= format && streq(format, "json");
+	prometheus = format && streq(format, "prometheus");
+	if (output && !prometheus) {
+		log_msg("--output: only with --format=prometheus");
+		return EXIT_USAGE;
 	}
 	if (only) {
 		struct ns_names tmp;
@@ -320,6 +411,11 @@ int cmd_status(int argc, char **argv) {
 		n_names = 1;
 	} else if (known_names(&names, &n_names) < 0)
 		return EXIT_FAIL;
+	if (prometheus) {
+		rc = status_prometheus(names, n_names, &o, output);
+		strv_free(names, n_names);
+		return rc;
+	}
 
 	if (json)
 		fputs("{\"namespaces\":[", stdout);

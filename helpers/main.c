@@ -7,10 +7,7 @@
 
 #include "commands.h"
 #include "util.h"
-
-#ifndef VERSION
-#define VERSION "0.1"
-#endif
+#include "version.h"
 
 struct command {
 	const char *name;
@@ -23,7 +20,10 @@ static const struct command commands[] = {
 	{ "netns-down", cmd_netns_down, "netns-down N                      remove what netns-up made, restore host settings" },
 	{ "wg-up", cmd_wg_up, "wg-up N [--foreground]            bring the tunnel N0 up inside N (and watch it)" },
 	{ "wg-down", cmd_wg_down, "wg-down N                         take the tunnel down, keep the kill switch" },
-	{ "status", cmd_status, "status [N] [--json]               show namespaces, links, rulesets, tunnel, DNS" },
+	{ "status", cmd_status, "status [N] [--json]               show namespaces, links, rulesets, tunnel, DNS\n"
+				"  status [N] --format=prometheus [--output=FILE]\n"
+				"                                    the same as metrics (Prometheus text format),\n"
+				"                                    FILE replaced atomically (node exporter's textfile)" },
 	{ "check", cmd_check, "check N [--max-handshake-age S]   exit 1 with the reason when N is not as it should be" },
 	{ "ruleset", cmd_ruleset, "ruleset N [--base|--full|--host]  print the nftables rulesets of namespace N" },
 	{ "config-error", cmd_config_error, "config-error N|- MESSAGE...       print the generator's messages and fail (for units)" },

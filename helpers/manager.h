@@ -26,3 +26,7 @@ void manager_unit_clear(struct manager_unit *u);
  * manager can be reached (not booted with systemd), other negative errnos
  * when the unit cannot be asked about. */
 int manager_unit_get(const char *unit, struct manager_unit *out);
+
+/* Whether the systemd manager can be asked at all (it connects, as
+ * manager_unit_get does, and hangs up). */
+bool manager_reachable(void);

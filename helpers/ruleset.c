@@ -208,6 +208,7 @@ int ruleset_render_ns_base(const char *ns_name, enum ruleset_mode mode, FILE *f)
 		"table inet %s {\n"
 		"\tcounter input_drop {\n\t}\n\n"
 		"\tcounter output_drop {\n\t}\n\n"
+		"\tcounter forward_drop {\n\t}\n\n"
 		"\tchain input {\n"
 		"\t\ttype filter hook input priority filter; policy drop;\n"
 		"\t\tiifname \"lo\" accept\n"
@@ -220,6 +221,7 @@ int ruleset_render_ns_base(const char *ns_name, enum ruleset_mode mode, FILE *f)
 		"\t}\n\n"
 		"\tchain forward {\n"
 		"\t\ttype filter hook forward priority filter; policy drop;\n"
+		"\t\tcounter name \"forward_drop\" drop\n"
 		"\t}\n"
 		"}\n",
 		NS_TABLE_NAME);
@@ -262,6 +264,7 @@ int ruleset_render_ns_full(const struct ns_config *ns, const struct wg_config *w
 	      "\t# advertisements or redirects (nft list counters).\n"
 	      "\tcounter input_drop {\n\t}\n\n"
 	      "\tcounter output_drop {\n\t}\n\n"
+	      "\tcounter forward_drop {\n\t}\n\n"
 	      "\tcounter dns_drop {\n\t}\n\n"
 	      "\tcounter ra_drop {\n\t}\n\n",
 	      f);
@@ -371,6 +374,7 @@ int ruleset_render_ns_full(const struct ns_config *ns, const struct wg_config *w
 	/* forward */
 	fputs("\tchain forward {\n"
 	      "\t\ttype filter hook forward priority filter; policy drop;\n"
+	      "\t\tcounter name \"forward_drop\" drop\n"
 	      "\t}\n"
 	      "}\n",
 	      f);

@@ -22,12 +22,14 @@
  *   namespace table: sets dns4, dns6 (only when the tunnel has that family),
  *     accessible4, accessible6 (only with IPv6 bridge addresses), mapped_tcp,
  *     mapped_udp ("to" ports), open_tcp, open_udp; chains input, output,
- *     forward, dns-restrict; named counters input_drop, output_drop, dns_drop,
- *     ra_drop (packets dropped by the final rules / DNS / router advertisements).
+ *     forward, dns-restrict; named counters input_drop, output_drop,
+ *     forward_drop, dns_drop, ra_drop (packets dropped by the final rules /
+ *     DNS / router advertisements; the base form has the first three).
+ *     `status --format=prometheus` reads them by these names.
  *   host table: sets accessible4, accessible6 (IPv6 bridge only), mapped_tcp,
  *     mapped_udp; maps dnat_tcp, dnat_udp (from port : to port); chains
  *     prerouting, output, postrouting (nat), forward, input (filter); named
- *     counters guard_forward_drop, guard_input_drop. */
+ *     counters guard_forward_drop, guard_input_drop (read by the metrics). */
 #pragma once
 
 #include <stdbool.h>

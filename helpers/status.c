@@ -46,6 +46,8 @@ void status_clear(struct ns_facts *f) {
 	free(f->routes);
 	wg_dump_clear(&f->dump);
 	free(f->resolv_etc_path);
+	free(f->ns_counters);
+	free(f->host_counters);
 	*f = (struct ns_facts){ 0 };
 }
 
@@ -113,6 +115,7 @@ static void gather_rundir(struct ns_facts *f) {
 /* Ask systemd about each confined unit that is not a template (a template
  * is no unit of its own). */
 static int gather_units(struct ns_facts *f) {
+	f->units_known = f->cfg != NULL;
 	for (size_t i = 0; f->cfg && i < f->cfg->n_units; i++) {
 		const char *u = f->cfg->units[i].name;
 		const char *dot = strrchr(u, '.'), *at = strchr(u, '@');
@@ -122,11 +125,15 @@ static int gather_units(struct ns_facts *f) {
 		if (at && dot && at + 1 == dot)
 			continue;
 		r = manager_unit_get(u, &su.m);
-		if (r == -ENOTCONN)
+		if (r == -ENOTCONN) {
+			f->units_known = false;
 			return 0; /* no systemd to ask */
+		}
 		f->manager_reachable = true;
-		if (r < 0)
+		if (r < 0) {
+			f->units_known = false;
 			continue;
+		}
 		if (ARRAY_APPEND(f->units, f->n_units, su) < 0) {
 			manager_unit_clear(&su.m);
 			return -ENOMEM;
@@ -288,6 +295,53 @@ static int gather_tunnel(struct ns_facts *f, int nsfd) {
 	return 0;
 }
 
+bool status_unit_counts(const struct status_unit *u) { return !u->via || u->m.loaded; }
+
+bool status_unit_active(const struct status_unit *u) {
+	return streq(u->m.active_state, "active") || streq(u->m.active_state, "reloading");
+}
+
+/* The named counters of a table here; none when it cannot be listed. */
+static int gather_counters(const char *family_table, struct nft_counter **out, size_t *n) {
+	int r = nft_list_counters(family_table, out, n);
+
+	return r == -ENOMEM ? r : 0;
+}
+
+/* The kill switch's counters inside N, the guard's here. */
+static int gather_ns_counters(struct ns_facts *f, int nsfd) {
+	_cleanup_free_ char *host_table = NULL;
+	int r;
+
+	if (asprintf(&host_table, "inet %s", f->n.host_table) < 0)
+		return -ENOMEM;
+	if ((r = gather_counters(host_table, &f->host_counters, &f->n_host_counters)) < 0)
+		return r;
+	{
+		_cleanup_netns_leave_ int saved = -1;
+
+		if (netns_enter(nsfd, &saved) < 0)
+			return 0;
+		return gather_counters("inet " NS_TABLE_NAME, &f->ns_counters, &f->n_ns_counters);
+	}
+}
+
+int status_gather_host(struct host_facts *h) {
+	*h = (struct host_facts){ .manager_reachable = manager_reachable() };
+	/* Only root may list nftables (libnftables would say so on stderr). */
+	if (geteuid() != 0)
+		return 0;
+	h->forward_guard_exists = nft_table_exists(FORWARD_GUARD_TABLE);
+	if (!h->forward_guard_exists)
+		return 0;
+	return gather_counters("inet " FORWARD_GUARD_TABLE, &h->guard_counters, &h->n_guard_counters);
+}
+
+void status_host_clear(struct host_facts *h) {
+	free(h->guard_counters);
+	*h = (struct host_facts){ 0 };
+}
+
 int status_gather(struct ns_facts *f, const struct ns_names *n) {
 	_cleanup_close_ int nsfd = -1;
 	int r;
@@ -300,7 +354,7 @@ int status_gather(struct ns_facts *f, const struct ns_names *n) {
 	f->netns_exists = nsfd >= 0;
 	if (!f->netns_exists)
 		return 0;
-	if ((r = gather_network(f, nsfd)) < 0)
+	if ((r = gather_network(f, nsfd)) < 0 || (r = gather_ns_counters(f, nsfd)) < 0)
 		return r;
 	return gather_tunnel(f, nsfd);
 }

@@ -18,6 +18,7 @@
 #include "hostfwd.h"
 #include "manager.h"
 #include "names.h"
+#include "nft.h"
 #include "rtnl.h"
 #include "tunnel.h"
 #include "wgtool.h"
@@ -71,6 +72,7 @@ struct ns_facts {
 	bool manager_reachable;
 	struct status_unit *units;
 	size_t n_units;
+	bool units_known; /* every confined unit but templates was asked (or none is there to ask) */
 
 	/* The network. */
 	bool netns_exists;
@@ -82,6 +84,14 @@ struct ns_facts {
 	enum rs_state ns_rs, host_rs;
 	const char *ns_rs_expected; /* "base" or "full" */
 	bool forward_guard_missing; /* claims exist, the guard table does not */
+	/* The named counters of the live tables with their values (nft list
+	 * counters, ruleset.h names them): the namespace table's kill switch
+	 * and the host table's guard. Empty when the table is missing or
+	 * could not be listed. */
+	struct nft_counter *ns_counters;
+	size_t n_ns_counters;
+	struct nft_counter *host_counters;
+	size_t n_host_counters;
 
 	/* The tunnel. */
 	bool wgo_running;
@@ -100,3 +110,22 @@ void status_clear(struct ns_facts *f);
 
 /* The route to the prefix dst (family, prefix and address), or NULL. */
 const struct status_route *status_route_to(const struct ns_facts *f, const struct ipnet *dst);
+
+/* What is host-wide rather than a namespace's: whether systemd can be
+ * asked, and the counter of the forwarding guard that all namespaces share
+ * (table inet vpn-confinement-forwarding, when it exists). */
+struct host_facts {
+	bool manager_reachable;
+	bool forward_guard_exists;
+	struct nft_counter *guard_counters;
+	size_t n_guard_counters;
+};
+/* 0 or -ENOMEM. */
+int status_gather_host(struct host_facts *h);
+void status_host_clear(struct host_facts *h);
+
+/* A confined unit's answer counts as the unit itself: a unit the ini file
+ * lists, or a companion that exists (foo.socket of foo.service). */
+bool status_unit_counts(const struct status_unit *u);
+/* It is active ("active" or "reloading", as systemctl is-active). */
+bool status_unit_active(const struct status_unit *u);

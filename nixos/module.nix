@@ -18,6 +18,7 @@
 }:
 let
   cfg = config.vpnNamespaces;
+  metricsCfg = config.services.vpnConfinement.metrics;
   pure = import ./pure.nix;
 
   package = pkgs.vpn-confinement or (pkgs.callPackage ./package.nix { });
@@ -124,5 +125,27 @@ in
       # the interfaces that lead to accessibleFrom, and restores it on
       # netns-down (vpn-confinement(8)).
     })
+    # services.vpnConfinement.metrics (metrics.nix decides).
+    (lib.mkIf metricsCfg.enable (
+      let
+        m = pure.metrics.settings {
+          metrics = metricsCfg;
+          nodeExporterEnabled = config.services.prometheus.exporters.node.enable or false;
+        };
+      in
+      {
+        assertions = map (message: {
+          assertion = false;
+          message = "vpn-confinement: ${message}";
+        }) (pure.metrics.problems metricsCfg);
+        # The timer and its service come with the package (registered
+        # above when a namespace is enabled).
+        systemd.packages = lib.mkIf (enabledNames == [ ]) [ package ];
+        systemd.timers.vpn-confinement-metrics = m.timer;
+        systemd.services.vpn-confinement-metrics.environment = m.environment;
+        systemd.tmpfiles.rules = m.tmpfiles;
+        services.prometheus.exporters.node = lib.mkIf (m.nodeExporter != null) m.nodeExporter;
+      }
+    ))
   ];
 }

@@ -226,4 +226,54 @@ in
       }
     );
   };
+
+  options.services.vpnConfinement.metrics =
+    let
+      d = (import ./metrics.nix).defaults;
+    in
+    {
+      enable = mkOption {
+        type = types.bool;
+        default = d.enable;
+        example = true;
+        description = ''
+          Whether to write the metrics of every VPN namespace (tunnel up,
+          handshake age, bytes through the tunnel, packets dropped by the
+          kill switch, the DNS rules and the host guard, confined units;
+          vpn-confinement(8), METRICS) for Prometheus every `interval`,
+          into `directory`/vpn-confinement.prom, the textfile collector's
+          directory of the node exporter. Turns on the package's
+          `vpn-confinement-metrics.timer`.
+        '';
+      };
+      directory = mkOption {
+        type = types.str;
+        default = d.directory;
+        example = "/var/lib/node-exporter";
+        description = ''
+          The node exporter's textfile directory (made 0755 root if
+          missing). With `configureNodeExporter` and
+          `services.prometheus.exporters.node.enable`, the node exporter
+          is told to read it.
+        '';
+      };
+      interval = mkOption {
+        type = types.str;
+        default = d.interval;
+        example = "1min";
+        description = "How often the metrics are written: a systemd time span.";
+      };
+      configureNodeExporter = mkOption {
+        type = types.bool;
+        default = d.configureNodeExporter;
+        example = false;
+        description = ''
+          When `services.prometheus.exporters.node.enable` is on, add the
+          `textfile` collector to its `enabledCollectors` and
+          `--collector.textfile.directory=<directory>` to its `extraFlags`.
+          Turn it off if you configure the textfile directory yourself (and
+          set `directory` to it).
+        '';
+      };
+    };
 }

@@ -37,6 +37,7 @@ in
 rec {
   inherit renderIni checks;
   hardening = import ./hardening.nix;
+  metrics = import ./metrics.nix;
 
   # Option defaults for a plain attrset namespace definition.
   withDefaults =

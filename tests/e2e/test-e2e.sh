@@ -366,6 +366,8 @@ in_c systemctl stop transmission-daemon.service
 rm -rf "$units/transmission-daemon.service.d"
 in_c systemctl daemon-reload
 
+. "$here/part-metrics.sh"
+
 # --- Tunnel restart (L3) ------------------------------------------------------------
 pid=$(mainpid vcprobe.service)
 nsino=$(ino "/run/netns/$N")

@@ -3,7 +3,8 @@
 # files"): files by noun in layers, arrows pointing down only.
 #   commands  main.c, cmd-*.c, cli.c      arguments, exit codes, messages
 #   domain    the namespace, the tunnel, its supervisor, the run directory,
-#             the host forwarding, the rulesets, resolv.conf, status, checks
+#             the host forwarding, the rulesets, resolv.conf, status, checks,
+#             metrics
 #   system    netlink, rtnetlink, conntrack, nft, sysctl, processes, netns,
 #             the wg tool, the systemd manager, log
 #   model     wgconf.c (the wg-quick parser), common/ (both binaries)
@@ -38,7 +39,7 @@ LAYERS = {
 }
 HELPERS = {
     "system": ["netlink", "rtnl", "conntrack", "nft", "sysctl", "proc", "netns", "wgtool", "manager", "log"],
-    "domain": ["rundir", "hostfwd", "ruleset", "resolv", "tunnel", "supervisor", "namespace", "status", "checks"],
+    "domain": ["rundir", "hostfwd", "ruleset", "resolv", "tunnel", "supervisor", "namespace", "status", "checks", "metrics"],
     "commands": ["main", "cli", "commands"],
     "model": ["wgconf"],
 }

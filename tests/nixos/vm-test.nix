@@ -269,6 +269,12 @@ in
           ];
         };
 
+        # The metrics (README, Metrics): the timer writes them into the
+        # node exporter's textfile directory, which the module points the
+        # exporter at.
+        services.vpnConfinement.metrics.enable = true;
+        services.prometheus.exporters.node.enable = true;
+
         # The README's example.
         services.transmission = {
           enable = true;
@@ -486,6 +492,30 @@ in
         host_caps = host.succeed("systemctl show -p CapabilityBoundingSet --value probe-host").split()
         assert "cap_net_admin" in host_caps and "cap_net_raw" in host_caps, host_caps
         assert caps and "cap_net_admin" not in caps and "cap_net_raw" not in caps, caps
+
+    with subtest("metrics: the timer writes them, the node exporter serves them"):
+        host.wait_for_unit("prometheus-node-exporter.service")
+        host.succeed("systemctl is-active vpn-confinement-metrics.timer")
+        host.wait_until_succeeds(
+            "curl -fsS http://127.0.0.1:9100/metrics | grep -qx 'vpn_confinement_tunnel_up{namespace=\"two\"} 1'",
+            timeout=60,
+        )
+        served = host.succeed("curl -fsS http://127.0.0.1:9100/metrics").splitlines()
+        for line in [
+            'vpn_confinement_tunnel_up{namespace="wg"} 1',
+            'vpn_confinement_config_valid{namespace="wg"} 1',
+            'vpn_confinement_ruleset_matches{namespace="wg",table="namespace"} 1',
+            'vpn_confinement_systemd_reachable 1',
+        ]:
+            assert line in served, f"{line!r} not served: {served}"
+        assert any(l.startswith('vpn_confinement_killswitch_dropped_packets_total{namespace="wg",chain="output"} ') for l in served)
+        assert any(l.startswith('vpn_confinement_peer_receive_bytes_total{namespace="two",peer="0"} ') for l in served)
+        # Transmission runs: at least one confined unit of wg is active.
+        active = [l for l in served if l.startswith('vpn_confinement_confined_units_active{namespace="wg"} ')]
+        assert active and int(active[0].split()[1]) >= 1, active
+        # Read by the exporter's own user: the file is 0644, the textfile collector had no error.
+        host.succeed("stat -c %a /var/lib/prometheus-node-exporter-textfile/vpn-confinement.prom | grep -qx 644")
+        assert "node_textfile_scrape_error 0" in served
 
     with subtest("kill switch: the server's WireGuard down, nothing leaves outside the tunnel"):
         server.succeed("systemctl stop wireguard-wg0.service")

@@ -19,6 +19,15 @@ set_elements() {
 	' "$1"
 }
 
+# The last rule of chain NAME in a rendered table (comments left out).
+last_rule() {
+	awk -v chain="$2" '
+		$0 ~ "^\tchain " chain " \\{$" { c = 1; next }
+		c && /^\t}/ { print last; exit }
+		c && !/^\t\t#/ && NF { last = $0; sub(/^\t+/, "", last) }
+	' "$1"
+}
+
 # The DNS server addresses of a wg.conf of the tunnel's families, sorted.
 wg_dns_expected() {
 	local conf=$1 fams=""
@@ -96,6 +105,21 @@ for case_dir in "$CASES_DIR"/*/; do
 	t_check "$name: dns-restrict accepts only via ${name}0 to the DNS sets" test "$accepts" = "$want_accepts"
 	t_check "$name: dns-restrict ends in a counted drop" \
 		sh -c "awk '/^\tchain dns-restrict \\{/ { c = 1; next } c && /^\t}/ { exit } c' '$full' | tail -n 1 | grep -qx '		counter name \"dns_drop\" drop'"
+	# The metrics count every final drop (vpn-confinement(8), METRICS): each
+	# filter chain ends in a drop through its named counter, declared once.
+	for form in base full; do
+		for chain in input output forward; do
+			t_check "$name/$form: chain $chain ends in a drop counted by ${chain}_drop" \
+				test "$(last_rule "$out/$form.nft" "$chain")" = "counter name \"${chain}_drop\" drop"
+			t_check "$name/$form: counter ${chain}_drop declared once" \
+				test "$(grep -c $'^\tcounter '"${chain}_drop {\$" "$out/$form.nft")" = 1
+		done
+	done
+	for chain in forward input; do
+		t_check "$name/host: chain $chain ends in a drop counted by guard_${chain}_drop" \
+			test "$(last_rule "$out/host.nft" "$chain")" = "oifname \"$name-br\" counter name \"guard_${chain}_drop\" drop" -o \
+			"$(last_rule "$out/host.nft" "$chain")" = "iifname \"$name-br\" counter name \"guard_${chain}_drop\" drop"
+	done
 	# Router advertisements are never accepted: the only mention is the drop.
 	t_check "$name: RA only dropped" test "$(grep -c nd-router-advert "$full")" = 1 -a \
 		"$(grep -c 'icmpv6 type { nd-router-advert, nd-redirect } counter name "ra_drop" drop' "$full")" = 1
