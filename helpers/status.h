@@ -57,6 +57,10 @@ struct ns_facts {
 	size_t n_wg_owner_errors;
 	struct wg_config *wg; /* loaded while the tunnel is recorded */
 	bool wg_load_failed;
+	/* AllowedEgress= against every wg config (egress.h): what wg-up
+	 * refuses, "file:line: message" (gathered only with AllowedEgress=). */
+	char **egress_errors;
+	size_t n_egress_errors;
 
 	/* The run directory. */
 	bool managed; /* $RUNDIR/N/netns */

@@ -40,7 +40,7 @@ HELPERS = {
     "system": ["netlink", "rtnl", "conntrack", "nft", "sysctl", "proc", "netns", "wgtool", "manager", "log"],
     "domain": ["rundir", "hostfwd", "ruleset", "resolv", "tunnel", "supervisor", "namespace", "status", "checks"],
     "commands": ["main", "cli", "commands"],
-    "model": ["wgconf"],
+    "model": ["wgconf", "egress"],
 }
 passed = failed = 0
 def check(ok, what):
