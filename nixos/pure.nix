@@ -47,6 +47,7 @@ rec {
         accessibleFrom
         portMappings
         openVPNPorts
+        allowedEgress
         namespaceAddress
         bridgeAddress
         namespaceAddressIPv6
