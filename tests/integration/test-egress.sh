@@ -220,9 +220,30 @@ cp "$LAB_DIR/good.ini" "$VPN_CONFINEMENT_CONFDIR/$E.ini"
 t_check "control: with the ini as it was, wg-up brings the tunnel up" vc_ok wg-up "$E"
 t_check "control: ... and the internet is reached through it" wait_for 8 tunnel_ok
 
+# --- a service in another namespace ----------------------------------------------------------
+# Its NamespaceAddress and mapped port, with this namespace's subnet in its
+# AccessibleFrom=: the flow leaves with this host's bridge address there.
+lab_testns F f
+lab_client "$F" $((I + 1)) || t_fail "client config of $F"
+lab_ini "$F" $((I + 1)) "" "AccessibleFrom=$(ns_net "$I")" "PortMapping=18080:8080:tcp"
+echo "AllowedEgress=$(ns_ip $((I + 1))):8080:tcp" >>"$VPN_CONFINEMENT_CONFDIR/$E.ini"
+FLOG=$LAB_DIR/log/srv-f.log
+touch "$FLOG"
+# (A changed [Namespace] takes the namespace's units again: netns-up for
+# the route and the host table, wg-up for the namespace ruleset.)
+t_check "another namespace: netns-up $E again (the route, the host table)" vc_ok netns-up "$E"
+t_check "another namespace: wg-up $E again (its ruleset)" vc_ok wg-up "$E"
+t_check "another namespace: netns-up $F" vc_ok netns-up "$F"
+t_check "another namespace: wg-up $F" vc_ok wg-up "$F"
+lab_bg "$F" python3 "$HERE/labsrv.py" "$FLOG" http:8080
+wait_for 5 grep -q ready "$FLOG"
+t_check "another namespace: its service is reached" wait_for 5 p_http "$E" "http://$(ns_ip $((I + 1))):8080/"
+t_check "another namespace: ... and sees $F's bridge address (masqueraded)" grep -q "^http 8080 $(br_ip $((I + 1)))\$" "$FLOG"
+
 # --- down ------------------------------------------------------------------------------------
 t_check "wg-down $E" vc_ok wg-down "$E"
 t_check "netns-down $E" vc_ok netns-down "$E"
+t_check "netns-down $F" vc_ok netns-down "$F"
 t_check "netns-down gave the LAN's interface its forwarding back" test "$(in_host sysctl -n net.ipv4.conf.lanin0.forwarding)" = 0
 host_fwd_restore
 t_done
