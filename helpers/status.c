@@ -306,13 +306,14 @@ static int gather_tunnel(struct ns_facts *f, int nsfd) {
 	return 0;
 }
 
-int status_gather(struct ns_facts *f, const struct ns_names *n) {
+/* Everything, or (all false) what tells whether the kill switch is up. */
+static int gather(struct ns_facts *f, const struct ns_names *n, bool all) {
 	_cleanup_close_ int nsfd = -1;
 	int r;
 
 	*f = (struct ns_facts){ .n = *n, .now = (uint64_t)time(NULL), .ns_rs = RS_UNKNOWN, .host_rs = RS_UNKNOWN };
 	gather_rundir(f);
-	if ((r = gather_config(f)) < 0 || (r = gather_wg_config(f)) < 0 || (r = gather_units(f)) < 0)
+	if ((r = gather_config(f)) < 0 || (r = gather_wg_config(f)) < 0 || (all && (r = gather_units(f)) < 0))
 		return r;
 	nsfd = netns_open(n->ns);
 	f->netns_exists = nsfd >= 0;
@@ -320,5 +321,9 @@ int status_gather(struct ns_facts *f, const struct ns_names *n) {
 		return 0;
 	if ((r = gather_network(f, nsfd)) < 0)
 		return r;
-	return gather_tunnel(f, nsfd);
+	return all ? gather_tunnel(f, nsfd) : 0;
 }
+
+int status_gather(struct ns_facts *f, const struct ns_names *n) { return gather(f, n, true); }
+
+int status_gather_killswitch(struct ns_facts *f, const struct ns_names *n) { return gather(f, n, false); }

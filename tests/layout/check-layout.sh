@@ -37,8 +37,10 @@ LAYERS = {
     "model": 0, "system": 1, "domain": 2, "commands": 3,
 }
 HELPERS = {
-    "system": ["netlink", "rtnl", "conntrack", "nft", "sysctl", "proc", "netns", "wgtool", "manager", "log"],
-    "domain": ["rundir", "hostfwd", "ruleset", "resolv", "tunnel", "supervisor", "namespace", "status", "checks"],
+    "system": ["netlink", "rtnl", "conntrack", "nft", "sysctl", "proc", "netns", "wgtool", "manager", "log",
+               "seccomp", "creds", "mounts"],
+    "domain": ["rundir", "hostfwd", "ruleset", "resolv", "tunnel", "supervisor", "namespace", "status", "checks",
+               "confine"],
     "commands": ["main", "cli", "commands"],
     "model": ["wgconf", "egress"],
 }
