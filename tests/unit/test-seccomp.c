@@ -68,41 +68,30 @@ static int p_clone3(void) {
  * (which reads the low word), and by the kernel itself without it (its
  * unshare() takes all 64 bits and refuses unknown ones: EINVAL). */
 static int p_unshare_high(void) { return syscall(SYS_unshare, 0xffffffff00000000UL | CLONE_NEWNET) == 0 ? 0 : errno; }
-/* TIOCSTI into a terminal: a pty of our own. */
-static int p_tiocsti(void) {
-	int master, slave;
-	char c = 'x';
-	int r;
+/* ioctl(cmd) on a terminal of our own (a pty): 0 or its errno. cmd as
+ * the raw system call takes it, high bits and all. */
+static int pty_ioctl(unsigned long cmd, void *arg) {
+	int master, slave, r;
 
 	if (openpty(&master, &slave, NULL, NULL, NULL) < 0)
 		return -1;
-	r = ioctl(slave, TIOCSTI, &c) == 0 ? 0 : errno;
+	r = syscall(SYS_ioctl, slave, cmd, arg) == 0 ? 0 : errno;
 	close(master);
 	close(slave);
 	return r;
+}
+/* TIOCSTI: a character typed into the terminal's input. */
+static int p_tiocsti(void) {
+	char c = 'x';
+	return pty_ioctl(TIOCSTI, &c);
 }
 static int p_tiocsti_high(void) {
-	int master, slave;
 	char c = 'x';
-	int r;
-
-	if (openpty(&master, &slave, NULL, NULL, NULL) < 0)
-		return -1;
-	r = syscall(SYS_ioctl, slave, 0x100000000UL | TIOCSTI, &c) == 0 ? 0 : errno;
-	close(master);
-	close(slave);
-	return r;
+	return pty_ioctl(0x100000000UL | TIOCSTI, &c);
 }
 static int p_ioctl_other(void) {
-	int master, slave, n;
-	int r;
-
-	if (openpty(&master, &slave, NULL, NULL, NULL) < 0)
-		return -1;
-	r = ioctl(slave, FIONREAD, &n) == 0 ? 0 : errno;
-	close(master);
-	close(slave);
-	return r;
+	int n;
+	return pty_ioctl(FIONREAD, &n);
 }
 #if defined(__x86_64__)
 /* The same calls through the other ABIs of x86_64. */
