@@ -25,7 +25,7 @@ static const struct command commands[] = {
 	{ "status", cmd_status, "status [N] [--json]               show namespaces, links, rulesets, tunnel, DNS" },
 	{ "check", cmd_check, "check N [--max-handshake-age S]   exit 1 with the reason when N is not as it should be" },
 	{ "ruleset", cmd_ruleset, "ruleset N [--base|--full|--host]  print the nftables rulesets of namespace N" },
-	{ "exec", cmd_exec, "exec N [--user U] -- COMMAND...    run COMMAND as a service confined to N runs" },
+	{ "exec", cmd_exec, "exec N [--user U] -- COMMAND...   run COMMAND as a service confined to N runs" },
 	{ "config-error", cmd_config_error, "config-error N|- MESSAGE...       print the generator's messages and fail (for units)" },
 	{ "strip", cmd_strip, "strip FILE                        print the wg(8) part of a wg-quick config" },
 };
