@@ -13,6 +13,7 @@
 # flow to the LAN service survives the tunnel going down, and a
 # destination that contains the tunnel's DNS server or endpoint is refused
 # (wg-up exits 3, the kill switch holds; check and ruleset say why).
+# vm-tier: auto (Debian's older kernel: no per-interface IPv6 forwarding, the conntrack flush that keeps marked flows, concatenated interval sets)
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../lib.sh"
 source "$HERE/lab.sh"

@@ -12,6 +12,7 @@
 # (exit 125) while the namespace or its kill switch is not up.
 # (The host's resolver and service manager sockets need a systemd: that
 # part is in tests/e2e/part-exec.sh.)
+# vm-tier: none (exec sits above the tunnel: setns, mounts, capabilities and its filter are the same whichever implementation carries it)
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../lib.sh"
 source "$HERE/lab.sh"
