@@ -51,6 +51,17 @@ struct ns_range {
 	unsigned line;
 };
 
+/* AllowedEgress=: a destination the namespace may open connections to
+ * through the bridge, outside the tunnel (vpn-confinement.ini(5)). */
+struct egress_rule {
+	struct ipnet net; /* the destination: a network (host bits zero) */
+	uint16_t port;    /* 0: every port and protocol (DNS excepted) */
+	enum proto proto; /* with a port: PROTO_TCP, PROTO_UDP or PROTO_BOTH */
+	unsigned line;
+};
+/* Longest text form of an egress rule: "[addr/128]:65535:both" and NUL. */
+#define EGRESS_STRLEN (IPNET_STRLEN + 2 + 11)
+
 /* A unit confined to the namespace: a validated .service or .socket name. */
 struct confined_unit {
 	char *name;
@@ -88,6 +99,11 @@ struct ns_config {
 	size_t n_port_mappings;
 	struct open_port *open_ports;
 	size_t n_open_ports;
+	/* AllowedEgress=, in file order; none overlaps another of its kind
+	 * (all ports, or the same port and protocol), IPv6 only with the
+	 * IPv6 pair, none contains NamespaceAddress(IPv6). */
+	struct egress_rule *egress;
+	size_t n_egress;
 	enum wg_impl wg_impl;
 
 	/* In file order, each named unit followed by the units that go with
@@ -208,4 +224,8 @@ void ns_config_set_clear(struct ns_config_set *s);
 DEFINE_PTR_CLEANUP(struct ns_config, ns_config_free)
 
 const char *proto_str(enum proto p);         /* "tcp", "udp", "both" */
+/* The ini form of an egress rule ("192.168.1.10:8096:tcp", "10.0.0.0/8",
+ * "[fd00::10]:8096:tcp"); buf has EGRESS_STRLEN bytes. Returns buf. */
+const char *egress_rule_str(const struct egress_rule *e, char *buf);
+
 const char *wg_impl_str(enum wg_impl impl);  /* "auto", "kernel", "userspace" */

@@ -658,26 +658,22 @@ static int write_blocked(struct ctx *x, const struct ns_config_set *set, const s
  * service (they hold the keys). A path not fit for a unit file is refused
  * (recorded; the rest is still written). */
 static int collect_wg_files(struct ctx *x, const struct ns_config_set *set, int *write_error) {
-	for (size_t i = 0; i < set->n_files; i++) {
-		const struct ns_config *c = set->files[i].config;
+	_cleanup_free_ const char **all = NULL;
+	size_t n = 0;
+	int r = confinement_wg_files(set, &all, &n);
 
-		for (size_t k = 0; c && k < c->n_wg_configs; k++) {
-			const char *path = c->wg_configs[k].path;
-			bool dup = false;
-			int r;
-
-			if (path[0] != '/' || strpbrk(path, " \t\n\"'\\%")) {
-				r = refuse(x, "path", path);
-				if (r == -ENOMEM)
-					return r;
-				*write_error = *write_error ?: r;
-				continue;
-			}
-			for (size_t j = 0; j < x->n_wg_files; j++)
-				dup = dup || streq(x->wg_files[j], path);
-			if (!dup && ARRAY_APPEND(x->wg_files, x->n_wg_files, path) < 0)
-				return -ENOMEM;
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		if (all[i][0] != '/' || strpbrk(all[i], " \t\n\"'\\%")) {
+			r = refuse(x, "path", all[i]);
+			if (r == -ENOMEM)
+				return r;
+			*write_error = *write_error ?: r;
+			continue;
 		}
+		if (ARRAY_APPEND(x->wg_files, x->n_wg_files, all[i]) < 0)
+			return -ENOMEM;
 	}
 	return 0;
 }

@@ -74,6 +74,8 @@ static void check_wg_config(struct ctx *c) {
 		problem(c, "wg config: %s", f->wg_owner_errors[i]);
 	if (f->wg_load_failed)
 		problem(c, "wg config %s cannot be loaded", f->cfg->wg_configs[0].path);
+	for (size_t i = 0; i < f->n_egress_errors; i++)
+		problem(c, "config: %s", f->egress_errors[i]);
 }
 
 /* What the confinement drop-in takes away, given back to a confined
@@ -153,6 +155,24 @@ static const struct status_route *default_route(const struct ns_facts *f, int fa
 
 static bool routed_via(const struct status_route *r, const char *dev) { return r && streq(r->dev, dev); }
 
+/* Each AllowedEgress= destination routed via the veth (but for those on
+ * its own link), tunnel up or down. */
+static void check_egress_routes(struct ctx *c) {
+	const struct ns_facts *f = c->f;
+
+	for (size_t i = 0; f->cfg && i < f->cfg->n_egress; i++) {
+		const struct egress_rule *e = &f->cfg->egress[i];
+		const struct ipnet *link = e->net.addr.family == AF_INET6 ? &f->cfg->ns_addr6 : &f->cfg->ns_addr;
+		char buf[EGRESS_STRLEN];
+
+		if (e->net.prefix >= link->prefix && ipnet_contains(link, &e->net.addr))
+			continue;
+		if (!routed_via(status_route_to(f, &e->net), f->n.veth_ns))
+			problem(c, "AllowedEgress %s is not routed via %s (run netns-up %s again)", egress_rule_str(e, buf),
+				f->n.veth_ns, f->n.ns);
+	}
+}
+
 /* IPv6 only where configured; no default route while the tunnel is down. */
 static void check_default_routes(struct ctx *c) {
 	const struct ns_facts *f = c->f;
@@ -228,7 +248,7 @@ static void check_peers(struct ctx *c) {
  * has anything to judge). */
 static void (*const checks[])(struct ctx *c) = {
 	check_config,	 check_records,	 check_wg_config, check_units, check_namespace,
-	check_rulesets,	 check_default_routes, check_tunnel, check_dns, check_peers,
+	check_rulesets,	 check_egress_routes, check_default_routes, check_tunnel, check_dns, check_peers,
 };
 
 int checks_run(const struct ns_facts *f, const struct check_options *o, struct findings *out) {

@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "egress.h"
 #include "log.h"
 #include "util.h"
 #include "wgconf.h"
@@ -55,6 +56,10 @@ int cli_load_wg(const struct ns_config *ns, size_t i, struct wg_config **out) {
 	r = wgconf_check_owner(path, 0, &d);
 	if (r == 0)
 		r = wgconf_load(path, out, &d);
+	/* What the ini parser could not see: AllowedEgress= around its DNS
+	 * servers and endpoints. */
+	if (r == 0)
+		r = egress_check_wg(ns, *out, &d);
 	diag_print(&d, stderr, "vpn-confinement");
 	if (r == 0)
 		return 0;

@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "config.h"
+#include "egress.h"
 #include "ruleset.h"
 #include "util.h"
 #include "wgconf.h"
@@ -80,6 +81,10 @@ int cmd_ruleset(int argc, char **argv) {
 
 	if (form == FORM_DEFAULT || form == FORM_FULL) {
 		r = wgconf_load(ns->wg_configs[0].path, &wg, &d);
+		/* What wg-up would refuse: AllowedEgress= around its DNS
+		 * servers or endpoints. */
+		if (r == 0)
+			r = egress_check_wg(ns, wg, &d);
 		diag_print(&d, stderr, "vpn-confinement");
 		diag_clear(&d);
 		if (r == -EINVAL || r == -EFBIG)
@@ -90,7 +95,7 @@ int cmd_ruleset(int argc, char **argv) {
 
 	switch (form) {
 	case FORM_BASE:
-		r = ruleset_render_ns_base(ns->name, RULESET_REPLACE, stdout);
+		r = ruleset_render_ns_base(ns->name, ns, RULESET_REPLACE, stdout);
 		break;
 	case FORM_FULL:
 		r = ruleset_render_ns_full(ns, wg, RULESET_REPLACE, stdout);

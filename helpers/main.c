@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* vpn-confinement: the helper that the units call and that people use. */
 #include <stdio.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <string.h>
 
 #include "commands.h"
+#include "proc.h"
 #include "util.h"
 #include "version.h"
 
@@ -26,6 +25,7 @@ static const struct command commands[] = {
 				"                                    FILE replaced atomically (node exporter's textfile)" },
 	{ "check", cmd_check, "check N [--max-handshake-age S]   exit 1 with the reason when N is not as it should be" },
 	{ "ruleset", cmd_ruleset, "ruleset N [--base|--full|--host]  print the nftables rulesets of namespace N" },
+	{ "exec", cmd_exec, "exec N [--user U] -- COMMAND...   run COMMAND as a service confined to N runs" },
 	{ "config-error", cmd_config_error, "config-error N|- MESSAGE...       print the generator's messages and fail (for units)" },
 	{ "strip", cmd_strip, "strip FILE                        print the wg(8) part of a wg-quick config" },
 };
@@ -44,11 +44,10 @@ static void usage(FILE *f) {
 int main(int argc, char **argv) {
 	/* It reads private keys: no core dump of it, and no ptrace or
 	 * /proc/PID/mem by processes of the same user without CAP_SYS_PTRACE. */
-	struct rlimit no_core = { 0, 0 };
+	int r = proc_no_core_dumps();
 
-	/* Inherited by wireguard-go, which holds the key too. */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setrlimit(RLIMIT_CORE, &no_core) < 0) {
-		fprintf(stderr, "vpn-confinement: cannot turn off core dumps: %s\n", strerror(errno));
+	if (r < 0) {
+		fprintf(stderr, "vpn-confinement: cannot turn off core dumps: %s\n", strerror(-r));
 		return EXIT_FAIL;
 	}
 	if (argc < 2) {

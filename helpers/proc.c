@@ -6,6 +6,8 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -316,4 +318,24 @@ bool stderr_is_journal(void) {
 	if (fstat(2, &st) < 0)
 		return false;
 	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+static struct rlimit core_limit_before;
+static bool core_limit_saved;
+
+int proc_no_core_dumps(void) {
+	struct rlimit none = { 0, 0 };
+
+	/* Inherited by wireguard-go, which holds the key too. */
+	if (!core_limit_saved && getrlimit(RLIMIT_CORE, &core_limit_before) == 0)
+		core_limit_saved = true;
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setrlimit(RLIMIT_CORE, &none) < 0)
+		return -errno;
+	return 0;
+}
+
+int proc_core_limit_restore(void) {
+	if (!core_limit_saved)
+		return 0;
+	return setrlimit(RLIMIT_CORE, &core_limit_before) < 0 ? -errno : 0;
 }

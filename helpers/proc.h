@@ -50,5 +50,12 @@ int proc_start_time(pid_t pid, uint64_t *out);
 bool proc_exe_is(pid_t pid, const char *path);
 bool proc_has_arg(pid_t pid, const char *arg);
 
+/* No core dump of this process, which reads private keys: not dumpable,
+ * RLIMIT_CORE 0 (hard limit too). The limit it had is kept. */
+int proc_no_core_dumps(void);
+/* That limit back (as root), for a program this process becomes once it
+ * holds no key any more (`vpn-confinement exec`). */
+int proc_core_limit_restore(void);
+
 /* Whether stderr is connected to the journal (systemd's JOURNAL_STREAM). */
 bool stderr_is_journal(void);

@@ -2,15 +2,19 @@
 /* Render nftables rulesets (nft -f syntax) from typed values only.
  *
  * Namespace table "inet vpn-confinement" (inside netns N):
- *   base form: policy drop on input, output, forward; lo only. Loaded before
- *              any interface other than lo exists.
+ *   base form: policy drop on input, output, forward; lo only (and, with
+ *              AllowedEgress=, those destinations through the veth). Loaded
+ *              before any interface other than lo exists.
  *   full form: output only via N0 (plus lo), DNS (udp/53, tcp/53, udp/853,
  *              tcp/853) only to the wg config's DNS servers via N0,
  *              established/related only on the interface the flow belongs to,
- *              mapped ports in from the veth, open VPN ports in on N0.
+ *              mapped ports in from the veth, open VPN ports in on N0;
+ *              new connections to AllowedEgress= through the veth.
  * Host table "inet vpn-confinement-N": DNAT for port mappings and a guard that
  * forwards and accepts nothing new from the bridge, and of the rest only
- * replies of flows opened toward the namespace.
+ * replies of flows opened toward the namespace; with AllowedEgress=, it
+ * forwards (and, to the host's own addresses, accepts) exactly those
+ * destinations from NamespaceAddress, masqueraded, and their replies.
  *
  * Each render function returns a complete transaction for its table alone:
  * in REPLACE mode it replaces the table atomically ("add table; delete
@@ -25,11 +29,16 @@
  *     forward, dns-restrict; named counters input_drop, output_drop,
  *     forward_drop, dns_drop, ra_drop (packets dropped by the final rules /
  *     DNS / router advertisements; the base form has the first three).
- *     `status --format=prometheus` reads them by these names.
+ *     `status --format=prometheus` reads them by these names. With
+ *     AllowedEgress= (base and full forms), sets egress4, egress_ports4
+ *     and, with IPv6 bridge addresses, egress6, egress_ports6 (addresses and
+ *     prefixes; address . protocol . port).
  *   host table: sets accessible4, accessible6 (IPv6 bridge only), mapped_tcp,
  *     mapped_udp; maps dnat_tcp, dnat_udp (from port : to port); chains
  *     prerouting, output, postrouting (nat), forward, input (filter); named
- *     counters guard_forward_drop, guard_input_drop (read by the metrics). */
+ *     counters guard_forward_drop, guard_input_drop (read by the metrics);
+ *     with AllowedEgress=, the sets egress4, egress_ports4, egress6,
+ *     egress_ports6 as above. */
 #pragma once
 
 #include <stdbool.h>
@@ -48,6 +57,7 @@
  * never meet the host's own marks. */
 #define RULESET_CT_MARK_TUNNEL 0x1 /* flows via N0 (out, or in on an open port) */
 #define RULESET_CT_MARK_VETH 0x2   /* flows that came in on veth-N (mapped ports) */
+#define RULESET_CT_MARK_EGRESS 0x4 /* flows out through veth-N to AllowedEgress= */
 
 /* Whether the table may exist now (REPLACE: the transaction replaces it
  * whole, whatever is there) or is known to be absent (CREATE: faster, and
@@ -57,15 +67,17 @@ enum ruleset_mode { RULESET_REPLACE, RULESET_CREATE };
 /* Each returns 0, -EINVAL when the model is inconsistent (invalid name, port
  * 0, one host port mapped to two different ports, a wg config without any
  * address), or -EIO when writing to f failed. The base form depends on the
- * namespace's name only. */
-int ruleset_render_ns_base(const char *ns_name, enum ruleset_mode mode, FILE *f);
+ * namespace's name and its AllowedEgress= only: ns may be NULL (no
+ * AllowedEgress=: wg-down when the ini cannot be used), else it is the
+ * config of namespace ns_name. */
+int ruleset_render_ns_base(const char *ns_name, const struct ns_config *ns, enum ruleset_mode mode, FILE *f);
 int ruleset_render_ns_full(const struct ns_config *ns, const struct wg_config *wg, enum ruleset_mode mode,
 			   FILE *f);
 int ruleset_render_host(const struct ns_config *ns, enum ruleset_mode mode, FILE *f);
 
 /* The same into a new NUL-terminated string (for nft_apply()); the caller
  * frees *out. */
-int ruleset_ns_base_text(const char *ns_name, enum ruleset_mode mode, char **out);
+int ruleset_ns_base_text(const char *ns_name, const struct ns_config *ns, enum ruleset_mode mode, char **out);
 int ruleset_ns_full_text(const struct ns_config *ns, const struct wg_config *wg, enum ruleset_mode mode,
 			 char **out);
 int ruleset_host_text(const struct ns_config *ns, enum ruleset_mode mode, char **out);

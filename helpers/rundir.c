@@ -99,6 +99,17 @@ int rundir_read(const char *ns, const char *file, char **out) {
 	return read_fd_capped(fd, RUNDIR_FILE_MAX, out, &len);
 }
 
+int rundir_open_read(const char *ns, const char *file) {
+	_cleanup_close_ int dir = -1;
+
+	if (!file_name_ok(file))
+		return -EINVAL;
+	dir = rundir_ns_open(ns, false);
+	if (dir < 0)
+		return dir;
+	return file_open(dir, file, O_RDONLY, 0);
+}
+
 bool rundir_exists(const char *ns, const char *file) {
 	_cleanup_close_ int dir = -1;
 	struct stat st;

@@ -32,6 +32,8 @@ int rundir_ns_open(const char *ns, bool create);
 
 /* Read $RUNDIR/N/FILE (at most RUNDIR_FILE_MAX bytes, NUL-terminated);
  * -ENOENT when absent, -EPERM when it is not a regular file of ours. */
+/* An fd of $RUNDIR/N/FILE for reading, with the same checks. */
+int rundir_open_read(const char *ns, const char *file);
 int rundir_read(const char *ns, const char *file, char **out);
 bool rundir_exists(const char *ns, const char *file);
 /* Replace $RUNDIR/N/FILE atomically (mode 0600), making the directories

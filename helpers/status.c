@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "egress.h"
 #include "netns.h"
 #include "nft.h"
 #include "resolv.h"
@@ -35,6 +36,7 @@ void status_clear(struct ns_facts *f) {
 	ns_config_free(f->cfg);
 	strv_free(f->config_errors, f->n_config_errors);
 	strv_free(f->wg_owner_errors, f->n_wg_owner_errors);
+	strv_free(f->egress_errors, f->n_egress_errors);
 	wg_config_free(f->wg);
 	free(f->claims);
 	for (size_t i = 0; i < f->n_units; i++)
@@ -91,6 +93,22 @@ static int gather_config(struct ns_facts *f) {
 	return 0;
 }
 
+/* AllowedEgress= against each wg config that loads (one that does not is
+ * reported by its own check), as wg-up judges it. */
+static int gather_egress(struct ns_facts *f) {
+	for (size_t i = 0; f->cfg->n_egress > 0 && i < f->cfg->n_wg_configs; i++) {
+		_cleanup_(wg_config_freep) struct wg_config *wg = NULL;
+		_cleanup_(diag_clear) struct diag d = { 0 }, load = { 0 };
+
+		if (wgconf_load(f->cfg->wg_configs[i].path, &wg, &load) < 0)
+			continue;
+		if (egress_check_wg(f->cfg, wg, &d) == -ENOMEM ||
+		    diag_errors(&d, &f->egress_errors, &f->n_egress_errors) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int gather_wg_config(struct ns_facts *f) {
 	_cleanup_(diag_clear) struct diag d = { 0 }, d2 = { 0 };
 
@@ -101,7 +119,7 @@ static int gather_wg_config(struct ns_facts *f) {
 		return -ENOMEM;
 	if (f->tunnel_recorded && wgconf_load(f->cfg->wg_configs[0].path, &f->wg, &d2) < 0)
 		f->wg_load_failed = true;
-	return 0;
+	return gather_egress(f);
 }
 
 static void gather_rundir(struct ns_facts *f) {
@@ -266,7 +284,7 @@ static int gather_network(struct ns_facts *f, int nsfd) {
 	if (f->tunnel_recorded && f->cfg && f->wg)
 		ruleset_ns_full_text(f->cfg, f->wg, RULESET_REPLACE, &ns_text);
 	else if (!f->tunnel_recorded)
-		ruleset_ns_base_text(f->n.ns, RULESET_REPLACE, &ns_text);
+		ruleset_ns_base_text(f->n.ns, f->cfg, RULESET_REPLACE, &ns_text);
 	f->ns_rs = compare_table(ns_text, "inet " NS_TABLE_NAME, nsfd);
 	return 0;
 }
@@ -342,19 +360,28 @@ void status_host_clear(struct host_facts *h) {
 	*h = (struct host_facts){ 0 };
 }
 
-int status_gather(struct ns_facts *f, const struct ns_names *n) {
+/* Everything, or (all false) what tells whether the kill switch is up. */
+static int gather(struct ns_facts *f, const struct ns_names *n, bool all) {
 	_cleanup_close_ int nsfd = -1;
 	int r;
 
 	*f = (struct ns_facts){ .n = *n, .now = (uint64_t)time(NULL), .ns_rs = RS_UNKNOWN, .host_rs = RS_UNKNOWN };
 	gather_rundir(f);
-	if ((r = gather_config(f)) < 0 || (r = gather_wg_config(f)) < 0 || (r = gather_units(f)) < 0)
+	if ((r = gather_config(f)) < 0 || (r = gather_wg_config(f)) < 0 || (all && (r = gather_units(f)) < 0))
 		return r;
 	nsfd = netns_open(n->ns);
 	f->netns_exists = nsfd >= 0;
 	if (!f->netns_exists)
 		return 0;
-	if ((r = gather_network(f, nsfd)) < 0 || (r = gather_ns_counters(f, nsfd)) < 0)
+	if ((r = gather_network(f, nsfd)) < 0)
+		return r;
+	if (!all)
+		return 0;
+	if ((r = gather_ns_counters(f, nsfd)) < 0)
 		return r;
 	return gather_tunnel(f, nsfd);
 }
+
+int status_gather(struct ns_facts *f, const struct ns_names *n) { return gather(f, n, true); }
+
+int status_gather_killswitch(struct ns_facts *f, const struct ns_names *n) { return gather(f, n, false); }

@@ -58,6 +58,10 @@ struct ns_facts {
 	size_t n_wg_owner_errors;
 	struct wg_config *wg; /* loaded while the tunnel is recorded */
 	bool wg_load_failed;
+	/* AllowedEgress= against every wg config (egress.h): what wg-up
+	 * refuses, "file:line: message" (gathered only with AllowedEgress=). */
+	char **egress_errors;
+	size_t n_egress_errors;
 
 	/* The run directory. */
 	bool managed; /* $RUNDIR/N/netns */
@@ -106,6 +110,11 @@ struct ns_facts {
 /* Gather everything that can be known about namespace n; what cannot be is
  * left empty. 0 or -ENOMEM. */
 int status_gather(struct ns_facts *f, const struct ns_names *n);
+/* Only what tells whether the namespace and its kill switch are up: the
+ * configuration, the run directory, the namespace, its links and routes,
+ * the rulesets against what they should be (not the units, not the
+ * tunnel's state). For `exec`. 0 or -ENOMEM. */
+int status_gather_killswitch(struct ns_facts *f, const struct ns_names *n);
 void status_clear(struct ns_facts *f);
 
 /* The route to the prefix dst (family, prefix and address), or NULL. */

@@ -60,7 +60,7 @@ int supervise(const struct ns_names *n, const struct ns_config *ns, const struct
 			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
 				sd_notify(0, "STOPPING=1\nSTATUS=taking the tunnel down");
 				log_msg("%s: stopping: taking the tunnel down", n->ns);
-				return tunnel_teardown(n, true);
+				return tunnel_teardown(n, ns, true);
 			}
 			if (si.ssi_signo == SIGCHLD && rec->pid > 0) {
 				int status;
@@ -85,6 +85,6 @@ int supervise(const struct ns_names *n, const struct ns_config *ns, const struct
 	}
 	sd_notifyf(0, "STATUS=tunnel died: %s", why);
 	log_msg("%s: the tunnel died: %s; taking it down (the kill switch holds)", n->ns, why);
-	tunnel_teardown(n, true);
+	tunnel_teardown(n, ns, true);
 	return -ECONNABORTED;
 }

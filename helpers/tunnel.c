@@ -11,6 +11,8 @@
 
 #include "config.h"
 #include "conntrack.h"
+#include "diag.h"
+#include "egress.h"
 #include "log.h"
 #include "netns.h"
 #include "nft.h"
@@ -380,11 +382,21 @@ int tunnel_up(const struct ns_names *n, const struct ns_config *ns, struct wg_co
 	r = resolve_endpoints(n, wg);
 	if (r < 0)
 		return r;
+	/* An endpoint given by name is an address now: inside AllowedEgress=,
+	 * this attempt fails (the name may resolve elsewhere next time). */
+	{
+		_cleanup_(diag_clear) struct diag d = { 0 };
+
+		r = egress_check_wg(ns, wg, &d);
+		diag_print(&d, stderr, "vpn-confinement");
+		if (r < 0)
+			return r;
+	}
 
 	/* Up while up: replace the tunnel. The base ruleset holds meanwhile. */
 	if (rundir_exists(n->ns, RUN_WG)) {
 		log_msg("%s: replacing the running tunnel", n->ns);
-		if ((r = tunnel_teardown(n, true)) < 0)
+		if ((r = tunnel_teardown(n, ns, true)) < 0)
 			return r;
 	} else {
 		_cleanup_netns_leave_ int saved = -1;
@@ -442,13 +454,13 @@ int tunnel_up(const struct ns_names *n, const struct ns_config *ns, struct wg_co
 	return 0;
 }
 
-void tunnel_undo(const struct ns_names *n, const struct tunnel_up_state *u) {
+void tunnel_undo(const struct ns_names *n, const struct ns_config *ns, const struct tunnel_up_state *u) {
 	log_msg("%s: undoing what this run did", n->ns);
 	if (!u->recorded)
 		return;
 	/* The teardown finds the interface under either name, on either side,
 	 * stops wireguard-go, restores the base ruleset. */
-	tunnel_teardown(n, true);
+	tunnel_teardown(n, ns, true);
 	/* A wireguard-go that never got recorded (it failed to start). */
 	if (u->rec.has_socket && u->rec.pid > 0 && waitpid(u->rec.pid, NULL, WNOHANG) == 0) {
 		kill(u->rec.pid, SIGKILL);
@@ -482,7 +494,7 @@ static int wgo_stop(const struct tunnel_record *rec) {
 	return 0;
 }
 
-int tunnel_teardown(const struct ns_names *n, bool restore_base) {
+int tunnel_teardown(const struct ns_names *n, const struct ns_config *ns, bool restore_base) {
 	struct tunnel_record rec = { 0 };
 	_cleanup_close_ int nsfd = -1;
 	int r, first = 0;
@@ -505,7 +517,7 @@ int tunnel_teardown(const struct ns_names *n, bool restore_base) {
 		else {
 			if (restore_base) {
 				_cleanup_free_ char *base = NULL;
-				r = ruleset_ns_base_text(n->ns, RULESET_REPLACE, &base);
+				r = ruleset_ns_base_text(n->ns, ns, RULESET_REPLACE, &base);
 				if (r < 0)
 					RET_GATHER(first, log_errno(r, "%s: rendering the base ruleset", n->ns));
 				else
@@ -515,8 +527,10 @@ int tunnel_teardown(const struct ns_names *n, bool restore_base) {
 				RET_GATHER(first, log_errno(r, "%s: deleting the WireGuard interface", n->ns));
 			if (rec.tmpname[0] && (r = rtnl_link_del_named(rec.tmpname)) < 0)
 				RET_GATHER(first, log_errno(r, "%s: deleting the WireGuard interface (temporary name)", n->ns));
-			/* No established flow may survive onto another path. */
-			if ((r = conntrack_flush(AF_INET)) < 0 || (r = conntrack_flush(AF_INET6)) < 0)
+			/* No established flow may survive onto another path; those
+			 * through the veth to AllowedEgress= stay on theirs. */
+			if ((r = conntrack_flush(AF_INET, RULESET_CT_MARK_EGRESS)) < 0 ||
+			    (r = conntrack_flush(AF_INET6, RULESET_CT_MARK_EGRESS)) < 0)
 				RET_GATHER(first, log_errno(r, "%s: flushing the namespace's conntrack table", n->ns));
 		}
 	} else if (nsfd != -ENOENT)

@@ -71,10 +71,13 @@ int tunnel_up(const struct ns_names *n, const struct ns_config *ns, struct wg_co
 	      struct tunnel_up_state *u);
 /* After a failed tunnel_up(): remove what it made, put the base ruleset
  * back. */
-void tunnel_undo(const struct ns_names *n, const struct tunnel_up_state *u);
+void tunnel_undo(const struct ns_names *n, const struct ns_config *ns, const struct tunnel_up_state *u);
 
 /* wg-down, from the name and the run directory alone: put the base ruleset
- * back (restore_base), delete the interface (either name, either side),
- * flush the namespace's conntrack, stop wireguard-go, withdraw resolv.conf,
- * remove the record. Keeps going; reports each failure; returns the first. */
-int tunnel_teardown(const struct ns_names *n, bool restore_base);
+ * back (restore_base; rendered with ns's AllowedEgress=, without any when
+ * ns is NULL: the ini could not be used), delete the interface (either
+ * name, either side), flush the namespace's conntrack but for the flows
+ * through the veth to AllowedEgress= (they stay on their path), stop
+ * wireguard-go, withdraw resolv.conf, remove the record. Keeps going;
+ * reports each failure; returns the first. */
+int tunnel_teardown(const struct ns_names *n, const struct ns_config *ns, bool restore_base);

@@ -7,6 +7,7 @@
   accessibleFrom = [ ];
   portMappings = [ ];
   openVPNPorts = [ ];
+  allowedEgress = [ ];
   namespaceAddress = "192.168.15.1";
   bridgeAddress = "192.168.15.5";
   namespaceAddressIPv6 = null;

@@ -136,6 +136,36 @@ let
           '';
         };
 
+        allowedEgress = mkOption {
+          type = types.listOf types.str;
+          default = defaults.allowedEgress;
+          example = [
+            "192.168.1.0/24"
+            "192.168.1.10:8096:tcp"
+            "fd25:9ab6:6133::203"
+            "[fd25:9ab6:6133::10]:5432:tcp"
+          ];
+          description = ''
+            Destinations on the LAN or the host that the namespace may open
+            connections to outside the tunnel, e.g. a media server or a
+            database: an IPv4 or IPv6 address or CIDR prefix (host bits
+            zero), optionally with `:port` and `:tcp`, `:udp` or `:both`
+            (default `tcp`); an IPv6 destination with a port in brackets
+            (`"[fd00::10]:8096:tcp"`). Traffic to them is routed over the
+            veth pair instead of the tunnel, allowed by the namespace's
+            kill switch and by the host's guard (which forwards it with the
+            host's address, or accepts it when the destination is one of
+            the host's own addresses), also while the tunnel is down. All
+            other outgoing traffic still only leaves through the tunnel, and
+            DNS never takes this path: ports 53 and 853 are refused, and a
+            destination that contains one of the WireGuard config's DNS
+            servers or its endpoint makes the tunnel refuse to start (the
+            config is a secret the build cannot read). An IPv6 destination
+            needs `namespaceAddressIPv6` and `bridgeAddressIPv6`. The host's
+            own firewall still applies to its services.
+          '';
+        };
+
         namespaceAddress = mkOption {
           type = types.str;
           default = defaults.namespaceAddress;

@@ -48,6 +48,7 @@ rec {
         accessibleFrom
         portMappings
         openVPNPorts
+        allowedEgress
         namespaceAddress
         bridgeAddress
         namespaceAddressIPv6

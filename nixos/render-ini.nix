@@ -51,6 +51,7 @@ in
 + lines "AccessibleFrom" ns.accessibleFrom
 + lines "PortMapping" (map (m: "${toString m.from}:${toString m.to}:${m.protocol}") ns.portMappings)
 + lines "OpenVPNPort" (map (p: "${toString p.port}:${p.protocol}") ns.openVPNPorts)
++ lines "AllowedEgress" (ns.allowedEgress or [ ])
 + "\n"
 + "[Confinement]\n"
 + lines "Unit" units

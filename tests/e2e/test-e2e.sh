@@ -262,6 +262,8 @@ t_check "attack: the tunnel is still up" in_c systemctl is-active -q "wg-up@$N.s
 rm -rf "$units/vccmd@.service.d"
 in_c systemctl daemon-reload
 
+. "$here/part-exec.sh" # vpn-confinement exec, under real systemd (issue 14)
+
 # --- Socket activation (issue 10, item 5) ------------------------------------------
 # vcsock.socket comes with vcsock.service (the ini lists the service only):
 # its sockets are made in the namespace, and a datagram the service sends

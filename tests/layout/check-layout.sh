@@ -38,10 +38,12 @@ LAYERS = {
     "model": 0, "system": 1, "domain": 2, "commands": 3,
 }
 HELPERS = {
-    "system": ["netlink", "rtnl", "conntrack", "nft", "sysctl", "proc", "netns", "wgtool", "manager", "log"],
-    "domain": ["rundir", "hostfwd", "ruleset", "resolv", "tunnel", "supervisor", "namespace", "status", "checks", "metrics"],
+    "system": ["netlink", "rtnl", "conntrack", "nft", "sysctl", "proc", "netns", "wgtool", "manager", "log",
+               "seccomp", "creds", "mounts"],
+    "domain": ["rundir", "hostfwd", "ruleset", "resolv", "tunnel", "supervisor", "namespace", "status", "checks",
+               "metrics", "confine"],
     "commands": ["main", "cli", "commands"],
-    "model": ["wgconf"],
+    "model": ["wgconf", "egress"],
 }
 passed = failed = 0
 def check(ok, what):

@@ -349,6 +349,81 @@ let
       expect = [ "\"10.0.0.0/8\" and \"10.1.0.0/16\" overlap" ];
     }
     {
+      name = "allowedEgress: addresses, prefixes, ports, protocols and brackets of both families pass";
+      config.vpnNamespaces.wg = ok {
+        namespaceAddressIPv6 = "fd93:9701:1d00::2";
+        bridgeAddressIPv6 = "fd93:9701:1d00::1";
+        allowedEgress = [
+          "192.168.1.10:8096:tcp"
+          "192.168.1.10:8096:udp"
+          "192.168.1.0/24"
+          "10.0.0.0/8:5432:both"
+          "192.168.1.10:8097"
+          "192.168.15.5:8096"
+          "fd00:1::/64"
+          "[fd00::10]:8096:tcp"
+          "[fd00:2::/48]"
+          "fd93:9701:1d00::1"
+        ];
+      };
+      expect = [ ];
+    }
+    {
+      name = "allowedEgress: syntax, brackets, host bits, width, special ranges, ports";
+      config.vpnNamespaces.wg = ok {
+        allowedEgress = [
+          "lan"
+          "fd00::10:8096:tcp"
+          "[fd00::10:8096"
+          "192.168.1.1:80:sctp"
+          "[192.168.1.1]:80"
+          "192.168.1.1/24"
+          "12.0.0.0/7"
+          "127.0.0.1:80"
+          "224.0.0.251:5353:udp"
+          "192.168.1.1:0"
+          "192.168.1.2:70000"
+          "192.168.1.3:53:udp"
+          "192.168.1.4:853"
+        ];
+      };
+      expect = [
+        "\"lan\" is not DESTINATION[:PORT[:tcp|udp|both]]"
+        "\"fd00::10:8096:tcp\" is not DESTINATION"
+        "\"[fd00::10:8096\" is not DESTINATION"
+        "\"192.168.1.1:80:sctp\" is not DESTINATION"
+        "\"[192.168.1.1]:80\": only an IPv6 destination is written in brackets"
+        "\"192.168.1.1/24\" has host bits set; the prefix is 192.168.1.0/24"
+        "\"12.0.0.0/7\" is wider than /8"
+        "\"127.0.0.1:80\" is not a destination behind the bridge"
+        "\"224.0.0.251:5353:udp\" is not a destination behind the bridge"
+        "\"192.168.1.1:0\": the port must be 1 to 65535"
+        "\"192.168.1.2:70000\": the port must be 1 to 65535"
+        "\"192.168.1.3:53:udp\": port 53 is DNS"
+        "\"192.168.1.4:853\": port 853 is DNS"
+      ];
+    }
+    {
+      name = "allowedEgress: IPv6 needs the IPv6 pair; never the namespace's own address; overlaps of a kind";
+      config.vpnNamespaces.wg = ok {
+        allowedEgress = [
+          "fd00::/64"
+          "192.168.15.0/24"
+          "172.16.0.0/16"
+          "172.16.1.10"
+          "10.0.0.1:80:both"
+          "10.0.0.0/24:80:udp"
+          "10.0.0.1:81"
+        ];
+      };
+      expect = [
+        "\"fd00::/64\" is IPv6: set namespaceAddressIPv6 and bridgeAddressIPv6"
+        "\"192.168.15.0/24\" contains the namespace's own address 192.168.15.1"
+        "\"172.16.0.0/16\" and \"172.16.1.10\" overlap"
+        "\"10.0.0.1:80:both\" and \"10.0.0.0/24:80:udp\" overlap"
+      ];
+    }
+    {
       name = "an open VPN port given twice is rejected";
       config.vpnNamespaces.wg = ok {
         openVPNPorts = [

@@ -49,6 +49,7 @@ let
     accessibleFrom = "AccessibleFrom=";
     portMappings = "PortMapping=";
     openVPNPorts = "OpenVPNPort=";
+    allowedEgress = "AllowedEgress=";
     namespaceAddress = "NamespaceAddress=";
     bridgeAddress = "BridgeAddress=";
     namespaceAddressIPv6 = "NamespaceAddressIPv6=";
@@ -130,6 +131,7 @@ builtins.concatLists (map checkOption (attrNames namespaceOptions))
     ok =
       attrNames namespaceOptions == [
         "accessibleFrom"
+        "allowedEgress"
         "bridgeAddress"
         "bridgeAddressIPv6"
         "enable"

@@ -63,6 +63,15 @@ for case_dir in "$CASES_DIR"/*/; do
 	else
 		t_fail "$name: differs from expected.nft (UPDATE=1 to regenerate after review)"
 	fi
+	# The base form too, where it is more than the name's (AllowedEgress=).
+	if [ -e "$case_dir/expected-base.nft" ]; then
+		[ -n "${UPDATE:-}" ] && cp "$out/base.nft" "$case_dir/expected-base.nft"
+		if diff -u "$case_dir/expected-base.nft" "$out/base.nft"; then
+			t_pass "$name: the base form matches expected-base.nft"
+		else
+			t_fail "$name: the base form differs from expected-base.nft (UPDATE=1 to regenerate after review)"
+		fi
+	fi
 	t_check "$name: default output is --full then --host" \
 		cmp -s "$out/default.nft" <(cat "$out/full.nft"; echo; cat "$out/host.nft")
 

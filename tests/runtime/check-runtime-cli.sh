@@ -28,6 +28,15 @@ t_check "status with an unknown option: 2" status_is 2 "$VC" status --bogus
 t_check "check --max-handshake-age junk: 2" status_is 2 "$VC" check abc --max-handshake-age 1x
 t_check "wg-up with an unknown option: 2" status_is 2 "$VC" wg-up abc --bogus
 
+# exec's own failures are 125 (its command's statuses are its own).
+t_check "exec without a name: 125" status_is 125 "$VC" exec
+t_check "exec without a command: 125" status_is 125 "$VC" exec abc
+t_check "exec with an invalid name: 125" status_is 125 "$VC" exec Bad_Name -- true
+t_check "exec with an unknown option: 125" status_is 125 "$VC" exec abc --bogus -- true
+t_check "exec --user without a user: 125" status_is 125 "$VC" exec abc --user= -- true
+t_check "exec --help: 0" status_is 0 "$VC" exec --help
+t_check "exec without an ini: 125, and the command is not run" status_is 125 "$VC" exec abc -- touch $tmp/ran
+t_check_not "... it was not" test -e $tmp/ran
 t_check "netns-up without an ini: 3" status_is 3 "$VC" netns-up abc
 t_check "wg-up without an ini: 3" status_is 3 "$VC" wg-up abc
 printf '[Namespace]\nWireGuardConfigFile=%s/wg.conf\nBogus=1\n' $tmp >$tmp/conf/abc.ini

@@ -48,7 +48,7 @@ static void test_live(void) {
 	CHECK(ipnet_parse("10.2.0.2/32", false, &wg_addr) == 0, "parse");
 	CHECK(ipaddr_parse("10.2.0.1", &dns) == 0, "parse");
 	wg.addresses = &wg_addr, wg.n_addresses = 1, wg.dns = &dns, wg.n_dns = 1;
-	CHECK(ruleset_ns_base_text(ns.name, RULESET_REPLACE, &base) == 0, "base");
+	CHECK(ruleset_ns_base_text(ns.name, NULL, RULESET_REPLACE, &base) == 0, "base");
 	CHECK(ruleset_ns_full_text(&ns, &wg, RULESET_REPLACE, &full) == 0, "full");
 	CHECK(ruleset_host_text(&ns, RULESET_REPLACE, &host) == 0, "host");
 	CHECK(ruleset_ns_delete_text(&del) == 0, "delete");

@@ -43,6 +43,11 @@
       }
       { port = 22000; }
     ];
+    allowedEgress = [
+      "192.168.1.10:8096:tcp"
+      "10.20.0.0/16"
+      "[fd25:9ab6:6133::10]:5432:both"
+    ];
   };
 
   systemd.services.everything.vpnConfinement = {
