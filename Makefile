@@ -26,6 +26,9 @@ TEST_SHELL ?= bash
 
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libnftables libsystemd 2>/dev/null)
 DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libnftables libsystemd 2>/dev/null)
+# libnatpmp (port forwarding): Debian's has no .pc file; a newer one may.
+NATPMP_LIBS ?= $(shell $(PKG_CONFIG) --libs natpmp 2>/dev/null || echo -lnatpmp)
+DEPS_LIBS += $(NATPMP_LIBS)
 
 PROJECT_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter -Wformat=2 -Wvla \

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 
 void explicit_wipe(void *p, size_t n) {
 	if (!p)
@@ -160,3 +161,10 @@ static const char *env_or(const char *name, const char *fallback) {
 
 const char *confdir(void) { return env_or("VPN_CONFINEMENT_CONFDIR", "/etc/vpn-confinement"); }
 const char *rundir(void) { return env_or("VPN_CONFINEMENT_RUNDIR", "/run/vpn-confinement"); }
+
+int64_t monotonic_ms(void) {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

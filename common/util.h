@@ -102,6 +102,10 @@ int read_fd_capped(int fd, size_t max, char **out, size_t *len);
  * same checks and NUL termination as read_file_capped(). */
 int read_file_head(const char *path, size_t max, char **out, size_t *len);
 
+/* Milliseconds of CLOCK_MONOTONIC: for timers that a change of the wall
+ * clock must not move. */
+int64_t monotonic_ms(void);
+
 /* Environment overrides shared by both binaries (DESIGN.md). */
 const char *confdir(void); /* $VPN_CONFINEMENT_CONFDIR or /etc/vpn-confinement */
 const char *rundir(void);  /* $VPN_CONFINEMENT_RUNDIR or /run/vpn-confinement */

@@ -20,3 +20,4 @@ int cmd_wg_down(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_config_error(int argc, char **argv);
+int cmd_port_forward(int argc, char **argv);

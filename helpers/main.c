@@ -25,6 +25,7 @@ static const struct command commands[] = {
 	{ "wg-down", cmd_wg_down, "wg-down N                         take the tunnel down, keep the kill switch" },
 	{ "status", cmd_status, "status [N] [--json]               show namespaces, links, rulesets, tunnel, DNS" },
 	{ "check", cmd_check, "check N [--max-handshake-age S]   exit 1 with the reason when N is not as it should be" },
+	{ "port-forward", cmd_port_forward, "port-forward N [--lifetime S]     keep the provider's forwarded port open, renewed, told" },
 	{ "ruleset", cmd_ruleset, "ruleset N [--base|--full|--host]  print the nftables rulesets of namespace N" },
 	{ "config-error", cmd_config_error, "config-error N|- MESSAGE...       print the generator's messages and fail (for units)" },
 	{ "strip", cmd_strip, "strip FILE                        print the wg(8) part of a wg-quick config" },

@@ -24,6 +24,8 @@
 #define RUN_RESOLV "resolv.conf" /* bind-mounted by confined services */
 #define RUN_WG_LOG "wireguard-go.log"
 #define RUN_HOST_SYSCTL "host-sysctl" /* claims on host sysctls (hostfwd.h) */
+#define RUN_FORWARDED_PORT "forwarded-port" /* the forwarded port and a newline (portfwd.h) */
+#define RUN_PORTFWD "portfwd"               /* port-forward's state, for status (portfwd.h) */
 
 /* An fd of $RUNDIR/N (O_DIRECTORY), made 0700 first when create is true;
  * -ENOENT when it is not there, -EINVAL for an invalid name, -EPERM when

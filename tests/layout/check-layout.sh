@@ -37,8 +37,8 @@ LAYERS = {
     "model": 0, "system": 1, "domain": 2, "commands": 3,
 }
 HELPERS = {
-    "system": ["netlink", "rtnl", "conntrack", "nft", "sysctl", "proc", "netns", "wgtool", "manager", "log"],
-    "domain": ["rundir", "hostfwd", "ruleset", "resolv", "tunnel", "supervisor", "namespace", "status", "checks"],
+    "system": ["netlink", "rtnl", "conntrack", "nft", "sysctl", "proc", "netns", "wgtool", "manager", "log", "gateway"],
+    "domain": ["rundir", "hostfwd", "ruleset", "resolv", "tunnel", "supervisor", "namespace", "status", "checks", "portmap", "hook", "portfwd"],
     "commands": ["main", "cli", "commands"],
     "model": ["wgconf"],
 }
