@@ -218,6 +218,8 @@ struct fwd {
 	int64_t ruleset_retry_ms;
 
 	int64_t next_cycle_ms;
+	int64_t dropped_since_ms; /* sending refused (EPERM) since */
+	bool dropped_logged;
 	unsigned failures;
 	int last_error;
 	uint64_t since, renewed, error_since;
@@ -452,9 +454,18 @@ static void cycle(struct fwd *w, int64_t now) {
 	if (res.error[0] == -EPERM || res.error[1] == -EPERM) {
 		/* The kill switch still drops: wg-up has not loaded the full
 		 * ruleset yet. Not a failure of the gateway. */
+		if (!w->dropped_since_ms)
+			w->dropped_since_ms = now;
+		else if (now - w->dropped_since_ms > 10000 && !w->dropped_logged) {
+			log_msg("%s: the kill switch has been dropping NAT-PMP for 10 s: is the full ruleset loaded?",
+				w->n->ns);
+			w->dropped_logged = true;
+		}
 		w->next_cycle_ms = now + NOT_UP_RETRY_MS;
 		return;
 	}
+	w->dropped_since_ms = 0;
+	w->dropped_logged = false;
 	if (res.error[0] == -ENODEV || res.error[1] == -ENODEV || res.error[0] == -ENXIO || res.error[1] == -ENXIO)
 		gateway_close(&w->gw); /* N0 was made anew: bind to the new one */
 
@@ -639,7 +650,12 @@ int portfwd_run(const struct ns_names *n, const struct ns_config *ns, const stru
 			while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
 				if (si.ssi_signo == SIGCHLD)
 					hook_reap(&w.hook, monotonic_ms());
-				else
+				else if (si.ssi_signo == SIGHUP) {
+					/* systemctl reload: ask now, whatever the back-off. */
+					log_msg("%s: asked to ask the gateway again now", n->ns);
+					w.next_cycle_ms = 0;
+					w.failures = 0;
+				} else
 					running = false;
 			}
 		}

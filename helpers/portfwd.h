@@ -25,6 +25,7 @@
  * to 60 s, each failure logged with its cause (RFC 6886 result codes by
  * name); the tunnel and its kill switch are not touched. A mapping that
  * could not be renewed within its lifetime is closed and unpublished.
+ * SIGHUP asks the gateway again at once (the back-off forgotten).
  * SIGTERM closes the port, unpublishes it, deletes the mapping at a
  * standard gateway (one that assigns ports itself is left to expire: its
  * own clients never delete) and stops a running hook. */
@@ -49,8 +50,8 @@ struct portfwd_opts {
 	unsigned hook_timeout; /* seconds (PORTFWD_HOOK_TIMEOUT) */
 };
 
-/* Run until SIGTERM or SIGINT (sigfd: a signalfd for those and SIGCHLD,
- * blocked). 0 after a stop whose clean-up worked, a negative errno when
+/* Run until SIGTERM or SIGINT (sigfd: a signalfd for those, SIGHUP and
+ * SIGCHLD, blocked, non-blocking). 0 after a stop whose clean-up worked, a negative errno when
  * it could not start or clean up. */
 int portfwd_run(const struct ns_names *n, const struct ns_config *ns, const struct portfwd_opts *o, int sigfd);
 

@@ -48,10 +48,9 @@ if a.dnat:
     nft("""table inet vcpgw {}
 delete table inet vcpgw
 table inet vcpgw {
-  map fwd { type inet_service : ipv4_addr; }
-  chain pre { type nat hook prerouting priority dstnat; policy accept;
-    iifname "%s" meta l4proto { tcp, udp } dnat ip to th dport map @fwd; }
-  chain fwd { type filter hook forward priority 0; policy accept; }
+  map ports { type inet_service : ipv4_addr; }
+  chain prerouting { type nat hook prerouting priority dstnat; policy accept;
+    iifname "%s" meta l4proto { tcp, udp } dnat ip to th dport map @ports; }
 }
 """ % a.dnat)
 
@@ -82,7 +81,7 @@ def port_for(client, lifetime):
         taken = {p for p, e in assigned.values() if e >= now}
         port = random.choice([p for p in range(lo, hi + 1) if p not in taken])
         if a.dnat:
-            nft("add element inet vcpgw fwd { %d : %s }\n" % (port, client))
+            nft("add element inet vcpgw ports { %d : %s }\n" % (port, client))
     assigned[client] = (port, now + lifetime)
     return port
 

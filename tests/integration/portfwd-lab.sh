@@ -22,10 +22,30 @@ pf_lab_up() {
 	ip -n "$LAB_INET" addr add "$PF_PUBLIC_IP/32" dev eth0 || return 1
 	ip -n "$LAB_HOST" route add "$PF_PUBLIC_IP/32" via "$INET_IP" || return 1
 	in_inet sysctl -qw net.ipv4.ip_forward=1 || return 1
+}
+
+# pf_miniupnpd_start ALLOW...: miniupnpd as a NAT-PMP gateway on the
+# WireGuard server's interface, each ALLOW an "allow EXT-PORTS ADDR/LEN
+# INT-PORTS" rule (the rest denied).
+pf_miniupnpd_start() {
+	local conf=$LAB_DIR/miniupnpd.conf rule
+	{
+		echo "ext_ifname=eth0"
+		echo "ext_ip=$PF_PUBLIC_IP"
+		echo "listening_ip=$LAB_WGSRV"
+		echo "enable_natpmp=yes"
+		echo "enable_upnp=no"
+		for rule; do echo "$rule"; done
+		echo "deny 0-65535 0.0.0.0/0 0-65535"
+	} >"$conf"
 	# miniupnpd-nftables fills chains of table inet filter; Debian's
 	# nft_init.sh would make them but does not run (its helper script is
-	# missing). A gateway forwards only what is mapped, and replies.
-	in_inet nft -f - <<-EOF
+	# missing). A gateway forwards only what is mapped, and replies. One
+	# that starts has no mappings (this build keeps no lease file).
+	in_inet nft -f - <<-EOF || return 1
+		table inet filter {
+		}
+		delete table inet filter
 		table inet filter {
 			chain forward {
 				type filter hook forward priority 0; policy drop;
@@ -48,23 +68,6 @@ pf_lab_up() {
 			}
 		}
 	EOF
-}
-
-# pf_miniupnpd_start ALLOW...: miniupnpd as a NAT-PMP gateway on the
-# WireGuard server's interface, each ALLOW an "allow EXT-PORTS ADDR/LEN
-# INT-PORTS" rule (the rest denied).
-pf_miniupnpd_start() {
-	local conf=$LAB_DIR/miniupnpd.conf rule
-	{
-		echo "ext_ifname=eth0"
-		echo "ext_ip=$PF_PUBLIC_IP"
-		echo "listening_ip=$LAB_WGSRV"
-		echo "enable_natpmp=yes"
-		echo "enable_upnp=no"
-		echo "lease_file=$LAB_DIR/miniupnpd.leases"
-		for rule; do echo "$rule"; done
-		echo "deny 0-65535 0.0.0.0/0 0-65535"
-	} >"$conf"
 	: >"$LAB_DIR/log/miniupnpd.log"
 	lab_bg "$LAB_INET" miniupnpd -d -f "$conf" -P "$LAB_DIR/miniupnpd.pid" >>"$LAB_DIR/log/miniupnpd.log" 2>&1
 	PF_MUPNP_PID=${LAB_PIDS[-1]}
@@ -75,6 +78,7 @@ pf_miniupnpd_stop() {
 	kill "$PF_MUPNP_PID" 2>/dev/null
 	wait "$PF_MUPNP_PID" 2>/dev/null
 	PF_MUPNP_PID=
+	in_inet nft delete table inet filter
 }
 # pf_miniupnpd_maps PORT PROTO CLIENT: miniupnpd forwards PROTO PORT of the
 # public address to CLIENT:PORT.
