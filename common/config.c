@@ -97,7 +97,7 @@ bool unit_is_socket(const char *s) { return has_suffix(s, ".socket"); }
 bool unit_is_service(const char *s) { return has_suffix(s, ".service"); }
 
 bool unit_is_own(const char *s) {
-	static const char *const own[] = { "netns@", "wg-up@", "vpn-ns@", "vpn-confinement-errors." };
+	static const char *const own[] = { "netns@", "wg-up@", "vpn-ns@", "vpn-portfwd@", "vpn-confinement-errors." };
 
 	for (size_t i = 0; i < ELEMENTSOF(own); i++)
 		if (strncmp(s, own[i], strlen(own[i])) == 0)
