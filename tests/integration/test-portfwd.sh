@@ -23,7 +23,7 @@ source "$HERE/../lib.sh"
 source "$HERE/lab.sh"
 source "$HERE/portfwd-lab.sh"
 t_require_root
-for tool in miniupnpd natpmpc socat python3; do
+for tool in miniupnpd natpmpc socat python3 curl transmission-daemon qbittorrent-nox; do
 	command -v "$tool" >/dev/null || { t_fail "needs $tool"; t_done; }
 done
 lab_up || { t_fail "lab setup"; t_done; }
@@ -37,12 +37,20 @@ TUN=$(client_ip $I)
 lab_client "$A" "$I"
 # The hook records its arguments, environment and capabilities.
 HOOKLOG=$LAB_DIR/hook.log
-cat >"$LAB_DIR/hook.sh" <<'EOF'
+cat >"$LAB_DIR/hook.sh" <<EOF
 #!/bin/sh
-caps=$(sed -n 's/^CapEff:[[:space:]]*//p; s/^CapBnd:[[:space:]]*//p' /proc/self/status | tr '\n' ' ')
-echo "args=$* env=$VPN_CONFINEMENT_FORWARDED_PORT ns=$VPN_CONFINEMENT_NAMESPACE uid=$(id -u) caps=$caps" >>"${0%/*}/hook.log"
-[ -e "${0%/*}/hook.fail" ] && { echo "client not listening yet"; exit 7; }
-echo "told the client $3"
+# The test's hook: records its arguments, environment and capabilities,
+# fails while hook.fail exists, then runs the shipped hook of the client
+# named in the file client (none: only says so).
+d=\${0%/*}
+caps=\$(sed -n 's/^CapEff:[[:space:]]*//p; s/^CapBnd:[[:space:]]*//p' /proc/self/status | tr '\n' ' ')
+echo "args=\$* env=\$VPN_CONFINEMENT_FORWARDED_PORT ns=\$VPN_CONFINEMENT_NAMESPACE uid=\$(id -u) caps=\$caps" >>"\$d/hook.log"
+[ -e "\$d/hook.fail" ] && { echo "client not listening yet"; exit 7; }
+case \$(cat "\$d/client" 2>/dev/null) in
+transmission) exec $T_TOP/examples/hooks/transmission-port-hook --netrc "\$d/tr.netrc" "\$3" ;;
+qbittorrent) exec $T_TOP/examples/hooks/qbittorrent-port-hook --user admin --password-file "\$d/qbt.pw" "\$3" ;;
+esac
+echo "told the client \$3"
 EOF
 chmod 755 "$LAB_DIR/hook.sh"
 : >"$HOOKLOG"
@@ -217,7 +225,25 @@ t_check "stopped: check says port-forward is not running" \
 pf_miniupnpd_stop
 phase1=${EPOCHREALTIME/[.,]/}
 
-# --- A gateway that assigns the port itself (like ProtonVPN's) ------------------
+# --- A gateway that assigns the port itself (like ProtonVPN's), and the ---------
+# --- shipped hooks with Debian's transmission-daemon and qbittorrent-nox -----
+# The clients run in the namespace (as root: the lab's), their RPC and Web
+# UI on 127.0.0.1 behind a password; the hook the test gives port-forward
+# runs the shipped hook of the one running.
+# listener PORT: the program listening on TCP PORT in the namespace.
+listener() { in_ns "$A" ss -Hltnp "sport = :$1" | sed -n 's/.*users:(("\([^"]*\)".*/\1/p' | sort -u; }
+# peer_connects PORT: a TCP connection from the internet to the public
+# address's PORT is accepted (by whatever listens on it in the namespace).
+peer_connects() { in_host socat -T"$LAB_T2" /dev/null "TCP:$PF_PUBLIC_IP:$1,connect-timeout=$LAB_T2"; }
+mkdir -p "$LAB_DIR/tr"
+printf 'machine 127.0.0.1 login vc password trpw%s\n' "$LAB_SFX" >"$LAB_DIR/tr.netrc"
+chmod 600 "$LAB_DIR/tr.netrc"
+lab_bg "$A" transmission-daemon -f -g "$LAB_DIR/tr" -r 127.0.0.1 -t -u vc -v "trpw$LAB_SFX" -M -P 51413 \
+	-e "$LAB_DIR/log/transmission.log"
+TR_PID=${LAB_PIDS[-1]}
+t_check "transmission-daemon runs in the namespace, on peer port 51413" \
+	wait_for 10 eval '[ "$(listener 51413)" = transmission-da ]'
+echo transmission >"$LAB_DIR/client"
 echo ok >"$LAB_DIR/pgw.control"
 t_check "the Proton-like gateway runs" pf_pgw_start 40000-40099
 pf_start
@@ -229,15 +255,52 @@ t_check "it was asked as ProtonVPN's client asks: internal 0, external 1" \
 t_check "the gateway's kind is logged" logged "the gateway assigns the port itself"
 t_check "the ruleset holds $Q" eval "set_is tcp $Q && set_is udp $Q"
 t_check "the hook ran with $Q" wait_for 5 hook_ran_at_least 1 "$Q"
-listen "$Q"
-t_check "the internet reaches the namespace through the assigned port" pf_reach "$PF_PUBLIC_IP" "$Q"
+t_check "the shipped Transmission hook set its peer port (RPC, session id, password)" \
+	wait_for 10 logged "$A: hook: Transmission's peer port is now $Q"
+t_check "transmission-daemon really listens on $Q now, no more on 51413" \
+	eval '[ "$(listener $Q)" = transmission-da ] && [ -z "$(listener 51413)" ]'
+t_check "a peer connection from the internet to $PF_PUBLIC_IP:$Q reaches it" peer_connects "$Q"
+kill "$TR_PID"; wait "$TR_PID" 2>/dev/null
+
+# qBittorrent, logging in with a password (PBKDF2, as it stores them).
+mkdir -p "$LAB_DIR/qbt/qBittorrent/config"
+printf 'qbpw %s\n' "$LAB_SFX" >"$LAB_DIR/qbt.pw"
+chmod 600 "$LAB_DIR/qbt.pw"
+python3 - "$LAB_DIR/qbt/qBittorrent/config/qBittorrent.conf" "qbpw $LAB_SFX" <<'PY'
+import base64, hashlib, os, sys
+salt = os.urandom(16)
+key = hashlib.pbkdf2_hmac("sha512", sys.argv[2].encode(), salt, 100000, 64)
+open(sys.argv[1], "w").write("""[LegalNotice]
+Accepted=true
+
+[BitTorrent]
+Session\\Port=6881
+
+[Preferences]
+WebUI\\Address=127.0.0.1
+WebUI\\Port=8080
+WebUI\\Username=admin
+WebUI\\Password_PBKDF2="@ByteArray(%s:%s)"
+WebUI\\LocalHostAuth=true
+""" % (base64.b64encode(salt).decode(), base64.b64encode(key).decode()))
+PY
+lab_bg "$A" env HOME="$LAB_DIR/qbt" qbittorrent-nox --profile="$LAB_DIR/qbt" >"$LAB_DIR/log/qbittorrent.log" 2>&1
+t_check "qbittorrent-nox runs in the namespace, listening on 6881" \
+	wait_for 15 eval '[ "$(listener 6881)" = qbittorrent-nox ] && [ "$(listener 8080)" = qbittorrent-nox ]'
+echo qbittorrent >"$LAB_DIR/client"
 pf_pgw_stop
-t_check "restarted with another range" pf_pgw_start 41000-41099
+t_check "the gateway restarted with another range" pf_pgw_start 41000-41099
 t_check "the new port is adopted" wait_for 15 fwd_not "$Q"
 Q2=$(fwd)
 t_check "... from the new range ($Q2), the old one closed" \
 	eval "[ $Q2 -ge 41000 -a $Q2 -le 41099 ] && set_is tcp $Q2 && set_is udp $Q2"
 t_check "the hook ran with $Q2" wait_for 5 hook_ran_at_least 1 "$Q2"
+t_check "the shipped qBittorrent hook logged in and set its listening port (Web API)" \
+	wait_for 10 logged "$A: hook: qBittorrent's listening port is now $Q2"
+t_check "qbittorrent-nox really listens on $Q2 now, no more on 6881" \
+	eval '[ "$(listener $Q2)" = qbittorrent-nox ] && [ -z "$(listener 6881)" ]'
+t_check "a peer connection from the internet to $PF_PUBLIC_IP:$Q2 reaches it" peer_connects "$Q2"
+rm "$LAB_DIR/client"
 
 # The hook fails (the client is not listening yet): retried with back-off
 # until it succeeds; renewals go on meanwhile.
