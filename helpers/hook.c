@@ -38,10 +38,20 @@ void hook_request(struct hook *h, uint16_t port, int64_t now) {
 		return;
 	h->want = port;
 	h->owed = port != 0;
+	h->owed_quiet = false;
 	h->due_ms = now;
 	h->failures = 0;
 	if (h->owed && h->state != HOOK_RUNNING)
 		h->state = HOOK_PENDING;
+}
+
+void hook_retell(struct hook *h, uint16_t port, int64_t now) {
+	if (!h->cmd || h->cmd->argc == 0 || !port || h->owed || h->pid > 0 || h->state != HOOK_OK ||
+	    h->last_port != port)
+		return;
+	h->want = port;
+	h->owed = h->owed_quiet = true;
+	h->due_ms = now;
 }
 
 int hook_fd(const struct hook *h) { return h->out_fd; }
@@ -50,7 +60,13 @@ static void flush_line(struct hook *h) {
 	if (h->line_len == 0)
 		return;
 	h->line[h->line_len] = '\0';
-	log_msg("%s: hook: %s", h->ns, h->line);
+	if (h->quiet) {
+		/* Kept (as much as fits) for a failure to show. */
+		int n = snprintf(h->kept + h->kept_len, sizeof(h->kept) - h->kept_len, "%s\n", h->line);
+		if (n > 0)
+			h->kept_len = h->kept_len + (size_t)n < sizeof(h->kept) ? h->kept_len + (size_t)n : sizeof(h->kept) - 1;
+	} else
+		log_msg("%s: hook: %s", h->ns, h->line);
 	h->line_len = 0;
 }
 
@@ -116,12 +132,16 @@ static void start(struct hook *h, int64_t now) {
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
 	h->out_fd = p[0];
 	h->line_len = 0;
+	h->kept_len = 0;
+	h->kept[0] = '\0';
+	h->quiet = h->owed_quiet;
 	h->port = h->want;
-	h->owed = false;
+	h->owed = h->owed_quiet = false;
 	h->state = HOOK_RUNNING;
 	h->term_sent = false;
 	h->deadline_ms = now + h->timeout_ms;
-	log_msg("%s: hook: running %s with port %u (pid %d)", h->ns, argv[0], h->port, (int)h->pid);
+	if (!h->quiet)
+		log_msg("%s: hook: running %s with port %u (pid %d)", h->ns, argv[0], h->port, (int)h->pid);
 }
 
 void hook_tick(struct hook *h, int64_t now) {
@@ -169,8 +189,17 @@ void hook_reap(struct hook *h, int64_t now) {
 	h->last_status = h->term_sent ? -1
 			 : WIFEXITED(status) ? WEXITSTATUS(status)
 					     : 128 + WTERMSIG(status);
+	if (h->quiet && h->last_status != 0) {
+		/* What a quiet run said, now that it matters. */
+		char *save = NULL;
+
+		log_msg("%s: hook: telling port %u again failed; its output:", h->ns, h->port);
+		for (char *l = strtok_r(h->kept, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+			log_msg("%s: hook: %s", h->ns, l);
+	}
 	if (h->last_status == 0) {
-		log_msg("%s: hook: told the client port %u (exit status 0)", h->ns, h->port);
+		if (!h->quiet)
+			log_msg("%s: hook: told the client port %u (exit status 0)", h->ns, h->port);
 		h->failures = 0;
 		h->state = HOOK_OK;
 	} else {

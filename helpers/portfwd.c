@@ -203,6 +203,7 @@ struct fwd {
 	bool up;
 	uint64_t epoch;
 	bool reconnected; /* a new session: the hook is owed once it is mapped */
+	unsigned renewals;
 
 	struct gateway gw;
 	struct ipaddr gw_addr;
@@ -529,7 +530,9 @@ static void cycle(struct fwd *w, int64_t now) {
 		/* The same port after a new session: the client is told again. */
 		hook_request(&w->hook, w->published, now);
 		w->reconnected = false;
-	}
+	} else if (++w->renewals % PORTFWD_RETELL_EVERY == 0)
+		/* A client restarted meanwhile may be on a port of its own. */
+		hook_retell(&w->hook, w->published, now);
 }
 
 /* Mappings not renewed within their lifetime are gone at the gateway. */
@@ -652,9 +655,10 @@ int portfwd_run(const struct ns_names *n, const struct ns_config *ns, const stru
 					hook_reap(&w.hook, monotonic_ms());
 				else if (si.ssi_signo == SIGHUP) {
 					/* systemctl reload: ask now, whatever the back-off. */
-					log_msg("%s: asked to ask the gateway again now", n->ns);
+					log_msg("%s: asked to ask the gateway again now, and tell the client", n->ns);
 					w.next_cycle_ms = 0;
 					w.failures = 0;
+					w.reconnected = true;
 				} else
 					running = false;
 			}

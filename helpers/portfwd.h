@@ -17,7 +17,8 @@
  *    replaced atomically) and, with the gateway, its age and the hook's
  *    state, in $RUNDIR/N/portfwd for `status`;
  *  - handed to PortForwardingHook= (hook.h), again after every change and
- *    every new tunnel session.
+ *    every new tunnel session, and quietly every other renewal (a client
+ *    that restarted on a port of its own configuration is told again).
  * A new tunnel session (the record's epoch changed: wg-up ran again, or the
  * supervisor reconnected or failed over) is asked for again at once, and
  * the sets filled again (wg-up's new ruleset has them empty). A gateway
@@ -25,7 +26,8 @@
  * to 60 s, each failure logged with its cause (RFC 6886 result codes by
  * name); the tunnel and its kill switch are not touched. A mapping that
  * could not be renewed within its lifetime is closed and unpublished.
- * SIGHUP asks the gateway again at once (the back-off forgotten).
+ * SIGHUP asks the gateway again at once (the back-off forgotten) and
+ * tells the client again.
  * SIGTERM closes the port, unpublishes it, deletes the mapping at a
  * standard gateway (one that assigns ports itself is left to expire: its
  * own clients never delete) and stops a running hook. */
@@ -44,6 +46,7 @@ struct ns_config;
 #define PORTFWD_LIFETIME 60      /* seconds asked for (RFC 6886 allows any) */
 #define PORTFWD_RENEW_MAX 45     /* renewed at 3/4 of the lifetime granted, at most this */
 #define PORTFWD_HOOK_TIMEOUT 60  /* seconds a hook may run */
+#define PORTFWD_RETELL_EVERY 2   /* renewals between quiet re-tellings (hook_retell) */
 
 struct portfwd_opts {
 	uint32_t lifetime;     /* seconds (PORTFWD_LIFETIME) */

@@ -43,6 +43,18 @@
       }
       { port = 22000; }
     ];
+    # A hook as a list: each word quoted for the ini, with what the
+    # splitter would read otherwise escaped (\ " % $).
+    portForwarding = {
+      enable = true;
+      gateway = "10.2.0.1";
+      hook = [
+        "/etc/vpn-confinement/hook"
+        "--url"
+        "http://192.168.15.1:9091/transmission/rpc"
+        "a \"quoted\" \\ 100% $HOME"
+      ];
+    };
   };
 
   systemd.services.everything.vpnConfinement = {
