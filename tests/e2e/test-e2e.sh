@@ -360,6 +360,8 @@ in_c systemctl stop transmission-daemon.service
 rm -rf "$units/transmission-daemon.service.d"
 in_c systemctl daemon-reload
 
+. "$here/part-portfwd.sh" # provider port forwarding, Transmission told (issue 15)
+
 # --- Tunnel restart (L3) ------------------------------------------------------------
 pid=$(mainpid vcprobe.service)
 nsino=$(ino "/run/netns/$N")
