@@ -1071,7 +1071,7 @@ static void test_shipped_examples(void) {
 		n_examples++;
 		p = end;
 	}
-	CHECK(n_examples == 2, "two ini examples in the man page (%zu)", n_examples);
+	CHECK(n_examples == 3, "three ini examples in the man page (%zu)", n_examples);
 	r = ns_config_load_dir(tmpdir, &s, &d);
 	CHECK(r == 0 && set_count(&s, false) == n_examples && d.n == 0, "the man page's examples are valid together (%d)", r);
 	for (size_t i = 0; i < d.n; i++) {
@@ -1081,7 +1081,7 @@ static void test_shipped_examples(void) {
 	ns_config_set_clear(&s);
 	diag_clear(&d);
 	{
-		const char *names[] = { "tr.ini", "arr.ini" };
+		const char *names[] = { "tr.ini", "arr.ini", "pv.ini" };
 		for (size_t i = 0; i < ELEMENTSOF(names); i++) {
 			_cleanup_free_ char *f = NULL;
 			if (asprintf(&f, "%s/%s", tmpdir, names[i]) >= 0)
