@@ -162,6 +162,14 @@ static const char *env_or(const char *name, const char *fallback) {
 const char *confdir(void) { return env_or("VPN_CONFINEMENT_CONFDIR", "/etc/vpn-confinement"); }
 const char *rundir(void) { return env_or("VPN_CONFINEMENT_RUNDIR", "/run/vpn-confinement"); }
 
+unsigned backoff_ms(unsigned first_ms, unsigned max_ms, unsigned failures) {
+	unsigned delay = first_ms;
+
+	for (unsigned i = 0; i < failures && delay < max_ms; i++)
+		delay *= 2;
+	return delay > max_ms ? max_ms : delay;
+}
+
 int64_t monotonic_ms(void) {
 	struct timespec ts;
 

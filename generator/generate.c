@@ -211,6 +211,24 @@ static void put_unit_dependencies(FILE *f, const struct ns_out *ns, const char *
 		ns->name, netns_unit, netns_unit, vpnns_unit);
 }
 
+/* Every WireGuard configuration (the keys), wireguard-go's control
+ * sockets and ip-netns's files (empty read-only file systems), and the
+ * service managers' private sockets: out of reach of a confined service
+ * and of vpn-portfwd@N's hook. */
+static int put_hidden(FILE *f, const struct ctx *x) {
+	for (size_t i = 0; i < x->n_wg_files; i++) {
+		_cleanup_free_ char *wg = unit_escape_specifiers(x->wg_files[i]);
+		if (!wg)
+			return -ENOMEM;
+		fprintf(f, "InaccessiblePaths=-%s\n", wg);
+	}
+	for (size_t i = 0; i < n_confinement_empty_dirs; i++)
+		fprintf(f, "TemporaryFileSystem=%s:ro\n", confinement_empty_dirs[i]);
+	for (size_t i = 0; i < n_confinement_manager_paths; i++)
+		fprintf(f, "InaccessiblePaths=-%s\n", confinement_manager_paths[i]);
+	return 0;
+}
+
 /* What a confined process must never reach, whatever the hardening (or an
  * admin's override of it) says; see vpn-confinement-generator(8). */
 static int put_confinement(FILE *f, const struct ctx *x) {
@@ -231,16 +249,8 @@ static int put_confinement(FILE *f, const struct ctx *x) {
 		"InaccessiblePaths=%s\n"
 		"InaccessiblePaths=-%s\n",
 		rundir, confdir);
-	for (size_t i = 0; i < x->n_wg_files; i++) {
-		_cleanup_free_ char *wg = unit_escape_specifiers(x->wg_files[i]);
-		if (!wg)
-			return -ENOMEM;
-		fprintf(f, "InaccessiblePaths=-%s\n", wg);
-	}
-	for (size_t i = 0; i < n_confinement_empty_dirs; i++)
-		fprintf(f, "TemporaryFileSystem=%s:ro\n", confinement_empty_dirs[i]);
-	for (size_t i = 0; i < n_confinement_manager_paths; i++)
-		fprintf(f, "InaccessiblePaths=-%s\n", confinement_manager_paths[i]);
+	if (put_hidden(f, x) < 0)
+		return -ENOMEM;
 	fputs("# Capabilities that would undo the namespace: reconfiguring it or its\n"
 	      "# tunnel, raw packets, mounts and setns() (NET_ADMIN, NET_RAW, SYS_ADMIN);\n"
 	      "# ptrace, pidfd_getfd() and /proc/PID/mem of wireguard-go and the\n"
@@ -432,16 +442,8 @@ static int render_portfwd(const struct ctx *x, const struct ns_out *ns, struct t
 		"# the WireGuard keys and wireguard-go's control sockets, the service\n"
 		"# managers and the system bus.\n",
 		ns->name, source, source, rundir);
-	for (size_t i = 0; i < x->n_wg_files; i++) {
-		_cleanup_free_ char *wg = unit_escape_specifiers(x->wg_files[i]);
-		if (!wg)
-			return -ENOMEM;
-		fprintf(f, "InaccessiblePaths=-%s\n", wg);
-	}
-	for (size_t i = 0; i < n_confinement_empty_dirs; i++)
-		fprintf(f, "TemporaryFileSystem=%s:ro\n", confinement_empty_dirs[i]);
-	for (size_t i = 0; i < n_confinement_manager_paths; i++)
-		fprintf(f, "InaccessiblePaths=-%s\n", confinement_manager_paths[i]);
+	if (put_hidden(f, x) < 0)
+		return -ENOMEM;
 	for (size_t i = 0; i < n_confinement_resolver_paths; i++)
 		fprintf(f, "InaccessiblePaths=-%s\n", confinement_resolver_paths[i]);
 	return text_finish(t);

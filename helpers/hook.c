@@ -203,12 +203,8 @@ void hook_reap(struct hook *h, int64_t now) {
 		h->failures = 0;
 		h->state = HOOK_OK;
 	} else {
-		unsigned delay = HOOK_BACKOFF_FIRST_MS;
+		unsigned delay = backoff_ms(HOOK_BACKOFF_FIRST_MS, HOOK_BACKOFF_MAX_MS, h->failures);
 
-		for (unsigned i = 0; i < h->failures && delay < HOOK_BACKOFF_MAX_MS; i++)
-			delay *= 2;
-		if (delay > HOOK_BACKOFF_MAX_MS)
-			delay = HOOK_BACKOFF_MAX_MS;
 		h->failures++;
 		h->state = HOOK_FAILED;
 		if (h->term_sent)

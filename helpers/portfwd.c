@@ -74,7 +74,8 @@ static int port_field(const char *v, uint16_t *out) {
 	return 0;
 }
 
-static int record_field(struct portfwd_record *rec, const char *key, const char *v) {
+static int record_field(void *userdata, const char *key, const char *v) {
+	struct portfwd_record *rec = userdata;
 	uint64_t x;
 
 	if (streq(key, "pid")) {
@@ -135,26 +136,13 @@ static int record_field(struct portfwd_record *rec, const char *key, const char 
 }
 
 int portfwd_record_load(const char *ns, struct portfwd_record *rec) {
-	_cleanup_free_ char *text = NULL;
 	int r;
 
 	*rec = (struct portfwd_record){ 0 };
-	r = rundir_read(ns, RUN_PORTFWD, &text);
-	if (r < 0)
+	r = rundir_read_fields(ns, RUN_PORTFWD, record_field, rec);
+	if (r < 0) {
+		*rec = (struct portfwd_record){ 0 };
 		return r;
-	for (char *line = text, *next; *line; line = next) {
-		char *eq;
-
-		next = strchrnul(line, '\n');
-		if (*next)
-			*next++ = '\0';
-		eq = strchr(line, '=');
-		if (eq)
-			*eq = '\0';
-		if (!eq || record_field(rec, line, eq + 1) < 0) {
-			*rec = (struct portfwd_record){ 0 };
-			return -EBADMSG;
-		}
 	}
 	/* The published port is one of the two mapped. */
 	if (!rec->pid || (rec->port && rec->port != rec->tcp && rec->port != rec->udp)) {
@@ -471,12 +459,8 @@ static void cycle(struct fwd *w, int64_t now) {
 		gateway_close(&w->gw); /* N0 was made anew: bind to the new one */
 
 	if (mapped == 0) {
-		unsigned delay = BACKOFF_FIRST_MS;
+		unsigned delay = backoff_ms(BACKOFF_FIRST_MS, BACKOFF_MAX_MS, w->failures);
 
-		for (unsigned i = 0; i < w->failures && delay < BACKOFF_MAX_MS; i++)
-			delay *= 2;
-		if (delay > BACKOFF_MAX_MS)
-			delay = BACKOFF_MAX_MS;
 		w->failures++;
 		if (!w->last_error)
 			w->error_since = unix_now();

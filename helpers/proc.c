@@ -224,23 +224,6 @@ int proc_run_step(const char *step, char *const argv[], const struct proc_opts *
 	return -EPROTO;
 }
 
-int proc_spawn_daemon(char *const argv[], char *const envp[], int log_fd, pid_t *pid) {
-	_cleanup_close_ int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	pid_t p;
-
-	if (devnull < 0)
-		return -errno;
-	p = fork();
-	if (p < 0)
-		return -errno;
-	if (p == 0) {
-		setsid();
-		child_exec(argv, envp, -1, devnull, log_fd, log_fd);
-	}
-	*pid = p;
-	return 0;
-}
-
 /* In the child, before execve: no capability left, none to regain (the
  * bounding set and the ambient set emptied, so that root's execve gets
  * none), no new privileges through setuid or file capabilities. Only
@@ -260,7 +243,10 @@ static int drop_all_capabilities(void) {
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
-int proc_spawn_unprivileged(char *const argv[], char *const envp[], int out_fd, pid_t *pid) {
+/* A child in a session of its own, stdin /dev/null, stdout and stderr to
+ * out_fd; without any capability when unprivileged (exit 126 when they
+ * cannot be dropped). */
+static int spawn(char *const argv[], char *const envp[], int out_fd, bool unprivileged, pid_t *pid) {
 	_cleanup_close_ int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	pid_t p;
 
@@ -270,12 +256,22 @@ int proc_spawn_unprivileged(char *const argv[], char *const envp[], int out_fd, 
 	if (p < 0)
 		return -errno;
 	if (p == 0) {
-		if (setsid() < 0 || drop_all_capabilities() < 0)
+		if (setsid() < 0 && unprivileged)
+			_exit(126);
+		if (unprivileged && drop_all_capabilities() < 0)
 			_exit(126);
 		child_exec(argv, envp, -1, devnull, out_fd, out_fd);
 	}
 	*pid = p;
 	return 0;
+}
+
+int proc_spawn_daemon(char *const argv[], char *const envp[], int log_fd, pid_t *pid) {
+	return spawn(argv, envp, log_fd, false, pid);
+}
+
+int proc_spawn_unprivileged(char *const argv[], char *const envp[], int out_fd, pid_t *pid) {
+	return spawn(argv, envp, out_fd, true, pid);
 }
 
 int proc_start_time(pid_t pid, uint64_t *out) {

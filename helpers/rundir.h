@@ -36,6 +36,12 @@ int rundir_ns_open(const char *ns, bool create);
  * -ENOENT when absent, -EPERM when it is not a regular file of ours. */
 int rundir_read(const char *ns, const char *file, char **out);
 bool rundir_exists(const char *ns, const char *file);
+/* Read $RUNDIR/N/FILE as "key=value" lines (the records of wg-up and
+ * port-forward), each handed to field(), which checks it: -EBADMSG at the
+ * first line without '=' or that field() refuses; -ENOENT and -EPERM as
+ * rundir_read(). */
+int rundir_read_fields(const char *ns, const char *file,
+		       int (*field)(void *userdata, const char *key, const char *value), void *userdata);
 /* Replace $RUNDIR/N/FILE atomically (mode 0600), making the directories
  * when needed. */
 int rundir_write(const char *ns, const char *file, const char *content);
