@@ -111,6 +111,16 @@ static int peek_answer(struct gateway *g, enum gateway_proto proto, struct gatew
 	return 1;
 }
 
+static int send_request(natpmp_t *lib, enum gateway_proto proto, uint16_t internal, uint16_t external,
+			uint32_t lifetime) {
+	int r;
+
+	errno = 0;
+	r = sendnewportmappingrequest(lib, proto == GATEWAY_TCP ? NATPMP_PROTOCOL_TCP : NATPMP_PROTOCOL_UDP,
+				      internal, external, lifetime);
+	return r < 0 ? lib_error(r) : 0;
+}
+
 int gateway_map(struct gateway *g, enum gateway_proto proto, uint16_t internal, uint16_t external,
 		uint32_t lifetime, unsigned timeout_ms, struct gateway_answer *a) {
 	natpmp_t *lib = g->lib;
@@ -120,11 +130,8 @@ int gateway_map(struct gateway *g, enum gateway_proto proto, uint16_t internal, 
 	*a = (struct gateway_answer){ 0 };
 	if (!lib || (proto != GATEWAY_UDP && proto != GATEWAY_TCP))
 		return -EINVAL;
-	errno = 0;
-	r = sendnewportmappingrequest(lib, proto == GATEWAY_TCP ? NATPMP_PROTOCOL_TCP : NATPMP_PROTOCOL_UDP,
-				      internal, external, lifetime);
-	if (r < 0)
-		return lib_error(r);
+	if ((r = send_request(lib, proto, internal, external, lifetime)) < 0)
+		return r;
 	for (;;) {
 		struct pollfd pf = { .fd = g->fd, .events = POLLIN };
 		struct timeval tv;
@@ -145,14 +152,21 @@ int gateway_map(struct gateway *g, enum gateway_proto proto, uint16_t internal, 
 			r = peek_answer(g, proto, a);
 			if (r == 0 || (r < 0 && r != -EAGAIN))
 				return r;
+			if (r == -EAGAIN)
+				continue; /* dropped: look at what comes next */
 		}
 		/* Reads the answer waiting (checked above), or retransmits when
 		 * its schedule says so. */
 		errno = 0;
 		r = readnatpmpresponseorretry(lib, &resp);
 		if (r == 0) {
-			if (resp.type != proto)
-				return -EAGAIN; /* cannot happen: checked above */
+			if (resp.type != proto) {
+				/* Cannot happen (checked above); were it to, the
+				 * library has forgotten the request: ask again. */
+				if ((r = send_request(lib, proto, internal, external, lifetime)) < 0)
+					return r;
+				continue;
+			}
 			a->internal = resp.pnu.newportmapping.privateport;
 			a->external = resp.pnu.newportmapping.mappedpublicport;
 			a->lifetime = resp.pnu.newportmapping.lifetime;

@@ -9,6 +9,9 @@ the client's port P).
 Its behaviour is read from the --control file before each request:
   ok              answer (the default)
   silent          never answer (a key made without port forwarding)
+  noise           before each answer, send a datagram too short to be one
+                  and a valid-looking answer for the other protocol (port 1):
+                  a client must drop both
   codes 1 2 3 ... answer the next requests with these RFC 6886 result
                   codes, one each, then go on with the rest of the file's
                   lines (or ok)
@@ -71,6 +74,8 @@ def control():
     consumed = 0
     if words[:1] == ["silent"]:
         return ("silent", 0)
+    if words[:1] == ["noise"]:
+        return ("noise", 0)
     return ("ok", 0)
 
 
@@ -107,6 +112,9 @@ while True:
         s.sendto(struct.pack("!BBHI", 0, 128 + op, 5, epoch), peer)
         continue
     internal, external, lifetime = struct.unpack("!HHI", data[4:12])
+    if mode == "noise":
+        s.sendto(b"\x00\x81", peer)
+        s.sendto(struct.pack("!BBHIHHI", 0, 128 + 3 - op, 0, epoch, internal, 1, lifetime), peer)
     port = 0
     if code == 0:
         if lifetime == 0:
@@ -114,5 +122,6 @@ while True:
         else:
             lifetime = min(lifetime, 60)
             port = port_for(peer[0], lifetime)
-    print("req %d %d %d %d -> %d %d" % (op, internal, external, lifetime, code, port), file=log)
+    print("req %d %d %d %d -> %d %d%s" % (op, internal, external, lifetime, code, port,
+                                          " noise" if mode == "noise" else ""), file=log)
     s.sendto(struct.pack("!BBHIHHI", 0, 128 + op, code, epoch, internal, port, lifetime if port else 0), peer)

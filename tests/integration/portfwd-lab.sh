@@ -88,15 +88,15 @@ pf_miniupnpd_maps() {
 		grep -q "@nh,72,8 $num th dport $1 dnat ip to $3:$1\$"
 }
 
-# pf_pgw_start RANGE: the ProtonVPN-like gateway (natpmp-gw.py) on the
-# WireGuard server's address, forwarding what it assigns from the public
-# address; its behaviour in $LAB_DIR/pgw.control.
+# pf_pgw_start RANGE [ADDR]: the ProtonVPN-like gateway (natpmp-gw.py) on
+# the WireGuard server's address (or ADDR), forwarding what it assigns from
+# the public address; its behaviour in $LAB_DIR/pgw.control.
 pf_pgw_start() {
-	local before
+	local before listen=${2:-$WG_SRV_IP}
 	: >>"$LAB_DIR/pgw.control"
 	: >>"$LAB_DIR/log/pgw.log"
 	before=$(grep -c '^ready$' "$LAB_DIR/log/pgw.log")
-	lab_bg "$LAB_INET" python3 "$PF_HERE/natpmp-gw.py" --listen "$WG_SRV_IP" --range "$1" \
+	lab_bg "$LAB_INET" python3 "$PF_HERE/natpmp-gw.py" --listen "$listen" --range "$1" \
 		--control "$LAB_DIR/pgw.control" --log "$LAB_DIR/log/pgw.log" --dnat eth0 --ext-ip "$PF_PUBLIC_IP"
 	PF_PGW_PID=${LAB_PIDS[-1]}
 	wait_for 10 pf_count_above "$before" '^ready$' "$LAB_DIR/log/pgw.log"

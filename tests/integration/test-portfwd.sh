@@ -54,7 +54,12 @@ echo "told the client \$3"
 EOF
 chmod 755 "$LAB_DIR/hook.sh"
 : >"$HOOKLOG"
-lab_ini "$A" "$I" "" "PortForwarding=natpmp" "PortForwardingHook=$LAB_DIR/hook.sh --tag 'a b'"
+# The provider's whole tunnel subnet in AccessibleFrom (as ProtonVPN's
+# 10.2.0.1 in a 10.0.0.0/8 LAN): the namespace routes it to the veth, but
+# NAT-PMP must go through the tunnel (tested with a gateway that is not the
+# DNS server, which gets a host route via the tunnel anyway).
+lab_ini "$A" "$I" "" "PortForwarding=natpmp" "PortForwardingHook=$LAB_DIR/hook.sh --tag 'a b'" \
+	"AccessibleFrom=192.0.2.0/24"
 t_check "netns-up $A" vc_ok netns-up "$A"
 t_check "wg-up $A" vc_ok wg-up "$A"
 t_check "tunnel $A works" wait_for 8 \
@@ -130,7 +135,7 @@ t_check "miniupnpd was asked first for internal port 0, refused it, then mapped 
 	logged "the gateway refuses internal port 0: a standard NAT-PMP gateway"
 t_check "miniupnpd forwards $P/tcp of the public address to $TUN:$P" pf_miniupnpd_maps "$P" tcp "$TUN"
 t_check "... and $P/udp" pf_miniupnpd_maps "$P" udp "$TUN"
-t_check "the ruleset's forwarded_tcp and forwarded_udp hold $P" eval "set_is tcp $P && set_is udp $P"
+t_check "the ruleset's forwarded_tcp and forwarded_udp hold $P" wait_for 10 eval "set_is tcp $P && set_is udp $P"
 t_check "the hook ran with $P as its last argument and in \$VPN_CONFINEMENT_FORWARDED_PORT" \
 	wait_for 5 hook_ran_at_least 1 "$P"
 t_check "the hook ran as root without any capability (effective and bounding sets empty)" \
@@ -184,9 +189,9 @@ in_inet natpmpc -g "$WG_SRV_IP" -a "$P" "$P" udp 3600 >/dev/null
 t_check "a different port is adopted when the gateway maps another" wait_for 15 fwd_not "$P"
 P2=$(fwd)
 t_check "it was moved, and asked for itself ($P2)" logged "the gateway mapped udp port $P2 instead of $P (taken there): asking for $P2 itself"
-t_check "the old port is closed, the new one open, in the ruleset" eval "set_is tcp $P2 && set_is udp $P2"
+t_check "the old port is closed, the new one open, in the ruleset" wait_for 10 eval "set_is tcp $P2 && set_is udp $P2"
 t_check "miniupnpd forwards $P2 to $TUN:$P2 (its mismatched mappings deleted)" \
-	eval "pf_miniupnpd_maps $P2 tcp $TUN && pf_miniupnpd_maps $P2 udp $TUN && \
+	wait_for 10 eval "pf_miniupnpd_maps $P2 tcp $TUN && pf_miniupnpd_maps $P2 udp $TUN && \
 		! in_inet nft list chain inet filter prerouting_miniupnpd | grep -q 'dnat ip to $TUN:$P\$'"
 t_check "the hook ran with $P2" wait_for 5 hook_ran_at_least 1 "$P2"
 listen "$P2"
@@ -204,8 +209,8 @@ t_check "restarted with another range ($R-$((R + 9))): a port of it is adopted" 
 	wait_for 15 eval 'p=$(fwd); [ -n "$p" ] && [ "$p" -ge $R ] && [ "$p" -le $((R + 9)) ]'
 P3=$(fwd)
 t_check "it was moved there by the gateway" logged "the gateway mapped udp port $P3 instead of $P2 (taken there)"
-t_check "the ruleset holds $P3 only" eval "set_is tcp $P3 && set_is udp $P3"
-t_check "miniupnpd forwards $P3 to $TUN:$P3" eval "pf_miniupnpd_maps $P3 tcp $TUN && pf_miniupnpd_maps $P3 udp $TUN"
+t_check "the ruleset holds $P3 only" wait_for 10 eval "set_is tcp $P3 && set_is udp $P3"
+t_check "miniupnpd forwards $P3 to $TUN:$P3" wait_for 10 eval "pf_miniupnpd_maps $P3 tcp $TUN && pf_miniupnpd_maps $P3 udp $TUN"
 t_check "the hook ran with $P3" wait_for 5 hook_ran_at_least 1 "$P3"
 
 # Renewals stopped: the mapping expires at the gateway.
@@ -247,15 +252,22 @@ t_check "transmission-daemon runs in the namespace, on peer port 51413" \
 	wait_for 10 eval '[ "$(listener 51413)" = transmission-da ]'
 echo transmission >"$LAB_DIR/client"
 echo ok >"$LAB_DIR/pgw.control"
-t_check "the Proton-like gateway runs" pf_pgw_start 40000-40099
+# This gateway on another address of the provider's tunnel subnet, which
+# the namespace routes to its veth (AccessibleFrom=192.0.2.0/24).
+PGW=192.0.2.254
+ip -n "$LAB_INET" addr add "$PGW/32" dev "$LAB_WGSRV"
+echo "PortForwardingGateway=$PGW" >>"$VPN_CONFINEMENT_CONFDIR/$A.ini"
+t_check "control: the namespace routes $PGW to its veth" \
+	sh -c "nsenter --net=/run/netns/$A ip route get $PGW | grep -q ' dev veth-$A '"
+t_check "the Proton-like gateway runs" pf_pgw_start 40000-40099 "$PGW"
 pf_start
 t_check "a port is forwarded" wait_for 10 test -s "$RUN/$A/forwarded-port"
 Q=$(fwd)
 t_check "it is the one the gateway assigned ($Q, in 40000-40099)" [ "$Q" -ge 40000 -a "$Q" -le 40099 ]
-t_check "it was asked as ProtonVPN's client asks: internal 0, external 1" \
+t_check "it was asked as ProtonVPN's client asks: internal 0, external 1 (through the tunnel)" \
 	grep -q "^req 1 0 1 $LIFETIME -> 0 $Q\$" "$LAB_DIR/log/pgw.log"
 t_check "the gateway's kind is logged" logged "the gateway assigns the port itself"
-t_check "the ruleset holds $Q" eval "set_is tcp $Q && set_is udp $Q"
+t_check "the ruleset holds $Q" wait_for 10 eval "set_is tcp $Q && set_is udp $Q"
 t_check "the hook ran with $Q" wait_for 5 hook_ran_at_least 1 "$Q"
 t_check "the shipped Transmission hook set its peer port (RPC, session id, password)" \
 	wait_for 10 logged "$A: hook: Transmission's peer port is now $Q"
@@ -299,11 +311,11 @@ t_check "qbittorrent-nox runs in the namespace, listening on 6881" \
 	wait_for 15 eval '[ "$(listener 6881)" = qbittorrent-nox ] && [ "$(listener 8080)" = qbittorrent-nox ]'
 echo qbittorrent >"$LAB_DIR/client"
 pf_pgw_stop
-t_check "the gateway restarted with another range" pf_pgw_start 41000-41099
+t_check "the gateway restarted with another range" pf_pgw_start 41000-41099 "$PGW"
 t_check "the new port is adopted" wait_for 15 fwd_not "$Q"
 Q2=$(fwd)
 t_check "... from the new range ($Q2), the old one closed" \
-	eval "[ $Q2 -ge 41000 -a $Q2 -le 41099 ] && set_is tcp $Q2 && set_is udp $Q2"
+	wait_for 10 eval "[ $Q2 -ge 41000 -a $Q2 -le 41099 ] && set_is tcp $Q2 && set_is udp $Q2"
 t_check "the hook ran with $Q2" wait_for 5 hook_ran_at_least 1 "$Q2"
 t_check "the shipped qBittorrent hook logged in and set its listening port (Web API)" \
 	wait_for 10 logged "$A: hook: qBittorrent's listening port is now $Q2"
@@ -311,6 +323,18 @@ t_check "qbittorrent-nox really listens on $Q2 now, no more on 6881" \
 	eval '[ "$(listener $Q2)" = qbittorrent-nox ] && [ -z "$(listener 6881)" ]'
 t_check "a peer connection from the internet to $PF_PUBLIC_IP:$Q2 reaches it" peer_connects "$Q2"
 rm "$LAB_DIR/client"
+
+# Datagrams that are no answer to the request (too short; an answer for the
+# other protocol, with port 1) are dropped: the port stays, no error.
+echo noise >"$LAB_DIR/pgw.control"
+n=$(grep -c ' noise$' "$LAB_DIR/log/pgw.log")
+errs=$(grep -c 'port forwarding via' "$PFLOG")
+kill -HUP "$PF_PID"
+t_check "the gateway sent noise before its answers" wait_for 10 pf_count_above $((n + 1)) ' noise$' "$LAB_DIR/log/pgw.log"
+sleep 1
+t_check "... which was dropped: the port is $Q2 still" eval "fwd_is $Q2 && set_is tcp $Q2 && set_is udp $Q2"
+t_check "... and no error" eval "! grep -q '^error=' '$RUN/$A/portfwd' && [ \$(grep -c 'port forwarding via' '$PFLOG') = $errs ]"
+echo ok >"$LAB_DIR/pgw.control"
 
 # The hook fails (the client is not listening yet): retried with back-off
 # until it succeeds; renewals go on meanwhile.
