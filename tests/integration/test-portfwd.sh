@@ -29,6 +29,9 @@ done
 lab_up || { t_fail "lab setup"; t_done; }
 pf_lab_up || { t_fail "port forwarding lab setup"; t_done; }
 LIFETIME=6
+# Under an emulated CPU (tests/vm) a request to miniupnpd can take seconds:
+# longer mappings, so that the request timeout (a quarter) holds.
+[ "$LAB_TIME_SCALE" -gt 1 ] && LIFETIME=16
 RUN=$VPN_CONFINEMENT_RUNDIR
 
 lab_testns A a
@@ -182,13 +185,17 @@ t_check "the internet reaches it again" wait_for 5 pf_reach "$PF_PUBLIC_IP" "$P"
 # The gateway changes the port: restarted, it finds $P taken by another
 # client (the provider's own address) and maps the next one; the old port
 # closes in the ruleset, the new one opens, the hook is told.
+# (Renewals held meanwhile, so that the other client is first.)
+kill -STOP "$PF_PID"
 pf_miniupnpd_stop
 pf_miniupnpd_start "allow 1024-65535 192.0.2.0/24 1024-65535"
 in_inet natpmpc -g "$WG_SRV_IP" -a "$P" "$P" tcp 3600 >/dev/null
 in_inet natpmpc -g "$WG_SRV_IP" -a "$P" "$P" udp 3600 >/dev/null
+kill -CONT "$PF_PID"
 t_check "a different port is adopted when the gateway maps another" wait_for 15 fwd_not "$P"
 P2=$(fwd)
-t_check "it was moved, and asked for itself ($P2)" logged "the gateway mapped udp port $P2 instead of $P (taken there): asking for $P2 itself"
+t_check "it was moved, and asked for itself ($P2)" \
+	grep -qE "the gateway mapped (udp|tcp) port $P2 instead of $P \(taken there\): asking for $P2 itself" "$PFLOG"
 t_check "the old port is closed, the new one open, in the ruleset" wait_for 10 eval "set_is tcp $P2 && set_is udp $P2"
 t_check "miniupnpd forwards $P2 to $TUN:$P2 (its mismatched mappings deleted)" \
 	wait_for 10 eval "pf_miniupnpd_maps $P2 tcp $TUN && pf_miniupnpd_maps $P2 udp $TUN && \
@@ -208,7 +215,7 @@ pf_miniupnpd_start "allow $R-$((R + 9)) 192.0.2.0/24 1024-65535"
 t_check "restarted with another range ($R-$((R + 9))): a port of it is adopted" \
 	wait_for 15 eval 'p=$(fwd); [ -n "$p" ] && [ "$p" -ge $R ] && [ "$p" -le $((R + 9)) ]'
 P3=$(fwd)
-t_check "it was moved there by the gateway" logged "the gateway mapped udp port $P3 instead of $P2 (taken there)"
+t_check "it was moved there by the gateway" grep -qE "the gateway mapped (udp|tcp) port $P3 instead of $P2 " "$PFLOG"
 t_check "the ruleset holds $P3 only" wait_for 10 eval "set_is tcp $P3 && set_is udp $P3"
 t_check "miniupnpd forwards $P3 to $TUN:$P3" wait_for 10 eval "pf_miniupnpd_maps $P3 tcp $TUN && pf_miniupnpd_maps $P3 udp $TUN"
 t_check "the hook ran with $P3" wait_for 5 hook_ran_at_least 1 "$P3"
@@ -231,6 +238,14 @@ t_check "stopped: check says port-forward is not running" \
 	eval "! vc check $A >$LAB_DIR/check.out 2>&1 && grep -q 'port-forward is not running' $LAB_DIR/check.out"
 pf_miniupnpd_stop
 phase1=${EPOCHREALTIME/[.,]/}
+echo "# standard gateway $(((phase1 - start) / 1000000)) s"
+if [ "${RUN_IN_VM:-}" = 1 ]; then
+	# The kernel WireGuard tier (tests/vm) stops here: what follows does
+	# not depend on how the tunnel is made, and costs minutes under TCG.
+	echo "# in the VM tier: the assigning gateway and the clients are left to the native run"
+	t_check "the lab's namespaces go down cleanly" eval "vc_ok wg-down $A && vc_ok netns-down $A"
+	t_done
+fi
 
 # --- A gateway that assigns the port itself (like ProtonVPN's), and the ---------
 # --- shipped hooks with Debian's transmission-daemon and qbittorrent-nox -----
@@ -382,7 +397,7 @@ t_check "check passes again" check_ok
 pf_stop
 pf_pgw_stop
 end=${EPOCHREALTIME/[.,]/}
-echo "# standard gateway $(((phase1 - start) / 1000000)) s, assigning gateway $(((end - phase1) / 1000000)) s"
+echo "# assigning gateway $(((end - phase1) / 1000000)) s"
 
 t_check "the lab's namespaces go down cleanly" eval "vc_ok wg-down $A && vc_ok netns-down $A"
 t_done
