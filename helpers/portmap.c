@@ -102,7 +102,9 @@ static int map_standard(const struct asker *k, enum gateway_proto proto, uint16_
 	return -EADDRINUSE;
 }
 
-static int map_one(struct portmap *pm, const struct asker *k, enum gateway_proto proto,
+/* hint: the port the other protocol got in this cycle (0: none), asked
+ * for first, so that the client has one port for both. */
+static int map_one(struct portmap *pm, const struct asker *k, enum gateway_proto proto, uint16_t hint,
 		   struct gateway_answer *a) {
 	int i = PORTMAP_IDX(proto), other = 1 - i, r;
 	uint16_t want;
@@ -123,11 +125,11 @@ static int map_one(struct portmap *pm, const struct asker *k, enum gateway_proto
 			k->who);
 		pm->kind = PORTMAP_STANDARD;
 	}
-	want = pm->port[i] ?: pm->port[other];
+	want = hint ?: pm->port[i] ?: pm->port[other];
 	if (!want)
 		want = pm->random_port();
 	r = map_standard(k, proto, want, a);
-	if (r == RESULT_REFUSED && (want == pm->port[i] || want == pm->port[other])) {
+	if (r == RESULT_REFUSED && (want == pm->port[i] || want == pm->port[other] || want == hint)) {
 		uint16_t fresh = pm->random_port();
 		if (fresh == want)
 			fresh = (uint16_t)(fresh == 65535 ? DYNAMIC_FIRST : fresh + 1);
@@ -151,7 +153,7 @@ int portmap_cycle(struct portmap *pm, const char *who, portmap_ask_fn askfn, voi
 		enum gateway_proto proto = order[n];
 		int i = PORTMAP_IDX(proto);
 		struct gateway_answer a;
-		int r = map_one(pm, &k, proto, &a);
+		int r = map_one(pm, &k, proto, res->port[1 - i], &a);
 
 		if (r != 0) {
 			res->error[i] = r;

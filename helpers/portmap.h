@@ -13,8 +13,9 @@
  *    internal port 0.
  * So the first request is the provider's (0, 1): an answer means the
  * gateway assigns; "Not Authorized/Refused" means a standard one, which is
- * then asked for the port P it should map to the same P (the current port,
- * else a random one of the dynamic range 49152-65535). When it maps
+ * then asked for the port P it should map to the same P (the port the other
+ * protocol just got, else the current port, else a random one of the
+ * dynamic range 49152-65535). When it maps
  * another port X instead (P taken), the mapping X -> P is deleted and X ->
  * X asked for; when P is refused, another random port is tried once.
  * The client always listens on the public port. */

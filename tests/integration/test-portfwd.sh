@@ -31,7 +31,7 @@ pf_lab_up || { t_fail "port forwarding lab setup"; t_done; }
 LIFETIME=6
 # Under an emulated CPU (tests/vm) a request to miniupnpd can take seconds:
 # longer mappings, so that the request timeout (a quarter) holds.
-[ "$LAB_TIME_SCALE" -gt 1 ] && LIFETIME=16
+[ "$LAB_TIME_SCALE" -gt 1 ] && LIFETIME=10
 RUN=$VPN_CONFINEMENT_RUNDIR
 
 lab_testns A a
@@ -182,6 +182,10 @@ t_check "the hook ran again with $P" wait_for 10 hook_ran_at_least 2 "$P"
 t_check "the new ruleset's sets hold $P again" wait_for 10 eval "set_is tcp $P && set_is udp $P"
 t_check "the internet reaches it again" wait_for 5 pf_reach "$PF_PUBLIC_IP" "$P"
 
+# The kernel WireGuard tier (tests/vm) skips what follows up to the stop:
+# the gateway's decisions do not depend on how the tunnel is made, and
+# under TCG each takes a minute.
+if [ "${RUN_IN_VM:-}" != 1 ]; then
 # The gateway changes the port: restarted, it finds $P taken by another
 # client (the provider's own address) and maps the next one; the old port
 # closes in the ruleset, the new one opens, the hook is told.
@@ -226,6 +230,8 @@ t_check "with the renewals stopped, the mapping expires at the gateway" \
 	wait_for $((LIFETIME + 8)) eval "! pf_miniupnpd_maps $P3 tcp $TUN"
 kill -CONT "$PF_PID"
 t_check "renewals resumed: the gateway forwards $P3 again" wait_for 10 pf_miniupnpd_maps "$P3" tcp "$TUN"
+fi
+PLAST=$(fwd)
 
 # A stop closes the port, unpublishes it and deletes the mapping.
 pf_stop
@@ -233,7 +239,7 @@ t_check "stopped: the sets are empty" eval "set_is tcp && set_is udp"
 t_check "stopped: forwarded-port and the record are gone" \
 	eval "! test -e '$RUN/$A/forwarded-port' && ! test -e '$RUN/$A/portfwd'"
 t_check "stopped: the mapping was deleted at the gateway (not left to expire)" \
-	eval "! pf_miniupnpd_maps $P3 tcp $TUN && ! pf_miniupnpd_maps $P3 udp $TUN"
+	eval "! pf_miniupnpd_maps $PLAST tcp $TUN && ! pf_miniupnpd_maps $PLAST udp $TUN"
 t_check "stopped: check says port-forward is not running" \
 	eval "! vc check $A >$LAB_DIR/check.out 2>&1 && grep -q 'port-forward is not running' $LAB_DIR/check.out"
 pf_miniupnpd_stop

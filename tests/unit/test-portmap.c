@@ -166,6 +166,16 @@ static void test_taken_udp_only(void) {
 	CHECK(portmap_cycle(&pm, "t", sim_ask, s, 60, &res) == 2 && res.port[0] == 50001 && res.port[1] == 50001,
 	      "both on 50001: %u %u", res.port[0], res.port[1]);
 	CHECK(req_is(s, 3, GATEWAY_TCP, 50001, 50001, 60), "tcp asked for udp's port");
+
+	/* Both on 50001; now 50001/udp is taken: UDP moves to 50002, and TCP
+	 * asks for 50002 at once, not for its old 50001 (which a slow
+	 * gateway would move again). */
+	memset(s->owner, 0, sizeof(s->owner));
+	s->owner[0][50001] = 2;
+	s->n = 0;
+	CHECK(portmap_cycle(&pm, "t", sim_ask, s, 60, &res) == 2 && res.port[0] == 50002 && res.port[1] == 50002,
+	      "both on 50002: %u %u", res.port[0], res.port[1]);
+	CHECK(req_is(s, 3, GATEWAY_TCP, 50002, 50002, 60), "tcp asked for udp's new port (%zu requests)", s->n);
 }
 
 static void test_refusing(void) {
