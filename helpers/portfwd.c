@@ -550,9 +550,16 @@ static int stop(struct fwd *w) {
 		}
 	w->live[0] = w->live[1] = 0;
 	if (w->in_ruleset[0] || w->in_ruleset[1] || w->ruleset_dirty) {
-		_cleanup_free_ char *text = NULL;
-		if (ruleset_forwarded_text(0, 0, &text) == 0 && w->up)
-			RET_GATHER(first, nft_apply_step("closing the forwarded port", text));
+		_cleanup_free_ char *text = NULL, *err = NULL;
+		int r = ruleset_forwarded_text(0, 0, &text);
+
+		if (r == 0)
+			r = nft_apply(text, &err);
+		/* No sets (-ENOENT): the tunnel went down first and the kill
+		 * switch is in its base form, which opens nothing. */
+		if (r < 0 && r != -ENOENT)
+			RET_GATHER(first, log_errno(r, "%s: closing the forwarded port%s%s", w->n->ns,
+						    err && *err ? ": nft: " : "", err && *err ? strip_ws(err) : ""));
 	}
 	if (w->published)
 		log_msg("%s: stopping: port %u closed", w->n->ns, w->published);
