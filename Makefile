@@ -5,6 +5,7 @@ PREFIX ?= /usr
 DESTDIR ?=
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSTEMDGENERATORDIR ?= $(PREFIX)/lib/systemd/system-generators
 
@@ -12,6 +13,10 @@ SYSTEMDGENERATORDIR ?= $(PREFIX)/lib/systemd/system-generators
 WG ?= /usr/bin/wg
 WIREGUARD_GO ?= /usr/bin/wireguard-go
 HELPER_PATH ?= $(BINDIR)/vpn-confinement
+# Where the example port forwarding hooks find curl, sed, tr, grep, mktemp,
+# when not on the PATH port-forward gives them (/usr/bin, /bin): a Nix
+# build puts store paths here; empty: installed as they are.
+HOOK_PATH ?=
 
 BUILD ?= build
 CC ?= cc
@@ -26,6 +31,9 @@ TEST_SHELL ?= bash
 
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libnftables libsystemd 2>/dev/null)
 DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libnftables libsystemd 2>/dev/null)
+# libnatpmp (port forwarding): Debian's has no .pc file; a newer one may.
+NATPMP_LIBS ?= $(shell $(PKG_CONFIG) --libs natpmp 2>/dev/null || echo -lnatpmp)
+DEPS_LIBS += $(NATPMP_LIBS)
 
 PROJECT_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter -Wformat=2 -Wvla \
@@ -62,6 +70,7 @@ UNIT_TEST_SRC := $(sort $(wildcard tests/unit/test-*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 UNIT_TEMPLATES := $(sort $(wildcard units/*.in))
 MAN_PAGES := $(sort $(wildcard man/*.[0-9]))
+EXAMPLE_HOOKS := $(sort $(wildcard examples/hooks/*-port-hook))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 COMMON_OBJ := $(call obj,$(COMMON_SRC))
@@ -171,6 +180,15 @@ install: all
 	$(Q)for m in $(MAN_PAGES); do \
 		sec=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$sec; \
 		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$sec/ || exit 1; \
+	done
+	install -d $(DESTDIR)$(DATADIR)/vpn-confinement/examples
+	$(Q)for h in $(EXAMPLE_HOOKS); do \
+		d=$(DESTDIR)$(DATADIR)/vpn-confinement/examples/$${h##*/}; \
+		if [ -n "$(HOOK_PATH)" ]; then \
+			sed '1a PATH=$(HOOK_PATH)$${PATH:+:$$PATH}' $$h >$$d.tmp && chmod 0755 $$d.tmp && mv $$d.tmp $$d || exit 1; \
+		else \
+			install -m 0755 $$h $$d || exit 1; \
+		fi; \
 	done
 
 clean:

@@ -97,7 +97,7 @@ bool unit_is_socket(const char *s) { return has_suffix(s, ".socket"); }
 bool unit_is_service(const char *s) { return has_suffix(s, ".service"); }
 
 bool unit_is_own(const char *s) {
-	static const char *const own[] = { "netns@", "wg-up@", "vpn-ns@", "vpn-confinement-errors." };
+	static const char *const own[] = { "netns@", "wg-up@", "vpn-ns@", "vpn-portfwd@", "vpn-confinement-errors." };
 
 	for (size_t i = 0; i < ELEMENTSOF(own); i++)
 		if (strncmp(s, own[i], strlen(own[i])) == 0)
@@ -211,6 +211,7 @@ void ns_config_free(struct ns_config *c) {
 		free(c->units[i].via);
 	}
 	free(c->units);
+	cmdline_clear(&c->pf.hook);
 	free(c);
 }
 
@@ -247,6 +248,9 @@ enum key {
 	K_WG_IMPL,
 	K_UNIT,
 	K_HARDENING,
+	K_PORT_FORWARDING,
+	K_PF_GATEWAY,
+	K_PF_HOOK,
 	_K_MAX,
 };
 
@@ -1070,6 +1074,46 @@ static int on_hardening(struct parse_state *st, unsigned line, const char *v) {
 	return 0;
 }
 
+/* PortForwarding=natpmp|no. */
+static int on_port_forwarding(struct parse_state *st, unsigned line, const char *v) {
+	if (streq(v, "natpmp"))
+		st->c->pf.enabled = true;
+	else if (streq(v, "no"))
+		st->c->pf.enabled = false;
+	else
+		return err(st, line, "PortForwarding: unknown value '%s' (expected natpmp or no)", v);
+	st->c->pf.line = line;
+	return 0;
+}
+
+/* PortForwardingGateway=: an IPv4 unicast address (NAT-PMP is IPv4 only). */
+static int on_pf_gateway(struct parse_state *st, unsigned line, const char *v) {
+	char buf[IPNET_STRLEN];
+	struct ipaddr a;
+
+	if (ipaddr_parse(v, &a) < 0 || a.family != AF_INET)
+		return err(st, line, "PortForwardingGateway: '%s' is not an IPv4 address (NAT-PMP is IPv4 only)", v);
+	if (ipaddr_is_unusable(&a))
+		return err(st, line, "PortForwardingGateway: %s is not a usable unicast address", ipaddr_str(&a, buf));
+	st->c->pf.gateway = a;
+	st->c->pf.gateway_line = line;
+	return 0;
+}
+
+/* PortForwardingHook=: a command line, split as systemd splits ExecStart=
+ * (common/cmdline.h), never a shell. */
+static int on_pf_hook(struct parse_state *st, unsigned line, const char *v) {
+	char why[CMDLINE_WHY_MAX];
+	int r = cmdline_split(v, &st->c->pf.hook, why);
+
+	if (r == -EINVAL)
+		return err(st, line, "PortForwardingHook: %s", why);
+	if (r < 0)
+		return r;
+	st->c->pf.hook_line = line;
+	return 0;
+}
+
 /* Every key of the format (vpn-confinement.ini(5)), by section; a key not
  * here is an error. A singleton given twice is an error; a list key adds
  * to its list. */
@@ -1091,6 +1135,9 @@ static const struct key_def {
 	[K_WG_IMPL] = { SECTION_NAMESPACE, "WireGuardImplementation", false, on_wg_impl },
 	[K_UNIT] = { SECTION_CONFINEMENT, "Unit", true, on_units },
 	[K_HARDENING] = { SECTION_CONFINEMENT, "Hardening", false, on_hardening },
+	[K_PORT_FORWARDING] = { SECTION_NAMESPACE, "PortForwarding", false, on_port_forwarding },
+	[K_PF_GATEWAY] = { SECTION_NAMESPACE, "PortForwardingGateway", false, on_pf_gateway },
+	[K_PF_HOOK] = { SECTION_NAMESPACE, "PortForwardingHook", false, on_pf_hook },
 };
 
 static int on_key(void *userdata, const char *section, const char *key, const char *value,
@@ -1147,6 +1194,24 @@ static int validate_egress(struct parse_state *st) {
 			return r;
 	}
 	return failed ? -EINVAL : 0;
+}
+
+/* PortForwardingGateway= and PortForwardingHook= mean nothing without
+ * PortForwarding=natpmp: a forgotten line would silently forward nothing. */
+static int validate_port_forwarding(struct parse_state *st) {
+	static const enum key dependents[] = { K_PF_GATEWAY, K_PF_HOOK };
+	int r = 0;
+
+	if (st->c->pf.enabled)
+		return 0;
+	for (size_t i = 0; i < ELEMENTSOF(dependents); i++) {
+		unsigned line = st->seen[dependents[i]];
+		if (line)
+			r = err(st, line, "%s= given without PortForwarding=natpmp", key_defs[dependents[i]].name);
+		if (r != 0 && r != -EINVAL)
+			return r;
+	}
+	return r;
 }
 
 /* Checks that need the whole file. */
@@ -1217,6 +1282,11 @@ static int validate_file(struct parse_state *st) {
 
 	r = validate_egress(st);
 	if (r == -EINVAL)
+		failed = true;
+	else if (r < 0)
+		return r;
+
+	if ((r = validate_port_forwarding(st)) == -EINVAL)
 		failed = true;
 	else if (r < 0)
 		return r;

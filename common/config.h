@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "cmdline.h"
 #include "diag.h"
 
 #define NS_NAME_MAX 7 /* "N-br" and "veth-N-br" must fit IFNAMSIZ (16 with NUL) */
@@ -61,6 +62,19 @@ struct egress_rule {
 };
 /* Longest text form of an egress rule: "[addr/128]:65535:both" and NUL. */
 #define EGRESS_STRLEN (IPNET_STRLEN + 2 + 11)
+/* Provider port forwarding (PortForwarding=, PortForwardingGateway=,
+ * PortForwardingHook=): vpn-confinement port-forward N asks the gateway
+ * for a mapping over NAT-PMP, opens the port on N0 and tells the client. */
+struct port_forwarding {
+	bool enabled; /* PortForwarding=natpmp */
+	unsigned line;
+	/* The NAT-PMP gateway; family 0: the tunnel's (its first IPv4 DNS
+	 * server, ProtonVPN's 10.2.0.1). */
+	struct ipaddr gateway;
+	unsigned gateway_line;
+	struct cmdline hook; /* argc 0: none */
+	unsigned hook_line;
+};
 
 /* A unit confined to the namespace: a validated .service or .socket name. */
 struct confined_unit {
@@ -112,6 +126,8 @@ struct ns_config {
 	struct confined_unit *units;
 	size_t n_units;
 	bool hardening; /* default true */
+
+	struct port_forwarding pf;
 
 	/* False when the file had any error. Units that could be read are still
 	 * listed, so the generator can confine (and so fail-close) them; a unit

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 
 void explicit_wipe(void *p, size_t n) {
 	if (!p)
@@ -204,3 +205,18 @@ static const char *env_or(const char *name, const char *fallback) {
 
 const char *confdir(void) { return env_or("VPN_CONFINEMENT_CONFDIR", "/etc/vpn-confinement"); }
 const char *rundir(void) { return env_or("VPN_CONFINEMENT_RUNDIR", "/run/vpn-confinement"); }
+
+unsigned backoff_ms(unsigned first_ms, unsigned max_ms, unsigned failures) {
+	unsigned delay = first_ms;
+
+	for (unsigned i = 0; i < failures && delay < max_ms; i++)
+		delay *= 2;
+	return delay > max_ms ? max_ms : delay;
+}
+
+int64_t monotonic_ms(void) {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -111,6 +111,12 @@ int read_file_head(const char *path, size_t max, char **out, size_t *len);
  * never a part of it. The temporary file is removed on failure. 0 or a
  * negative errno (-EISDIR for a path that ends in "/"). */
 int write_file_atomic(const char *path, const char *content, size_t len, mode_t mode);
+/* Milliseconds of CLOCK_MONOTONIC: for timers that a change of the wall
+ * clock must not move. */
+int64_t monotonic_ms(void);
+/* A back-off: first_ms after the first failure, doubling with each
+ * further one (failures before this one), at most max_ms. */
+unsigned backoff_ms(unsigned first_ms, unsigned max_ms, unsigned failures);
 
 /* Environment overrides shared by both binaries (DESIGN.md). */
 const char *confdir(void); /* $VPN_CONFINEMENT_CONFDIR or /etc/vpn-confinement */

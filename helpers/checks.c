@@ -244,11 +244,41 @@ static void check_peers(struct ctx *c) {
 	}
 }
 
+/* PortForwarding=natpmp while the tunnel is up: port-forward runs and has
+ * a port, published as it recorded it. (The sets in the ruleset are held
+ * to its record by check_rulesets.) */
+static void check_port_forwarding(struct ctx *c) {
+	const struct ns_facts *f = c->f;
+	char why[256];
+
+	if (!f->cfg || !f->cfg->pf.enabled)
+		return;
+	if (f->pf_record_error == -EBADMSG)
+		problem(c, "run file %s/%s/%s was not written by vpn-confinement (ignored)", rundir(), f->n.ns,
+			RUN_PORTFWD);
+	if (!f->pf_running) {
+		problem(c, "port forwarding is on but port-forward is not running (vpn-portfwd@%s.service)", f->n.ns);
+		return;
+	}
+	if (!f->pf.port)
+		problem(c, "port forwarding: no port forwarded%s%s", f->pf.error ? ": " : " yet",
+			f->pf.error ? portmap_error_str(f->pf.error, why, sizeof(why)) : "");
+	if (f->pf_published_bad)
+		problem(c, "%s/%s/%s is not a port and a newline", rundir(), f->n.ns, RUN_FORWARDED_PORT);
+	else if (f->pf_published != f->pf.port)
+		problem(c, "%s/%s/%s says %u, port-forward recorded %u", rundir(), f->n.ns, RUN_FORWARDED_PORT,
+			f->pf_published, f->pf.port);
+	if (f->pf.hook == HOOK_FAILED)
+		warning(c, "port forwarding: the hook failed with port %u (exit status %d); it is tried again",
+			f->pf.hook_port, f->pf.hook_status);
+}
+
 /* In this order; a check that sets stop ends the list (nothing after it
  * has anything to judge). */
 static void (*const checks[])(struct ctx *c) = {
 	check_config,	 check_records,	 check_wg_config, check_units, check_namespace,
 	check_rulesets,	 check_egress_routes, check_default_routes, check_tunnel, check_dns, check_peers,
+	check_port_forwarding,
 };
 
 int checks_run(const struct ns_facts *f, const struct check_options *o, struct findings *out) {

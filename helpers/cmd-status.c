@@ -50,6 +50,77 @@ static const char *route_dst(const struct status_route *r, char buf[static IPNET
 
 static const char *bool_str(bool b) { return b ? "true" : "false"; }
 
+/* "port_forwarding": {...}, PortForwarding=natpmp only. */
+static void print_pf_json(FILE *f, const struct ns_facts *s) {
+	char buf[IPNET_STRLEN], why[256];
+	const struct portfwd_record *p = &s->pf;
+
+	if (!s->cfg || !s->cfg->pf.enabled) {
+		fputs(",\"port_forwarding\":{\"enabled\":false}", f);
+		return;
+	}
+	fprintf(f, ",\"port_forwarding\":{\"enabled\":true,\"running\":%s", bool_str(s->pf_running));
+	if (!s->pf_running) {
+		fputc('}', f);
+		return;
+	}
+	if (p->gateway.family) {
+		fputs(",\"gateway\":", f);
+		json_str(f, ipaddr_str(&p->gateway, buf));
+	}
+	fprintf(f, ",\"gateway_kind\":\"%s\"", portmap_kind_str(p->kind));
+	if (p->port) {
+		fprintf(f, ",\"forwarded_port\":%u,\"tcp_port\":%u,\"udp_port\":%u", p->port, p->tcp, p->udp);
+		if (s->now >= p->since)
+			fprintf(f, ",\"age\":%llu", (unsigned long long)(s->now - p->since));
+		if (s->now >= p->renewed)
+			fprintf(f, ",\"renewed_ago\":%llu", (unsigned long long)(s->now - p->renewed));
+		fprintf(f, ",\"lifetime\":%u", p->lifetime);
+	} else
+		fputs(",\"forwarded_port\":null", f);
+	if (p->error) {
+		fputs(",\"error\":", f);
+		json_str(f, portmap_error_str(p->error, why, sizeof(why)));
+		if (s->now >= p->error_since)
+			fprintf(f, ",\"failing_for\":%llu", (unsigned long long)(s->now - p->error_since));
+	}
+	fprintf(f, ",\"hook\":{\"state\":\"%s\"", hook_state_str(p->hook));
+	if (p->hook_port)
+		fprintf(f, ",\"port\":%u,\"exit_status\":%d", p->hook_port, p->hook_status);
+	fputs("}}", f);
+}
+
+static void print_pf_text(FILE *f, const struct ns_facts *s) {
+	char buf[IPNET_STRLEN] = "?", why[256];
+	const struct portfwd_record *p = &s->pf;
+
+	if (!s->cfg || !s->cfg->pf.enabled)
+		return;
+	if (!s->pf_running) {
+		fprintf(f, "  forwarded:  none (port-forward is not running)\n");
+		return;
+	}
+	if (p->gateway.family)
+		ipaddr_str(&p->gateway, buf);
+	if (p->port) {
+		fprintf(f, "  forwarded:  port %u", p->port);
+		if (p->tcp != p->udp)
+			fprintf(f, " (%u/tcp, %u/udp)", p->tcp, p->udp);
+		fprintf(f, " by %s, for %llu s, renewed %llu s ago (lifetime %u s)\n", buf,
+			(unsigned long long)(s->now >= p->since ? s->now - p->since : 0),
+			(unsigned long long)(s->now >= p->renewed ? s->now - p->renewed : 0), p->lifetime);
+	} else
+		fprintf(f, "  forwarded:  none yet, asking %s\n", buf);
+	if (p->error)
+		fprintf(f, "              %s\n", portmap_error_str(p->error, why, sizeof(why)));
+	if (p->hook != HOOK_NONE) {
+		fprintf(f, "  hook:       %s", hook_state_str(p->hook));
+		if (p->hook_port)
+			fprintf(f, " (last run: port %u, exit status %d)", p->hook_port, p->hook_status);
+		fputc('\n', f);
+	}
+}
+
 static void print_json(FILE *f, const struct ns_facts *s, const struct findings *fi) {
 	char buf[IPNET_STRLEN];
 
@@ -150,7 +221,9 @@ static void print_json(FILE *f, const struct ns_facts *s, const struct findings 
 			fputc(',', f);
 		json_str(f, ipaddr_str(&s->wg->dns[i], buf));
 	}
-	fprintf(f, "],\"resolv_conf_ok\":%s},\"problems\":", bool_str(s->resolv_ok));
+	fprintf(f, "],\"resolv_conf_ok\":%s}", bool_str(s->resolv_ok));
+	print_pf_json(f, s);
+	fputs(",\"problems\":", f);
 	json_strv(f, fi->problems, fi->n_problems);
 	fputs(",\"warnings\":", f);
 	json_strv(f, fi->warnings, fi->n_warnings);
@@ -220,6 +293,7 @@ static void print_text(FILE *f, const struct ns_facts *s, const struct findings 
 		fprintf(f, "%s (resolv.conf %s)\n", n_dns ? "" : " (none)", s->resolv_ok ? "ok" : "WRONG");
 	} else
 		fprintf(f, "  tunnel:     down\n");
+	print_pf_text(f, s);
 	if (s->cfg && s->cfg->n_units) {
 		fprintf(f, "  units:     ");
 		for (size_t i = 0; i < s->cfg->n_units; i++)

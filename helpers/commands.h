@@ -22,3 +22,4 @@ int cmd_status(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_config_error(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
+int cmd_port_forward(int argc, char **argv);

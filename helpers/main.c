@@ -24,6 +24,7 @@ static const struct command commands[] = {
 				"                                    the same as metrics (Prometheus text format),\n"
 				"                                    FILE replaced atomically (node exporter's textfile)" },
 	{ "check", cmd_check, "check N [--max-handshake-age S]   exit 1 with the reason when N is not as it should be" },
+	{ "port-forward", cmd_port_forward, "port-forward N [--lifetime S]     keep the provider's forwarded port open, renewed, told" },
 	{ "ruleset", cmd_ruleset, "ruleset N [--base|--full|--host]  print the nftables rulesets of namespace N" },
 	{ "exec", cmd_exec, "exec N [--user U] -- COMMAND...   run COMMAND as a service confined to N runs" },
 	{ "config-error", cmd_config_error, "config-error N|- MESSAGE...       print the generator's messages and fail (for units)" },

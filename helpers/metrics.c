@@ -4,6 +4,7 @@
 #include <inttypes.h>
 
 #include "checks.h"
+#include "config.h"
 #include "status.h"
 #include "util.h"
 #include "version.h"
@@ -203,6 +204,20 @@ static int s_units_active(const struct row *r, const struct metrics_ns *m, size_
 	return one(s, i, f->units_known, n);
 }
 
+/* The port the VPN provider forwards, while port-forward runs and holds
+ * a mapping (PortForwarding=natpmp). */
+static bool forwarding(const struct ns_facts *f) {
+	return f->cfg && f->cfg->pf.enabled && f->pf_running && f->pf.port != 0;
+}
+
+static int s_forwarded_port(const struct row *r, const struct metrics_ns *m, size_t i, struct sample *s) {
+	return one(s, i, forwarding(m->f), m->f->pf.port);
+}
+
+static int s_forwarded_port_since(const struct row *r, const struct metrics_ns *m, size_t i, struct sample *s) {
+	return one(s, i, forwarding(m->f) && m->f->pf.since, m->f->pf.since);
+}
+
 static int s_problems(const struct row *r, const struct metrics_ns *m, size_t i, struct sample *s) {
 	return one(s, i, true, m->fi->n_problems);
 }
@@ -211,10 +226,8 @@ static int s_problems(const struct row *r, const struct metrics_ns *m, size_t i,
 
 /* A new metric is a row (its name with the prefix, gauge or counter, a
  * one-line help) and, unless an existing function gives its value, a
- * function over the facts that returns one() of them: say a fact
- * f->forwarded_port (0: none) gives
- *	{ P "forwarded_port", GAUGE, "The port the VPN forwards to the namespace.", .ns = s_forwarded_port },
- * with s_forwarded_port returning one(s, i, f->forwarded_port != 0, f->forwarded_port).
+ * function over the facts that returns one() of them, as s_forwarded_port
+ * does: one(s, i, whether there is a value, the value).
  * Rows of one name go together (a label per row, or per sample); the unit
  * tests hold the names to Prometheus' rules, and vpn-confinement(8),
  * METRICS, lists them. */
@@ -292,6 +305,11 @@ static const struct row rows[] = {
 	  .ns = s_units },
 	{ P "confined_units_active", GAUGE, "Of vpn_confinement_confined_units, those active (or reloading).",
 	  .ns = s_units_active },
+	{ P "forwarded_port", GAUGE,
+	  "The port the VPN provider forwards to the namespace (PortForwarding=natpmp), while port-forward holds a mapping.",
+	  .ns = s_forwarded_port },
+	{ P "forwarded_port_since_timestamp_seconds", GAUGE, "Unix time at which the forwarded port was first mapped.",
+	  .ns = s_forwarded_port_since },
 	{ P "problems", GAUGE, "Problems vpn-confinement check would report (0: the namespace is as it should be).",
 	  .ns = s_problems },
 };

@@ -349,6 +349,34 @@ int ruleset_render_ns_base(const char *ns_name, const struct ns_config *ns, enum
 	return finish(f);
 }
 
+/* PortForwarding=natpmp: the sets of the port the provider forwards, empty
+ * here; `vpn-confinement port-forward` fills them (ruleset_forwarded_text)
+ * while a mapping lives. */
+static void write_forwarded_sets(FILE *f, const struct ns_config *ns) {
+	static const struct port_bits none;
+
+	if (!ns->pf.enabled)
+		return;
+	fputs("\t# PortForwarding=natpmp: the port the provider forwards, filled in by\n"
+	      "\t# vpn-confinement port-forward while its mapping lives.\n",
+	      f);
+	write_port_set(f, RULESET_FORWARDED_TCP, &none);
+	write_port_set(f, RULESET_FORWARDED_UDP, &none);
+}
+
+/* NAT-PMP maps the provider's IPv4 address only: the forwarded port opens
+ * on N0 for IPv4, whatever families the tunnel has. */
+static void write_forwarded_rules(FILE *f, const struct ns_config *ns, const struct ifnames *n) {
+	if (!ns->pf.enabled)
+		return;
+	fprintf(f,
+		"\t\t# The forwarded port (PortForwarding=natpmp), from the tunnel only, IPv4.\n"
+		"\t\tiifname \"%s\" ct state new meta nfproto ipv4 tcp dport @%s ct mark set 0x%x accept\n"
+		"\t\tiifname \"%s\" ct state new meta nfproto ipv4 udp dport @%s ct mark set 0x%x accept\n",
+		n->wg, RULESET_FORWARDED_TCP, RULESET_CT_MARK_TUNNEL, n->wg, RULESET_FORWARDED_UDP,
+		RULESET_CT_MARK_TUNNEL);
+}
+
 int ruleset_render_ns_full(const struct ns_config *ns, const struct wg_config *wg, enum ruleset_mode mode,
 			   FILE *f) {
 	_cleanup_free_ struct port_bits *ports = calloc(4, sizeof(struct port_bits));
@@ -413,6 +441,7 @@ int ruleset_render_ns_full(const struct ns_config *ns, const struct wg_config *w
 	write_port_set(f, "open_udp", open_udp);
 	if (has_egress(ns) && (r = write_egress_set_pairs(f, ns)) < 0)
 		return r;
+	write_forwarded_sets(f, ns);
 
 	/* input */
 	fputs("\tchain input {\n"
@@ -456,6 +485,7 @@ int ruleset_render_ns_full(const struct ns_config *ns, const struct wg_config *w
 		"\t\tiifname \"%s\" ct state new %stcp dport @open_tcp ct mark set 0x%x accept\n"
 		"\t\tiifname \"%s\" ct state new %sudp dport @open_udp ct mark set 0x%x accept\n",
 		n.wg, tun_family, RULESET_CT_MARK_TUNNEL, n.wg, tun_family, RULESET_CT_MARK_TUNNEL);
+	write_forwarded_rules(f, ns, &n);
 	fputs("\t\tcounter name \"input_drop\" drop\n\t}\n\n", f);
 
 	/* output */
@@ -848,6 +878,26 @@ static int render_forward_guard(const struct forward_guard *g, enum ruleset_mode
 
 int ruleset_forward_guard_text(const struct forward_guard *g, enum ruleset_mode mode, char **out) {
 	return RENDER_TEXT(out, render_forward_guard(g, mode, f));
+}
+
+/* ---- the forwarded port ------------------------------------------------ */
+
+static int render_forwarded(uint16_t tcp, uint16_t udp, FILE *f) {
+	const struct {
+		const char *set;
+		uint16_t port;
+	} sets[] = { { RULESET_FORWARDED_TCP, tcp }, { RULESET_FORWARDED_UDP, udp } };
+
+	for (size_t i = 0; i < ELEMENTSOF(sets); i++) {
+		fprintf(f, "flush set inet %s %s\n", NS_TABLE_NAME, sets[i].set);
+		if (sets[i].port)
+			fprintf(f, "add element inet %s %s { %u }\n", NS_TABLE_NAME, sets[i].set, sets[i].port);
+	}
+	return finish(f);
+}
+
+int ruleset_forwarded_text(uint16_t tcp, uint16_t udp, char **out) {
+	return RENDER_TEXT(out, render_forwarded(tcp, udp, f));
 }
 
 static int delete_text(const char *table, char **out) {

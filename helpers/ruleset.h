@@ -25,7 +25,8 @@
  * vpn-confinement(8)):
  *   namespace table: sets dns4, dns6 (only when the tunnel has that family),
  *     accessible4, accessible6 (only with IPv6 bridge addresses), mapped_tcp,
- *     mapped_udp ("to" ports), open_tcp, open_udp; chains input, output,
+ *     mapped_udp ("to" ports), open_tcp, open_udp, forwarded_tcp and
+ *     forwarded_udp (PortForwarding=natpmp only); chains input, output,
  *     forward, dns-restrict; named counters input_drop, output_drop,
  *     forward_drop, dns_drop, ra_drop (packets dropped by the final rules /
  *     DNS / router advertisements; the base form has the first three).
@@ -42,6 +43,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "config.h"
@@ -101,6 +103,16 @@ bool forward_guard_empty(const struct forward_guard *g);
 void forward_guard_clear(struct forward_guard *g);
 /* The table; when g is empty, only its deletion (REPLACE) or nothing. */
 int ruleset_forward_guard_text(const struct forward_guard *g, enum ruleset_mode mode, char **out);
+
+/* The forwarded port's sets (PortForwarding=natpmp): in the full form,
+ * empty; port-forward puts the port the gateway mapped into them. */
+#define RULESET_FORWARDED_TCP "forwarded_tcp"
+#define RULESET_FORWARDED_UDP "forwarded_udp"
+/* One transaction, run inside the namespace, that makes the sets hold
+ * exactly tcp and udp (0: nothing): the old port closes as the new one
+ * opens, and nothing else of the ruleset changes. Fails when the sets do
+ * not exist (the base form, the tunnel down). */
+int ruleset_forwarded_text(uint16_t tcp, uint16_t udp, char **out);
 
 /* A transaction that deletes the host table of namespace ns_name if it exists
  * and succeeds if it does not ("add table; delete table"). */

@@ -130,6 +130,50 @@ static void gather_rundir(struct ns_facts *f) {
 		f->record_error = tunnel_record_load(f->n.ns, &f->rec);
 }
 
+/* port-forward's record and what it published, validated: a port, a
+ * newline, nothing else. */
+static void gather_port_forwarding(struct ns_facts *f) {
+	_cleanup_free_ char *text = NULL;
+	uint64_t port;
+	size_t len;
+
+	f->pf_record_error = portfwd_record_load(f->n.ns, &f->pf);
+	f->pf_recorded = f->pf_record_error == 0;
+	f->pf_running = f->pf_recorded && portfwd_record_running(&f->pf);
+	if (rundir_read(f->n.ns, RUN_FORWARDED_PORT, &text) < 0)
+		return;
+	len = strlen(text);
+	if (len < 2 || text[len - 1] != '\n') {
+		f->pf_published_bad = true;
+		return;
+	}
+	text[len - 1] = '\0';
+	if (parse_uint(text, 1, 65535, &port) < 0)
+		f->pf_published_bad = true;
+	else
+		f->pf_published = (uint16_t)port;
+}
+
+/* The forwarded port is in the sets of the live ruleset while port-forward
+ * runs: the expected text gets the same elements (ruleset_forwarded_text),
+ * so the comparison holds the sets to exactly what it recorded. */
+static int expect_forwarded(const struct ns_facts *f, char **ns_text) {
+	_cleanup_free_ char *add = NULL;
+	char *both;
+	int r;
+
+	if (!*ns_text || !f->cfg || !f->cfg->pf.enabled || !f->pf_running || !(f->pf.tcp || f->pf.udp))
+		return 0;
+	r = ruleset_forwarded_text(f->pf.tcp, f->pf.udp, &add);
+	if (r < 0)
+		return r;
+	if (asprintf(&both, "%s%s", *ns_text, add) < 0)
+		return -ENOMEM;
+	free(*ns_text);
+	*ns_text = both;
+	return 0;
+}
+
 /* Ask systemd about each confined unit that is not a template (a template
  * is no unit of its own). */
 static int gather_units(struct ns_facts *f) {
@@ -281,9 +325,11 @@ static int gather_network(struct ns_facts *f, int nsfd) {
 		}
 	}
 	f->ns_rs_expected = f->tunnel_recorded ? "full" : "base";
-	if (f->tunnel_recorded && f->cfg && f->wg)
+	if (f->tunnel_recorded && f->cfg && f->wg) {
 		ruleset_ns_full_text(f->cfg, f->wg, RULESET_REPLACE, &ns_text);
-	else if (!f->tunnel_recorded)
+		if ((r = expect_forwarded(f, &ns_text)) < 0)
+			return r;
+	} else if (!f->tunnel_recorded)
 		ruleset_ns_base_text(f->n.ns, f->cfg, RULESET_REPLACE, &ns_text);
 	f->ns_rs = compare_table(ns_text, "inet " NS_TABLE_NAME, nsfd);
 	return 0;
@@ -367,6 +413,9 @@ static int gather(struct ns_facts *f, const struct ns_names *n, bool all) {
 
 	*f = (struct ns_facts){ .n = *n, .now = (uint64_t)time(NULL), .ns_rs = RS_UNKNOWN, .host_rs = RS_UNKNOWN };
 	gather_rundir(f);
+	/* Also for the kill switch's facts: the ruleset expected holds the
+	 * forwarded port. */
+	gather_port_forwarding(f);
 	if ((r = gather_config(f)) < 0 || (r = gather_wg_config(f)) < 0 || (all && (r = gather_units(f)) < 0))
 		return r;
 	nsfd = netns_open(n->ns);

@@ -19,6 +19,7 @@
 #include "manager.h"
 #include "names.h"
 #include "nft.h"
+#include "portfwd.h"
 #include "rtnl.h"
 #include "tunnel.h"
 #include "wgtool.h"
@@ -105,6 +106,14 @@ struct ns_facts {
 	/* DNS. */
 	char *resolv_etc_path;
 	bool resolv_ok; /* both copies as the wg config's DNS= renders */
+
+	/* Port forwarding (PortForwarding=natpmp; nothing when off). */
+	bool pf_recorded;  /* $RUNDIR/N/portfwd was read, valid */
+	int pf_record_error; /* 0, or why it could not be used (-ENOENT: none) */
+	bool pf_running;   /* its pid is the port-forward that wrote it */
+	struct portfwd_record pf;
+	uint16_t pf_published; /* $RUNDIR/N/forwarded-port (0: absent or not a port) */
+	bool pf_published_bad; /* present, but not "PORT\n" */
 };
 
 /* Gather everything that can be known about namespace n; what cannot be is

@@ -63,9 +63,17 @@ const char *tunnel_wg_device(const struct ns_names *n, const struct tunnel_recor
 
 static const char *const implementations[] = { "kernel", "userspace", "pending" };
 
+struct record_ctx {
+	const char *ns;
+	struct tunnel_record *rec;
+};
+
 /* One "key=value" of the record into rec; -EBADMSG for anything wg-up does
  * not write. */
-static int record_field(const char *ns, struct tunnel_record *rec, const char *key, const char *value) {
+static int record_field(void *userdata, const char *key, const char *value) {
+	const struct record_ctx *c = userdata;
+	const char *ns = c->ns;
+	struct tunnel_record *rec = c->rec;
 	uint64_t v;
 
 	if (streq(key, "implementation")) {
@@ -97,26 +105,13 @@ static int record_field(const char *ns, struct tunnel_record *rec, const char *k
 }
 
 int tunnel_record_load(const char *ns, struct tunnel_record *rec) {
-	_cleanup_free_ char *text = NULL;
 	int r;
 
 	*rec = (struct tunnel_record){ 0 };
-	r = rundir_read(ns, RUN_WG, &text);
-	if (r < 0)
+	r = rundir_read_fields(ns, RUN_WG, record_field, &(struct record_ctx){ .ns = ns, .rec = rec });
+	if (r < 0) {
+		*rec = (struct tunnel_record){ 0 };
 		return r;
-	for (char *line = text, *next; *line; line = next) {
-		char *eq;
-
-		next = strchrnul(line, '\n');
-		if (*next)
-			*next++ = '\0';
-		eq = strchr(line, '=');
-		if (eq)
-			*eq = '\0';
-		if (!eq || record_field(ns, rec, line, eq + 1) < 0) {
-			*rec = (struct tunnel_record){ 0 };
-			return -EBADMSG;
-		}
 	}
 	if (!rec->implementation || !rec->tmpname[0] || (rec->pid && !rec->has_socket)) {
 		*rec = (struct tunnel_record){ 0 };

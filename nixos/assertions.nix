@@ -288,6 +288,33 @@ rec {
         "${opt name}.openVPNPorts: port ${toString p.a.port} is opened twice (${p.a.protocol} and ${p.b.protocol})."
     ) (pairs ns.openVPNPorts);
 
+  # portForwarding: what the ini parser refuses (vpn-confinement.ini(5)):
+  # a gateway or hook without enable (they would do nothing), a gateway
+  # that is no IPv4 address (NAT-PMP is IPv4 only), a hook without an
+  # absolute program, a line break (one ini line).
+  portForwardingProblems =
+    name: ns:
+    let
+      pf = ns.portForwarding;
+      where = "${opt name}.portForwarding";
+      gw = if isString pf.gateway then net.parseHost pf.gateway else null;
+      program =
+        if builtins.isList pf.hook then
+          (if pf.hook == [ ] then "" else builtins.head pf.hook)
+        else if isString pf.hook then
+          builtins.head (builtins.match "[ \t]*\"?([^ \t\"]*).*" pf.hook)
+        else
+          null;
+      words = if builtins.isList pf.hook then pf.hook else if pf.hook == null then [ ] else [ pf.hook ];
+    in
+    optional (!pf.enable && pf.gateway != null) "${where}.gateway is set but portForwarding.enable is false."
+    ++ optional (!pf.enable && pf.hook != null) "${where}.hook is set but portForwarding.enable is false."
+    ++ optional (pf.gateway != null && (gw == null || gw.family != 4 || match "[0-9.]+" pf.gateway == null))
+      "${where}.gateway = ${quoted pf.gateway} is not an IPv4 address (NAT-PMP is IPv4 only)."
+    ++ optional (program != null && !hasPrefix "/" program)
+      "${where}.hook: the program must be an absolute path, not ${quoted program}."
+    ++ optional (builtins.any (w: match "[^\n\r]*" w == null) words) "${where}.hook contains a line break.";
+
   # namespaces: attrset of enabled namespaces (name -> option values).
   # No two may share a subnet (IPv4, or IPv6 where both have one).
   overlapProblems =
@@ -396,7 +423,8 @@ rec {
         ++ addressProblems name ns
         ++ accessibleFromProblems name ns
         ++ allowedEgressProblems name ns
-        ++ openVPNPortProblems name ns;
+        ++ openVPNPortProblems name ns
+        ++ portForwardingProblems name ns;
       confined = filter (s: services.${s}.vpnConfinement.enable or false) (attrNames services);
       validEnabled = builtins.removeAttrs enabled (
         filter (n: addressProblems n enabled.${n} != [ ]) (attrNames enabled)

@@ -14,4 +14,11 @@
   bridgeAddressIPv6 = null;
   # portMappings.*.protocol and openVPNPorts.*.protocol
   protocol = "tcp";
+  # portForwarding: its sub-options' defaults below.
+  portForwarding = { };
+  portForwardingOptions = {
+    enable = false;
+    gateway = null;
+    hook = null;
+  };
 }

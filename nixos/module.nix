@@ -21,7 +21,7 @@ let
   metricsCfg = config.services.vpnConfinement.metrics;
   pure = import ./pure.nix;
 
-  package = pkgs.vpn-confinement or (pkgs.callPackage ./package.nix { });
+  package = config.vpnConfinement.package;
 
   enabledNames = lib.attrNames (lib.filterAttrs (_: ns: ns.enable) cfg);
   # Only the vpnConfinement part of each service is read here, so this does
@@ -41,6 +41,21 @@ let
 in
 {
   imports = [ ./options.nix ];
+
+  # Here rather than in options.nix, which has no pkgs.
+  options.vpnConfinement.package = lib.mkOption {
+    type = lib.types.package;
+    default = pkgs.vpn-confinement or (pkgs.callPackage ./package.nix { });
+    defaultText = lib.literalExpression "pkgs.vpn-confinement or (pkgs.callPackage ./package.nix { })";
+    description = ''
+      The vpn-confinement package: the generator, the unit templates, the
+      helper and the example port forwarding hooks
+      (`share/vpn-confinement/examples/`, for
+      `vpnNamespaces.<name>.portForwarding.hook`). Defaults to
+      `pkgs.vpn-confinement` when an overlay provides it, else the one
+      built from this module's source.
+    '';
+  };
 
   # Applied to every systemd.services entry that exists (it creates none).
   options.systemd.services = lib.mkOption {

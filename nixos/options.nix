@@ -209,6 +209,62 @@ let
             `namespaceAddressIPv6`, or `null`.
           '';
         };
+
+        portForwarding = mkOption {
+          type = types.submodule {
+            options = {
+              enable = mkOption {
+                type = types.bool;
+                default = defaults.portForwardingOptions.enable;
+                example = true;
+                description = ''
+                  Whether to ask the VPN provider for a forwarded port over
+                  NAT-PMP (ProtonVPN, and any provider whose gateway speaks
+                  it) and keep it: `vpn-portfwd@${name}.service` asks while
+                  the tunnel is up, renews the mapping every 45 s, opens the
+                  port on `${name}0` (and only there), publishes it in
+                  `/run/vpn-confinement/${name}/forwarded-port` and
+                  `vpn-confinement status`, and runs `hook` with it after
+                  every change and every tunnel reconnect. It replaces an
+                  `openVPNPorts` entry for the client's peer port.
+                '';
+              };
+              gateway = mkOption {
+                type = types.nullOr types.str;
+                default = defaults.portForwardingOptions.gateway;
+                example = "10.2.0.1";
+                description = ''
+                  The NAT-PMP gateway's IPv4 address, or `null` for the
+                  tunnel's: the first IPv4 `DNS` server of the WireGuard
+                  configuration (ProtonVPN's `10.2.0.1`).
+                '';
+              };
+              hook = mkOption {
+                type = types.nullOr (types.either types.str (types.listOf types.str));
+                default = defaults.portForwardingOptions.hook;
+                example = [
+                  "/run/current-system/sw/share/vpn-confinement/examples/transmission-port-hook"
+                  "--url"
+                  "http://192.168.15.1:9091/transmission/rpc"
+                ];
+                description = ''
+                  The command that tells the client the port, run inside the
+                  namespace with the port as its last argument and in
+                  `$VPN_CONFINEMENT_FORWARDED_PORT`, as root without any
+                  capability, never through a shell: a list of arguments
+                  (each quoted for the ini), or one string split as
+                  systemd splits `ExecStart=` (see
+                  `vpn-confinement.ini(5)`). The program must be an
+                  absolute path. The package ships hooks for Transmission
+                  and qBittorrent in
+                  `''${config.vpnConfinement.package}/share/vpn-confinement/examples/`.
+                '';
+              };
+            };
+          };
+          default = defaults.portForwarding;
+          description = "Provider port forwarding (NAT-PMP) for the namespace's client.";
+        };
       };
     };
 in

@@ -59,6 +59,7 @@ rec {
     // {
       portMappings = map (m: { protocol = defaults.protocol; } // m) (ns.portMappings or [ ]);
       openVPNPorts = map (p: { protocol = defaults.protocol; } // p) (ns.openVPNPorts or [ ]);
+      portForwarding = defaults.portForwardingOptions // (ns.portForwarding or { });
     };
 
   # Names of the services confined in namespace `name`.
@@ -188,7 +189,7 @@ rec {
   # or that a user may (the namespace units netns@, wg-up@, vpn-ns@), is
   # written as a drop-in.
   isInstance = name: match "[^@]+@[^@]+" name != null;
-  isNamespaceUnit = name: match "(netns|wg-up|vpn-ns)@[a-z][a-z0-9]{0,6}" name != null;
+  isNamespaceUnit = name: match "(netns|wg-up|vpn-ns|vpn-portfwd)@[a-z][a-z0-9]{0,6}" name != null;
   overrideStrategyFor =
     { name, confined }: if isNamespaceUnit name || (confined && isInstance name) then "asDropin" else null;
 
@@ -268,7 +269,8 @@ rec {
           module {
             lib = stubLib;
             pkgs = unavailable "pkgs";
-            config = unavailable "config";
+            # Only the package (a fixed store path), for the hooks it ships.
+            config.vpnConfinement.package = "/nix/store/00000000000000000000000000000000-vpn-confinement-0.1.0";
             options = unavailable "options";
           }
         else

@@ -369,6 +369,7 @@ rm -rf "$units/transmission-daemon.service.d"
 in_c systemctl daemon-reload
 
 . "$here/part-metrics.sh"
+. "$here/part-portfwd.sh" # provider port forwarding, Transmission told (issue 15)
 
 # --- Tunnel restart (L3) ------------------------------------------------------------
 pid=$(mainpid vcprobe.service)

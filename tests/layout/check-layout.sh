@@ -39,9 +39,9 @@ LAYERS = {
 }
 HELPERS = {
     "system": ["netlink", "rtnl", "conntrack", "nft", "sysctl", "proc", "netns", "wgtool", "manager", "log",
-               "seccomp", "creds", "mounts"],
+               "seccomp", "creds", "mounts", "gateway"],
     "domain": ["rundir", "hostfwd", "ruleset", "resolv", "tunnel", "supervisor", "namespace", "status", "checks",
-               "metrics", "confine"],
+               "metrics", "confine", "portmap", "hook", "portfwd"],
     "commands": ["main", "cli", "commands"],
     "model": ["wgconf", "egress"],
 }

@@ -434,6 +434,77 @@ let
       expect = [ "port 51413 is opened twice (both and udp)" ];
     }
     {
+      name = "port forwarding with the tunnel's gateway and a hook as a list passes";
+      config.vpnNamespaces.wg = ok {
+        portForwarding = {
+          enable = true;
+          hook = [ "/nix/store/x-vpn-confinement/share/vpn-confinement/examples/transmission-port-hook" "--url" "http://192.168.15.1:9091/transmission/rpc" ];
+        };
+      };
+      expect = [ ];
+    }
+    {
+      name = "port forwarding: a hook as a string, a gateway";
+      config.vpnNamespaces.wg = ok {
+        portForwarding = {
+          enable = true;
+          gateway = "10.2.0.1";
+          hook = "/etc/hooks/tell --port";
+        };
+      };
+      expect = [ ];
+    }
+    {
+      name = "port forwarding: gateway and hook without enable";
+      config.vpnNamespaces.wg = ok {
+        portForwarding = {
+          gateway = "10.2.0.1";
+          hook = [ "/bin/true" ];
+        };
+      };
+      expect = [
+        "portForwarding.gateway is set but portForwarding.enable is false"
+        "portForwarding.hook is set but portForwarding.enable is false"
+      ];
+    }
+    {
+      name = "port forwarding: an IPv6 or prefixed gateway, a relative hook";
+      config.vpnNamespaces = {
+        wg = ok {
+          portForwarding = {
+            enable = true;
+            gateway = "2001:db8::1";
+            hook = "transmission-port-hook";
+          };
+        };
+        two = ok {
+          namespaceAddress = "192.168.16.1";
+          bridgeAddress = "192.168.16.5";
+          portForwarding = {
+            enable = true;
+            gateway = "10.2.0.1/32";
+            hook = [ "hook" "x" ];
+          };
+        };
+      };
+      expect = [
+        "vpnNamespaces.wg.portForwarding.gateway = \"2001:db8::1\" is not an IPv4 address"
+        "vpnNamespaces.wg.portForwarding.hook: the program must be an absolute path, not \"transmission-port-hook\""
+        "vpnNamespaces.two.portForwarding.gateway = \"10.2.0.1/32\" is not an IPv4 address"
+        "vpnNamespaces.two.portForwarding.hook: the program must be an absolute path, not \"hook\""
+      ];
+    }
+    {
+      name = "port forwarding: a line break in the hook";
+      config.vpnNamespaces.wg = ok {
+        portForwarding = {
+          enable = true;
+          hook = [ "/bin/hook" "a\nb" ];
+        };
+      };
+      expect = [ "portForwarding.hook contains a line break" ];
+    }
+    {
       name = "a template service (no instance) cannot be confined";
       config = {
         vpnNamespaces.wg = ok { };

@@ -211,7 +211,7 @@ probe_expr="let
       if builtins.isAttrs v && a ? \${n} && builtins.isAttrs a.\${n} then lib.recursiveUpdate a.\${n} v else v) b;
   };
   pkgs = { writeShellScript = name: text: text; curl = null; dig = null; getent = null; gnugrep = null; };
-  host = (import $here/vm-test.nix { module = null; }).nodes.host { inherit lib pkgs; };
+  host = (import $here/vm-test.nix { module = null; }).nodes.host { inherit lib pkgs; config = { }; };
 in host.systemd.services.probe.serviceConfig.ExecStart"
 if nix_json "$probe_expr" >"$tmp/probe.json" 2>"$tmp/err" &&
 	python3 -c 'import json,sys; sys.stdout.write(json.load(sys.stdin))' <"$tmp/probe.json" |

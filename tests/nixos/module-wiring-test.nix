@@ -30,7 +30,9 @@ let
     types = {
       attrsOf = t: { attrsOf = t; };
       submodule = m: { submodule = m; };
+      package = "package";
     };
+    literalExpression = text: { inherit text; };
     mkMerge = contents: {
       _type = "merge";
       inherit contents;
@@ -116,6 +118,7 @@ let
         inherit lib;
         pkgs.vpn-confinement = "/stub/vpn-confinement";
         config = {
+          vpnConfinement.package = "/stub/vpn-confinement";
           vpnNamespaces = cfg.namespaces;
           systemd.services = cfg.services;
           systemd.network.enable = networkd;

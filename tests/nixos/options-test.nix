@@ -28,6 +28,7 @@ let
     listOf = t: stubType "list" // { elem = t; };
     attrsOf = t: stubType "attrs" // { elem = t; };
     nullOr = t: t // { nullable = true; };
+    either = a: b: stubType "either" // { alternatives = [ a b ]; };
     coercedTo = from: f: to: to;
     submodule = m: stubType "submodule" // { module = m; };
   };
@@ -54,6 +55,7 @@ let
     bridgeAddress = "BridgeAddress=";
     namespaceAddressIPv6 = "NamespaceAddressIPv6=";
     bridgeAddressIPv6 = "BridgeAddressIPv6=";
+    portForwarding = "PortForwarding=";
     # systemd.services.<name>.vpnConfinement
     "vpnConfinement.enable" = "Unit=";
     "vpnConfinement.vpnNamespace" = "Unit=";
@@ -68,6 +70,12 @@ let
     openVPNPorts = {
       port = "OpenVPNPort=51413:";
       protocol = "OpenVPNPort=6771:udp";
+    };
+    # A submodule of its own, not a list.
+    portForwarding = {
+      enable = "PortForwarding=natpmp";
+      gateway = "PortForwardingGateway=10.2.0.1";
+      hook = "PortForwardingHook=\"/etc/vpn-confinement/hook\"";
     };
   };
 
@@ -104,7 +112,7 @@ let
           name = "all.ini shows ${opt}.*.${sub} (${subKey.${opt}.${sub} or "?"})";
           ok = subKey.${opt} ? ${sub} && hasLineStarting subKey.${opt}.${sub};
           detail = "add ${opt}.${sub} to subKey in tests/nixos/options-test.nix; all.ini:\n${ini}";
-        }) (attrNames (submoduleOptions namespaceOptions.${opt}.type.elem))
+        }) (attrNames (submoduleOptions (namespaceOptions.${opt}.type.elem or namespaceOptions.${opt}.type)))
       else
         [ ]
     );
@@ -138,6 +146,7 @@ builtins.concatLists (map checkOption (attrNames namespaceOptions))
         "namespaceAddress"
         "namespaceAddressIPv6"
         "openVPNPorts"
+        "portForwarding"
         "portMappings"
         "wireguardConfigFile"
       ]

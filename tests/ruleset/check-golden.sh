@@ -132,6 +132,18 @@ for case_dir in "$CASES_DIR"/*/; do
 	# Router advertisements are never accepted: the only mention is the drop.
 	t_check "$name: RA only dropped" test "$(grep -c nd-router-advert "$full")" = 1 -a \
 		"$(grep -c 'icmpv6 type { nd-router-advert, nd-redirect } counter name "ra_drop" drop' "$full")" = 1
+	# The forwarded port's sets exist only with PortForwarding=natpmp, empty
+	# as rendered, and open only on ${name}0 for IPv4.
+	if grep -qx 'PortForwarding=natpmp' "$case_dir/ns.ini"; then
+		t_check "$name: forwarded_tcp and forwarded_udp, empty" \
+			test "$(grep -c $'^\tset forwarded_\\(tcp\\|udp\\) {$' "$full")" = 2 -a \
+			-z "$(set_elements "$full" forwarded_tcp; set_elements "$full" forwarded_udp)"
+		t_check "$name: the forwarded port opens only on ${name}0, IPv4, new flows" \
+			test "$(grep -c '@forwarded_' "$full")" = 2 -a \
+			"$(grep -c "^		iifname \"${name}0\" ct state new meta nfproto ipv4 \(tcp\|udp\) dport @forwarded_\(tcp\|udp\) ct mark set 0x1 accept\$" "$full")" = 2
+	else
+		t_check_not "$name: no forwarded port without PortForwarding=natpmp" grep -q forwarded "$full"
+	fi
 	# IPv6 leaves via the tunnel only when the wg config has an IPv6 address.
 	if grep -qiE '^\s*Address\s*=.*:' "$case_dir/wg.conf"; then
 		t_check_not "$name: IPv6 allowed out via ${name}0" grep -q "oifname \"${name}0\" ct state new meta nfproto ipv4 " "$full"

@@ -1157,7 +1157,7 @@ static void test_shipped_examples(void) {
 		n_examples++;
 		p = end;
 	}
-	CHECK(n_examples == 2, "two ini examples in the man page (%zu)", n_examples);
+	CHECK(n_examples == 3, "three ini examples in the man page (%zu)", n_examples);
 	r = ns_config_load_dir(tmpdir, &s, &d);
 	CHECK(r == 0 && set_count(&s, false) == n_examples && d.n == 0, "the man page's examples are valid together (%d)", r);
 	for (size_t i = 0; i < d.n; i++) {
@@ -1167,13 +1167,80 @@ static void test_shipped_examples(void) {
 	ns_config_set_clear(&s);
 	diag_clear(&d);
 	{
-		const char *names[] = { "tr.ini", "arr.ini" };
+		const char *names[] = { "tr.ini", "arr.ini", "pv.ini" };
 		for (size_t i = 0; i < ELEMENTSOF(names); i++) {
 			_cleanup_free_ char *f = NULL;
 			if (asprintf(&f, "%s/%s", tmpdir, names[i]) >= 0)
 				unlink(f);
 		}
 	}
+}
+
+/* PortForwarding=, PortForwardingGateway=, PortForwardingHook=. */
+static void test_port_forwarding(void) {
+	static const struct invalid_case bad[] = {
+		{ "tr.ini", NS "PortForwarding=yes\n", 0,
+		  { "tr.ini:3: PortForwarding: unknown value 'yes' (expected natpmp or no)" }, "" },
+		{ "tr.ini", NS "PortForwarding=natpmp\nPortForwarding=natpmp\n", 0, { "tr.ini:4: PortForwarding= given twice" }, "" },
+		{ "tr.ini", NS "PortForwarding=natpmp\nPortForwardingGateway=2001:db8::1\n", 0,
+		  { "tr.ini:4: PortForwardingGateway: '2001:db8::1' is not an IPv4 address (NAT-PMP is IPv4 only)" }, "" },
+		{ "tr.ini", NS "PortForwarding=natpmp\nPortForwardingGateway=10.2.0.1/32\n", 0,
+		  { "tr.ini:4: PortForwardingGateway: '10.2.0.1/32' is not an IPv4 address (NAT-PMP is IPv4 only)" }, "" },
+		{ "tr.ini", NS "PortForwarding=natpmp\nPortForwardingGateway=224.0.0.1\n", 0,
+		  { "tr.ini:4: PortForwardingGateway: 224.0.0.1 is not a usable unicast address" }, "" },
+		{ "tr.ini", NS "PortForwarding=natpmp\nPortForwardingHook=hook 1\n", 0,
+		  { "tr.ini:4: PortForwardingHook: the program must be an absolute path, not 'hook'" }, "" },
+		{ "tr.ini", NS "PortForwarding=natpmp\nPortForwardingHook=/bin/sh -c 'echo $PORT'\n", 0,
+		  { "tr.ini:4: PortForwardingHook: environment variables ($P...) are not supported (write $$ for a $)" }, "" },
+		{ "tr.ini", NS "PortForwarding=natpmp\nPortForwardingHook=/bin/hook %i\n", 0,
+		  { "tr.ini:4: PortForwardingHook: specifier %i is not supported (write %% for a %)" }, "" },
+		{ "tr.ini", NS "PortForwarding=natpmp\nPortForwardingHook=/bin/hook \"a\n", 0,
+		  { "tr.ini:4: PortForwardingHook: unbalanced quote (\")" }, "" },
+		/* Without PortForwarding=natpmp they would do nothing: errors. */
+		{ "tr.ini", NS "PortForwardingGateway=10.2.0.1\nPortForwardingHook=/bin/true\n", 0,
+		  { "tr.ini:3: PortForwardingGateway= given without PortForwarding=natpmp",
+		    "tr.ini:4: PortForwardingHook= given without PortForwarding=natpmp" }, "" },
+		{ "tr.ini", NS "PortForwarding=no\nPortForwardingHook=/bin/true\n", 0,
+		  { "tr.ini:4: PortForwardingHook= given without PortForwarding=natpmp" }, "" },
+		{ "tr.ini", NS "[Confinement]\nPortForwarding=natpmp\n", 0,
+		  { "tr.ini:4: unknown key 'PortForwarding' in section [Confinement]" }, "" },
+	};
+	const char *good = NS "PortForwarding=natpmp\nPortForwardingGateway=10.2.0.1\n"
+			      "PortForwardingHook=/usr/bin/hook --url \"http://127.0.0.1:9091/transmission/rpc\" 'a b'\n";
+	struct diag d = { 0 };
+	struct ns_config *c = NULL;
+	char buf[IPNET_STRLEN];
+	int r;
+
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+		check_invalid(&bad[i], bad[i].text, strlen(bad[i].text));
+
+	r = ns_config_parse("tr.ini", good, strlen(good), &c, &d);
+	CHECK(r == 0 && c && c->valid && d.n == 0, "port forwarding: valid (%d, %zu messages)", r, d.n);
+	if (c) {
+		CHECK(c->pf.enabled && c->pf.line == 3, "PortForwarding=natpmp on line 3");
+		CHECK_STREQ(ipaddr_str(&c->pf.gateway, buf), "10.2.0.1", "the gateway");
+		CHECK(c->pf.gateway_line == 4 && c->pf.hook_line == 5, "their lines");
+		CHECK(c->pf.hook.argc == 4, "the hook's words: %zu", c->pf.hook.argc);
+		if (c->pf.hook.argc == 4) {
+			CHECK_STREQ(c->pf.hook.argv[0], "/usr/bin/hook", "argv[0]");
+			CHECK_STREQ(c->pf.hook.argv[2], "http://127.0.0.1:9091/transmission/rpc", "a quoted word");
+			CHECK_STREQ(c->pf.hook.argv[3], "a b", "a word with a space");
+		}
+	}
+	ns_config_free(TAKE_PTR(c));
+	diag_clear(&d);
+
+	/* Off by default; on with neither gateway (the tunnel's) nor hook. */
+	r = ns_config_parse("tr.ini", NS, strlen(NS), &c, &d);
+	CHECK(r == 0 && c && !c->pf.enabled && c->pf.hook.argc == 0, "off by default");
+	ns_config_free(TAKE_PTR(c));
+	diag_clear(&d);
+	r = ns_config_parse("tr.ini", NS "PortForwarding=natpmp\n", strlen(NS) + 22, &c, &d);
+	CHECK(r == 0 && c && c->pf.enabled && c->pf.gateway.family == 0 && c->pf.hook.argc == 0,
+	      "on, the tunnel's gateway, no hook");
+	ns_config_free(TAKE_PTR(c));
+	diag_clear(&d);
 }
 
 int main(void) {
@@ -1192,6 +1259,7 @@ int main(void) {
 	test_load_dir();
 	test_load_dir_unnamed();
 	test_shipped_examples();
+	test_port_forwarding();
 	clear_dir();
 	rmdir(tmpdir);
 	return test_done();

@@ -167,6 +167,10 @@ static void test_render(void) {
 	up.ns_counters = ns_counters, up.n_ns_counters = ELEMENTSOF(ns_counters);
 	up.host_counters = host_counters, up.n_host_counters = ELEMENTSOF(host_counters);
 	up.units = units, up.n_units = ELEMENTSOF(units), up.units_known = true, up.manager_reachable = true;
+	/* A forwarded port, port-forward running. */
+	cfg.pf.enabled = true;
+	up.pf_running = true;
+	up.pf.port = up.pf.tcp = up.pf.udp = 51820, up.pf.since = 1699999500;
 	/* down: an invalid config, no namespace, systemd not asked. */
 	down.ns_rs = down.host_rs = RS_UNKNOWN;
 	/* odd: a name no namespace can have, for the escaping. */
@@ -217,6 +221,8 @@ static void test_render(void) {
 		"vpn_confinement_confined_units{namespace=\"tr\"} 4",
 		/* a (active), c (reloading) */
 		"vpn_confinement_confined_units_active{namespace=\"tr\"} 2",
+		"vpn_confinement_forwarded_port{namespace=\"tr\"} 51820",
+		"vpn_confinement_forwarded_port_since_timestamp_seconds{namespace=\"tr\"} 1699999500",
 		"vpn_confinement_problems{namespace=\"tr\"} 0",
 		"vpn_confinement_problems{namespace=\"ab\"} 2",
 	};
@@ -229,12 +235,16 @@ static void test_render(void) {
 	CHECK(!strstr(text, "vpn_confinement_confined_units{namespace=\"ab\"}"), "no unit counts when not asked");
 	CHECK(!strstr(text, "tunnel_info{namespace=\"ab\""), "no tunnel info while down");
 	CHECK(!strstr(text, "killswitch_dropped_packets_total{namespace=\"ab\""), "no counters without a table");
+	CHECK(!strstr(text, "forwarded_port{namespace=\"ab\""), "no forwarded port without port-forward");
 	CHECK(!strstr(text, "PrivateKey") && !strstr(text, dump_peers[0].public_key),
 	      "no key material, no public key either");
 
-	/* A peer without a handshake: a timestamp of 0, no age. */
+	/* A peer without a handshake: a timestamp of 0, no age. And a
+	 * port-forward that stopped (its record left): no forwarded port. */
 	dump_peers[0].latest_handshake = 0;
+	up.pf_running = false;
 	text2 = render(&h, ms, 1);
+	CHECK(text2 && !strstr(text2, "forwarded_port"), "no forwarded port once port-forward stopped");
 	CHECK(text2 && has_line(text2, "vpn_confinement_peer_latest_handshake_timestamp_seconds{namespace=\"tr\",peer=\"1\"} 0"),
 	      "timestamp 0 before the first handshake");
 	CHECK(text2 && !strstr(text2, "vpn_confinement_peer_handshake_age_seconds"), "no age (and no family) without one");
