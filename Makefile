@@ -5,6 +5,7 @@ PREFIX ?= /usr
 DESTDIR ?=
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSTEMDGENERATORDIR ?= $(PREFIX)/lib/systemd/system-generators
 
@@ -12,6 +13,10 @@ SYSTEMDGENERATORDIR ?= $(PREFIX)/lib/systemd/system-generators
 WG ?= /usr/bin/wg
 WIREGUARD_GO ?= /usr/bin/wireguard-go
 HELPER_PATH ?= $(BINDIR)/vpn-confinement
+# Where the example port forwarding hooks find curl, sed, tr, grep, mktemp,
+# when not on the PATH port-forward gives them (/usr/bin, /bin): a Nix
+# build puts store paths here; empty: installed as they are.
+HOOK_PATH ?=
 
 BUILD ?= build
 CC ?= cc
@@ -26,6 +31,9 @@ TEST_SHELL ?= bash
 
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libnftables libsystemd 2>/dev/null)
 DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libnftables libsystemd 2>/dev/null)
+# libnatpmp (port forwarding): Debian's has no .pc file; a newer one may.
+NATPMP_LIBS ?= $(shell $(PKG_CONFIG) --libs natpmp 2>/dev/null || echo -lnatpmp)
+DEPS_LIBS += $(NATPMP_LIBS)
 
 PROJECT_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter -Wformat=2 -Wvla \
@@ -62,6 +70,7 @@ UNIT_TEST_SRC := $(sort $(wildcard tests/unit/test-*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 UNIT_TEMPLATES := $(sort $(wildcard units/*.in))
 MAN_PAGES := $(sort $(wildcard man/*.[0-9]))
+EXAMPLE_HOOKS := $(sort $(wildcard examples/hooks/*-port-hook))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 COMMON_OBJ := $(call obj,$(COMMON_SRC))
@@ -126,9 +135,18 @@ check-fuzz: $(FUZZERS)
 check-scripts: all
 	$(Q)BUILD=$(BUILD) TEST_SHELL=$(TEST_SHELL) $(TEST_SHELL) tests/run.sh --kind script $(sort $(wildcard tests/*/check-*.sh))
 
-# Tests that need root (network namespaces, nftables, systemd-nspawn, a VM).
+# Tests that need root (network namespaces, nftables, systemd-nspawn, a VM),
+# TEST_JOBS at a time: most of them wait (for a handshake, a timeout, a
+# guest), so they overlap well. The longest, the VMs of the kernel tier,
+# start first; the other VM tests last (run-in-vm.sh runs at most one VM
+# per CPU and makes the rest wait).
+TEST_JOBS ?= 3
+VM_LONG_TEST := tests/vm/test-kernel-integration.sh
+ROOT_TESTS := $(wildcard $(VM_LONG_TEST)) \
+	$(filter-out tests/vm/%,$(sort $(wildcard tests/*/test-*.sh))) \
+	$(filter-out $(VM_LONG_TEST),$(sort $(wildcard tests/vm/test-*.sh)))
 test-root: all
-	$(Q)BUILD=$(BUILD) tests/run.sh --kind script $(sort $(wildcard tests/*/test-*.sh))
+	$(Q)BUILD=$(BUILD) tests/run.sh --kind script --jobs $(TEST_JOBS) $(ROOT_TESTS)
 
 # The kernel WireGuard tier alone (a VM; also part of test-root).
 test-kernel: all
@@ -162,6 +180,15 @@ install: all
 	$(Q)for m in $(MAN_PAGES); do \
 		sec=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$sec; \
 		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$sec/ || exit 1; \
+	done
+	install -d $(DESTDIR)$(DATADIR)/vpn-confinement/examples
+	$(Q)for h in $(EXAMPLE_HOOKS); do \
+		d=$(DESTDIR)$(DATADIR)/vpn-confinement/examples/$${h##*/}; \
+		if [ -n "$(HOOK_PATH)" ]; then \
+			sed '1a PATH=$(HOOK_PATH)$${PATH:+:$$PATH}' $$h >$$d.tmp && chmod 0755 $$d.tmp && mv $$d.tmp $$d || exit 1; \
+		else \
+			install -m 0755 $$h $$d || exit 1; \
+		fi; \
 	done
 
 clean:

@@ -63,6 +63,12 @@
             qemu
             busybox
             cpio
+            # Port forwarding's tests: the provider's NAT-PMP gateway, a
+            # client to take a port, the clients the hooks tell.
+            miniupnpd-nftables
+            libnatpmp
+            transmission_4
+            qbittorrent-nox
           ];
         };
       });

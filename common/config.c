@@ -98,7 +98,8 @@ bool unit_is_socket(const char *s) { return has_suffix(s, ".socket"); }
 bool unit_is_service(const char *s) { return has_suffix(s, ".service"); }
 
 bool unit_is_own(const char *s) {
-	static const char *const own[] = { "netns@", "wg-up@", "vpn-ns@", "vpn-online@", "vpn-confinement-errors." };
+	static const char *const own[] = { "netns@", "wg-up@", "vpn-ns@", "vpn-online@", "vpn-portfwd@",
+					   "vpn-confinement-errors." };
 
 	for (size_t i = 0; i < ELEMENTSOF(own); i++)
 		if (strncmp(s, own[i], strlen(own[i])) == 0)
@@ -181,6 +182,21 @@ const char *wg_impl_str(enum wg_impl impl) {
 	return "?";
 }
 
+const char *egress_rule_str(const struct egress_rule *e, char *buf) {
+	char net[IPNET_STRLEN];
+	bool v6 = e->net.addr.family == AF_INET6;
+
+	if (e->net.prefix == ipaddr_max_prefix(e->net.addr.family))
+		ipaddr_str(&e->net.addr, net);
+	else
+		ipnet_str(&e->net, net);
+	if (e->port == 0)
+		snprintf(buf, EGRESS_STRLEN, "%s", net);
+	else
+		snprintf(buf, EGRESS_STRLEN, v6 ? "[%s]:%u:%s" : "%s:%u:%s", net, e->port, proto_str(e->proto));
+	return buf;
+}
+
 void ns_config_free(struct ns_config *c) {
 	if (!c)
 		return;
@@ -191,11 +207,13 @@ void ns_config_free(struct ns_config *c) {
 	free(c->accessible_from);
 	free(c->port_mappings);
 	free(c->open_ports);
+	free(c->egress);
 	for (size_t i = 0; i < c->n_units; i++) {
 		free(c->units[i].name);
 		free(c->units[i].via);
 	}
 	free(c->units);
+	cmdline_clear(&c->pf.hook);
 	free(c);
 }
 
@@ -228,6 +246,7 @@ enum key {
 	K_ACCESSIBLE_FROM,
 	K_PORT_MAPPING,
 	K_OPEN_VPN_PORT,
+	K_ALLOWED_EGRESS,
 	K_WG_IMPL,
 	K_HEALTH_TIMEOUT,
 	K_FAILOVER_AFTER,
@@ -235,6 +254,9 @@ enum key {
 	K_HEALTH_ADDRESS,
 	K_UNIT,
 	K_HARDENING,
+	K_PORT_FORWARDING,
+	K_PF_GATEWAY,
+	K_PF_HOOK,
 	_K_MAX,
 };
 
@@ -497,6 +519,114 @@ static int on_accessible_from(struct parse_state *st, unsigned line, const char 
 				   ipnet_str(&range.net, buf), ipnet_str(&st->c->accessible_from[i].net, buf2),
 				   st->c->accessible_from[i].line);
 	return ARRAY_APPEND(st->c->accessible_from, st->c->n_accessible_from, range);
+}
+
+/* Destinations that are never behind the bridge: this host's loopback
+ * (in the namespace, its own), "this network", link-local, multicast,
+ * reserved and broadcast addresses, IPv4-mapped IPv6. */
+static const char *const egress_unusable[] = {
+	"0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/3",
+	"::/128",    "::1/128",     "::ffff:0:0/96",  "fe80::/10",   "ff00::/8",
+};
+
+/* The DNS ports: DNS only ever goes to the VPN's servers, through the
+ * tunnel (dns-restrict), never through the bridge. */
+static bool port_is_dns(uint16_t port) { return port == 53 || port == 853; }
+
+/* Whether two egress rules would be one element of the same nft set twice
+ * (conflicting intervals): both for every port, or both for the same port
+ * and a protocol in common; and their networks overlap. */
+static bool egress_rules_clash(const struct egress_rule *a, const struct egress_rule *b) {
+	if (!ipnet_overlaps(&a->net, &b->net))
+		return false;
+	if (a->port == 0 || b->port == 0)
+		return a->port == 0 && b->port == 0;
+	return a->port == b->port && (a->proto & b->proto);
+}
+
+/* AllowedEgress=DESTINATION[:PORT[:PROTOCOL]], DESTINATION an address or
+ * a prefix (host bits zero); an IPv6 one in brackets when a port follows
+ * ("[fd00::10]:8096:tcp"; brackets are allowed without one). Without a
+ * port: every port and protocol; with one, PROTOCOL defaults to tcp. */
+static int on_allowed_egress(struct parse_state *st, unsigned line, const char *v) {
+	char buf[IPNET_STRLEN], a[EGRESS_STRLEN], b[EGRESS_STRLEN];
+	_cleanup_free_ char *copy = strdup(v);
+	struct egress_rule e = { .proto = PROTO_TCP, .line = line };
+	char *dest, *rest = NULL, *f[2];
+	struct ipnet net;
+	bool bracketed = false;
+	int r;
+
+	if (!copy)
+		return -ENOMEM;
+	dest = copy;
+	if (copy[0] == '[') {
+		char *close = strchr(copy, ']');
+
+		if (!close || (close[1] != '\0' && close[1] != ':'))
+			return err(st, line,
+				   "AllowedEgress: expected '[IPV6ADDRESS[/LEN]]' or '[IPV6ADDRESS[/LEN]]:PORT[:tcp|udp|both]', got '%s'",
+				   v);
+		*close = '\0';
+		dest = copy + 1;
+		rest = close[1] == ':' ? close + 2 : NULL;
+		bracketed = true;
+	} else {
+		/* "a.b.c.d[/len]:port...": the first colon ends an IPv4
+		 * destination; an IPv6 one without brackets is the whole value. */
+		char *colon = strchr(copy, ':');
+
+		if (colon) {
+			*colon = '\0';
+			if (ipnet_parse(copy, true, &net) == 0 && net.addr.family == AF_INET)
+				rest = colon + 1;
+			else
+				*colon = ':';
+		}
+	}
+	if (ipnet_parse(dest, true, &e.net) < 0) {
+		if (!bracketed && strchr(v, ':') && strchr(v, '.') == NULL)
+			return err(st, line,
+				   "AllowedEgress: '%s' is not an IP address or prefix (an IPv6 destination with a port is written in brackets: '[ADDRESS]:PORT')",
+				   v);
+		return err(st, line, "AllowedEgress: '%s' is not an IP address or prefix", bracketed ? dest : v);
+	}
+	if (bracketed && e.net.addr.family != AF_INET6)
+		return err(st, line, "AllowedEgress: '%s': only an IPv6 destination is written in brackets", v);
+	net = ipnet_network(&e.net);
+	if (!ipaddr_equal(&net.addr, &e.net.addr))
+		return err(st, line, "AllowedEgress: '%s' has host bits set (the prefix is %s)", dest, ipnet_str(&net, buf));
+	if (e.net.prefix < (e.net.addr.family == AF_INET ? MIN_PREFIX4 : MIN_PREFIX6))
+		return err(st, line,
+			   "AllowedEgress: %s is wider than /%u: it would send a large part of the internet around the tunnel",
+			   ipnet_str(&e.net, buf), e.net.addr.family == AF_INET ? MIN_PREFIX4 : MIN_PREFIX6);
+	for (size_t i = 0; i < ELEMENTSOF(egress_unusable); i++) {
+		struct ipnet u;
+		if (ipnet_parse(egress_unusable[i], false, &u) == 0 && ipnet_overlaps(&u, &e.net))
+			return err(st, line,
+				   "AllowedEgress: %s is not a destination behind the bridge (it is or contains %s: loopback, link-local, multicast or reserved addresses)",
+				   ipnet_str(&e.net, buf), egress_unusable[i]);
+	}
+	if (rest) {
+		size_t n = split_colon(rest, f, 2);
+
+		if (n > 2)
+			return err(st, line, "AllowedEgress: expected 'DESTINATION[:PORT[:tcp|udp|both]]', got '%s'", v);
+		r = parse_port(st, line, "AllowedEgress", f[0], &e.port);
+		if (r < 0)
+			return r;
+		if (n == 2 && parse_proto(f[1], &e.proto) < 0)
+			return err(st, line, "AllowedEgress: unknown protocol '%s' (expected tcp, udp or both)", f[1]);
+		if (port_is_dns(e.port))
+			return err(st, line,
+				   "AllowedEgress: port %u is DNS, which only ever goes to the VPN's DNS servers through the tunnel",
+				   e.port);
+	}
+	for (size_t i = 0; i < st->c->n_egress; i++)
+		if (egress_rules_clash(&st->c->egress[i], &e))
+			return err(st, line, "AllowedEgress: %s overlaps %s given on line %u", egress_rule_str(&e, a),
+				   egress_rule_str(&st->c->egress[i], b), st->c->egress[i].line);
+	return ARRAY_APPEND(st->c->egress, st->c->n_egress, e);
 }
 
 static bool unit_type_known(const char *s) {
@@ -1012,6 +1142,46 @@ static int on_hardening(struct parse_state *st, unsigned line, const char *v) {
 	return 0;
 }
 
+/* PortForwarding=natpmp|no. */
+static int on_port_forwarding(struct parse_state *st, unsigned line, const char *v) {
+	if (streq(v, "natpmp"))
+		st->c->pf.enabled = true;
+	else if (streq(v, "no"))
+		st->c->pf.enabled = false;
+	else
+		return err(st, line, "PortForwarding: unknown value '%s' (expected natpmp or no)", v);
+	st->c->pf.line = line;
+	return 0;
+}
+
+/* PortForwardingGateway=: an IPv4 unicast address (NAT-PMP is IPv4 only). */
+static int on_pf_gateway(struct parse_state *st, unsigned line, const char *v) {
+	char buf[IPNET_STRLEN];
+	struct ipaddr a;
+
+	if (ipaddr_parse(v, &a) < 0 || a.family != AF_INET)
+		return err(st, line, "PortForwardingGateway: '%s' is not an IPv4 address (NAT-PMP is IPv4 only)", v);
+	if (ipaddr_is_unusable(&a))
+		return err(st, line, "PortForwardingGateway: %s is not a usable unicast address", ipaddr_str(&a, buf));
+	st->c->pf.gateway = a;
+	st->c->pf.gateway_line = line;
+	return 0;
+}
+
+/* PortForwardingHook=: a command line, split as systemd splits ExecStart=
+ * (common/cmdline.h), never a shell. */
+static int on_pf_hook(struct parse_state *st, unsigned line, const char *v) {
+	char why[CMDLINE_WHY_MAX];
+	int r = cmdline_split(v, &st->c->pf.hook, why);
+
+	if (r == -EINVAL)
+		return err(st, line, "PortForwardingHook: %s", why);
+	if (r < 0)
+		return r;
+	st->c->pf.hook_line = line;
+	return 0;
+}
+
 /* Every key of the format (vpn-confinement.ini(5)), by section; a key not
  * here is an error. A singleton given twice is an error; a list key adds
  * to its list. */
@@ -1029,6 +1199,7 @@ static const struct key_def {
 	[K_ACCESSIBLE_FROM] = { SECTION_NAMESPACE, "AccessibleFrom", true, on_accessible_from },
 	[K_PORT_MAPPING] = { SECTION_NAMESPACE, "PortMapping", true, on_port_mapping },
 	[K_OPEN_VPN_PORT] = { SECTION_NAMESPACE, "OpenVPNPort", true, on_open_port },
+	[K_ALLOWED_EGRESS] = { SECTION_NAMESPACE, "AllowedEgress", true, on_allowed_egress },
 	[K_WG_IMPL] = { SECTION_NAMESPACE, "WireGuardImplementation", false, on_wg_impl },
 	[K_HEALTH_TIMEOUT] = { SECTION_NAMESPACE, "HealthCheckTimeout", false, on_health_timeout },
 	[K_FAILOVER_AFTER] = { SECTION_NAMESPACE, "FailoverAfter", false, on_failover_after },
@@ -1036,6 +1207,9 @@ static const struct key_def {
 	[K_HEALTH_ADDRESS] = { SECTION_NAMESPACE, "HealthCheckAddress", false, on_health_address },
 	[K_UNIT] = { SECTION_CONFINEMENT, "Unit", true, on_units },
 	[K_HARDENING] = { SECTION_CONFINEMENT, "Hardening", false, on_hardening },
+	[K_PORT_FORWARDING] = { SECTION_NAMESPACE, "PortForwarding", false, on_port_forwarding },
+	[K_PF_GATEWAY] = { SECTION_NAMESPACE, "PortForwardingGateway", false, on_pf_gateway },
+	[K_PF_HOOK] = { SECTION_NAMESPACE, "PortForwardingHook", false, on_pf_hook },
 };
 
 static int on_key(void *userdata, const char *section, const char *key, const char *value,
@@ -1059,6 +1233,57 @@ static int on_key(void *userdata, const char *section, const char *key, const ch
 	if (*value == '\0')
 		return err(st, line, "%s: empty value", key);
 	return k->parse(st, line, value);
+}
+
+/* AllowedEgress= against the addresses of the veth pair: an IPv6
+ * destination needs the IPv6 pair (the bridge is its way out), and no
+ * destination may contain the namespace's own address. */
+static int validate_egress(struct parse_state *st) {
+	const struct ns_config *c = st->c;
+	char a[EGRESS_STRLEN], b[IPNET_STRLEN];
+	bool failed = false;
+	int r;
+
+	for (size_t i = 0; i < c->n_egress; i++) {
+		const struct egress_rule *e = &c->egress[i];
+		bool v6 = e->net.addr.family == AF_INET6;
+
+		r = 0;
+		if (v6 && !c->has_ipv6 && !st->bad_v6)
+			r = err(st, e->line,
+				"AllowedEgress: the IPv6 destination %s needs NamespaceAddressIPv6= and BridgeAddressIPv6= (the bridge is its way out)",
+				egress_rule_str(e, a));
+		else if (!v6 && !st->bad_v4 && ipnet_contains(&e->net, &c->ns_addr.addr))
+			r = err(st, e->line, "AllowedEgress: %s contains the namespace's own address %s (NamespaceAddress=)",
+				egress_rule_str(e, a), ipaddr_str(&c->ns_addr.addr, b));
+		else if (v6 && c->has_ipv6 && ipnet_contains(&e->net, &c->ns_addr6.addr))
+			r = err(st, e->line,
+				"AllowedEgress: %s contains the namespace's own address %s (NamespaceAddressIPv6=)",
+				egress_rule_str(e, a), ipaddr_str(&c->ns_addr6.addr, b));
+		if (r == -EINVAL)
+			failed = true;
+		else if (r < 0)
+			return r;
+	}
+	return failed ? -EINVAL : 0;
+}
+
+/* PortForwardingGateway= and PortForwardingHook= mean nothing without
+ * PortForwarding=natpmp: a forgotten line would silently forward nothing. */
+static int validate_port_forwarding(struct parse_state *st) {
+	static const enum key dependents[] = { K_PF_GATEWAY, K_PF_HOOK };
+	int r = 0;
+
+	if (st->c->pf.enabled)
+		return 0;
+	for (size_t i = 0; i < ELEMENTSOF(dependents); i++) {
+		unsigned line = st->seen[dependents[i]];
+		if (line)
+			r = err(st, line, "%s= given without PortForwarding=natpmp", key_defs[dependents[i]].name);
+		if (r != 0 && r != -EINVAL)
+			return r;
+	}
+	return r;
 }
 
 /* Checks that need the whole file. */
@@ -1149,6 +1374,16 @@ static int validate_file(struct parse_state *st) {
 		else if (r < 0)
 			return r;
 	}
+	r = validate_egress(st);
+	if (r == -EINVAL)
+		failed = true;
+	else if (r < 0)
+		return r;
+
+	if ((r = validate_port_forwarding(st)) == -EINVAL)
+		failed = true;
+	else if (r < 0)
+		return r;
 
 	return failed ? -EINVAL : 0;
 }

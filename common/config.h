@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "cmdline.h"
 #include "diag.h"
 
 #define NS_NAME_MAX 7 /* "N-br" and "veth-N-br" must fit IFNAMSIZ (16 with NUL) */
@@ -49,6 +50,30 @@ struct config_path {
 struct ns_range {
 	struct ipnet net;
 	unsigned line;
+};
+
+/* AllowedEgress=: a destination the namespace may open connections to
+ * through the bridge, outside the tunnel (vpn-confinement.ini(5)). */
+struct egress_rule {
+	struct ipnet net; /* the destination: a network (host bits zero) */
+	uint16_t port;    /* 0: every port and protocol (DNS excepted) */
+	enum proto proto; /* with a port: PROTO_TCP, PROTO_UDP or PROTO_BOTH */
+	unsigned line;
+};
+/* Longest text form of an egress rule: "[addr/128]:65535:both" and NUL. */
+#define EGRESS_STRLEN (IPNET_STRLEN + 2 + 11)
+/* Provider port forwarding (PortForwarding=, PortForwardingGateway=,
+ * PortForwardingHook=): vpn-confinement port-forward N asks the gateway
+ * for a mapping over NAT-PMP, opens the port on N0 and tells the client. */
+struct port_forwarding {
+	bool enabled; /* PortForwarding=natpmp */
+	unsigned line;
+	/* The NAT-PMP gateway; family 0: the tunnel's (its first IPv4 DNS
+	 * server, ProtonVPN's 10.2.0.1). */
+	struct ipaddr gateway;
+	unsigned gateway_line;
+	struct cmdline hook; /* argc 0: none */
+	unsigned hook_line;
 };
 
 /* A unit confined to the namespace: a validated .service or .socket name. */
@@ -120,6 +145,11 @@ struct ns_config {
 	size_t n_port_mappings;
 	struct open_port *open_ports;
 	size_t n_open_ports;
+	/* AllowedEgress=, in file order; none overlaps another of its kind
+	 * (all ports, or the same port and protocol), IPv6 only with the
+	 * IPv6 pair, none contains NamespaceAddress(IPv6). */
+	struct egress_rule *egress;
+	size_t n_egress;
 	enum wg_impl wg_impl;
 	struct ns_health health;
 
@@ -129,6 +159,8 @@ struct ns_config {
 	struct confined_unit *units;
 	size_t n_units;
 	bool hardening; /* default true */
+
+	struct port_forwarding pf;
 
 	/* False when the file had any error. Units that could be read are still
 	 * listed, so the generator can confine (and so fail-close) them; a unit
@@ -241,4 +273,8 @@ void ns_config_set_clear(struct ns_config_set *s);
 DEFINE_PTR_CLEANUP(struct ns_config, ns_config_free)
 
 const char *proto_str(enum proto p);         /* "tcp", "udp", "both" */
+/* The ini form of an egress rule ("192.168.1.10:8096:tcp", "10.0.0.0/8",
+ * "[fd00::10]:8096:tcp"); buf has EGRESS_STRLEN bytes. Returns buf. */
+const char *egress_rule_str(const struct egress_rule *e, char *buf);
+
 const char *wg_impl_str(enum wg_impl impl);  /* "auto", "kernel", "userspace" */

@@ -3,6 +3,7 @@
 
 #include <linux/capability.h>
 
+#include "config.h"
 #include "util.h"
 
 /* Reconfiguring the namespace or its tunnel, raw packets, mounts and
@@ -28,6 +29,28 @@ const size_t n_confinement_manager_paths = ELEMENTSOF(confinement_manager_paths)
 
 const char *const confinement_empty_dirs[] = { "/run/wireguard", "/var/run/wireguard", "/etc/netns" };
 const size_t n_confinement_empty_dirs = ELEMENTSOF(confinement_empty_dirs);
+
+int confinement_wg_files(const struct ns_config_set *set, const char ***out, size_t *n) {
+	_cleanup_free_ const char **paths = NULL;
+	size_t count = 0;
+
+	for (size_t i = 0; i < set->n_files; i++) {
+		const struct ns_config *c = set->files[i].config;
+
+		for (size_t k = 0; c && k < c->n_wg_configs; k++) {
+			const char *path = c->wg_configs[k].path;
+			bool dup = false;
+
+			for (size_t j = 0; j < count; j++)
+				dup = dup || streq(paths[j], path);
+			if (!dup && ARRAY_APPEND(paths, count, path) < 0)
+				return -ENOMEM;
+		}
+	}
+	*out = TAKE_PTR(paths);
+	*n = count;
+	return 0;
+}
 
 /* None of resolve, mdns*, myhostname, mymachines, wins, which could ask a
  * resolver outside the namespace. User and group lookups keep "systemd"

@@ -30,6 +30,13 @@ extern const size_t n_confinement_manager_paths;
 extern const char *const confinement_empty_dirs[];
 extern const size_t n_confinement_empty_dirs;
 
+/* Every WireGuard configuration a file of the set names (WireGuardConfigFile=,
+ * every namespace's, valid or not): inaccessible too, they hold the keys.
+ * Each path once, in the set's order; *out points into the set (the
+ * caller frees the array only). 0 or -ENOMEM. */
+struct ns_config_set;
+int confinement_wg_files(const struct ns_config_set *set, const char ***out, size_t *n);
+
 /* The confined processes' /etc/nsswitch.conf: host names from /etc/hosts
  * and DNS (the namespace's resolv.conf) only. */
 extern const char confinement_nsswitch[];

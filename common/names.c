@@ -43,7 +43,7 @@ int ns_unit_name(const char *template_name, const char *ns, char buf[static NS_U
 	buf[0] = '\0';
 	if (!template_name ||
 	    !(streq(template_name, "netns") || streq(template_name, "wg-up") || streq(template_name, "vpn-ns") ||
-	      streq(template_name, "vpn-online")))
+	      streq(template_name, "vpn-online") || streq(template_name, "vpn-portfwd")))
 		return -EINVAL;
 	char prefix[16];
 	snprintf(prefix, sizeof(prefix), "%s@", template_name);

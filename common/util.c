@@ -2,7 +2,10 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 
 void explicit_wipe(void *p, size_t n) {
 	if (!p)
@@ -153,6 +156,48 @@ int read_file_head(const char *path, size_t max, char **out, size_t *len) {
 	return read_path(path, max, true, out, len);
 }
 
+int write_file_atomic(const char *path, const char *content, size_t len, mode_t mode) {
+	_cleanup_free_ char *dir = NULL;
+	_cleanup_close_ int dfd = -1, fd = -1;
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	char tmp[NAME_MAX + 1];
+	size_t done = 0;
+	uint32_t rnd;
+	int r = 0;
+
+	if (!*base)
+		return -EISDIR;
+	if (strlen(base) > NAME_MAX - 10)
+		return -ENAMETOOLONG;
+	if (!(dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".")))
+		return -ENOMEM;
+	dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return -errno;
+	snprintf(tmp, sizeof(tmp), ".%s.%08x", base, rnd);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	while (done < len && r == 0) {
+		ssize_t k = write(fd, content + done, len - done);
+		if (k < 0 && errno != EINTR)
+			r = -errno;
+		else if (k > 0)
+			done += (size_t)k;
+	}
+	if (r == 0 && fchmod(fd, mode) < 0)
+		r = -errno;
+	if (r == 0 && close(TAKE_FD(fd)) < 0)
+		r = -errno;
+	if (r == 0 && renameat(dfd, tmp, dfd, base) < 0)
+		r = -errno;
+	if (r < 0)
+		unlinkat(dfd, tmp, 0);
+	return r;
+}
+
 static const char *env_or(const char *name, const char *fallback) {
 	const char *v = getenv(name);
 	return v && *v ? v : fallback;
@@ -160,3 +205,18 @@ static const char *env_or(const char *name, const char *fallback) {
 
 const char *confdir(void) { return env_or("VPN_CONFINEMENT_CONFDIR", "/etc/vpn-confinement"); }
 const char *rundir(void) { return env_or("VPN_CONFINEMENT_RUNDIR", "/run/vpn-confinement"); }
+
+unsigned backoff_ms(unsigned first_ms, unsigned max_ms, unsigned failures) {
+	unsigned delay = first_ms;
+
+	for (unsigned i = 0; i < failures && delay < max_ms; i++)
+		delay *= 2;
+	return delay > max_ms ? max_ms : delay;
+}
+
+int64_t monotonic_ms(void) {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
@@ -101,6 +102,21 @@ int read_fd_capped(int fd, size_t max, char **out, size_t *len);
 /* The first max bytes of a regular file (all of it when smaller), with the
  * same checks and NUL termination as read_file_capped(). */
 int read_file_head(const char *path, size_t max, char **out, size_t *len);
+
+/* Replace the file at path with len bytes of content, atomically: a new
+ * file (the given mode, whatever the umask) in the same directory, named
+ * ".NAME.XXXXXXXX" (created with O_EXCL, so nothing planted there is
+ * written through; node exporter's *.prom does not match it), written and
+ * renamed over path, so that a reader sees the old content or the new,
+ * never a part of it. The temporary file is removed on failure. 0 or a
+ * negative errno (-EISDIR for a path that ends in "/"). */
+int write_file_atomic(const char *path, const char *content, size_t len, mode_t mode);
+/* Milliseconds of CLOCK_MONOTONIC: for timers that a change of the wall
+ * clock must not move. */
+int64_t monotonic_ms(void);
+/* A back-off: first_ms after the first failure, doubling with each
+ * further one (failures before this one), at most max_ms. */
+unsigned backoff_ms(unsigned first_ms, unsigned max_ms, unsigned failures);
 
 /* Environment overrides shared by both binaries (DESIGN.md). */
 const char *confdir(void); /* $VPN_CONFINEMENT_CONFDIR or /etc/vpn-confinement */

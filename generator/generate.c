@@ -41,6 +41,7 @@ struct ns_out {
 	const struct confined_unit *units; /* services and sockets */
 	size_t n_units;
 	bool hardening;
+	bool port_forwarding; /* PortForwarding=natpmp in a valid file */
 	bool failed;
 	char *const *errors; /* "file:line: message"; may be empty when failed */
 	size_t n_errors;
@@ -58,6 +59,7 @@ static struct ns_out ns_out_of(const struct config_file *f) {
 		.units = c ? c->units : NULL,
 		.n_units = c ? c->n_units : 0,
 		.hardening = c ? c->hardening : true,
+		.port_forwarding = c && f->state == CONFIG_VALID && c->pf.enabled,
 		.failed = f->state != CONFIG_VALID,
 		.errors = f->errors,
 		.n_errors = f->n_errors,
@@ -209,6 +211,24 @@ static void put_unit_dependencies(FILE *f, const struct ns_out *ns, const char *
 		ns->name, netns_unit, netns_unit, vpnns_unit);
 }
 
+/* Every WireGuard configuration (the keys), wireguard-go's control
+ * sockets and ip-netns's files (empty read-only file systems), and the
+ * service managers' private sockets: out of reach of a confined service
+ * and of vpn-portfwd@N's hook. */
+static int put_hidden(FILE *f, const struct ctx *x) {
+	for (size_t i = 0; i < x->n_wg_files; i++) {
+		_cleanup_free_ char *wg = unit_escape_specifiers(x->wg_files[i]);
+		if (!wg)
+			return -ENOMEM;
+		fprintf(f, "InaccessiblePaths=-%s\n", wg);
+	}
+	for (size_t i = 0; i < n_confinement_empty_dirs; i++)
+		fprintf(f, "TemporaryFileSystem=%s:ro\n", confinement_empty_dirs[i]);
+	for (size_t i = 0; i < n_confinement_manager_paths; i++)
+		fprintf(f, "InaccessiblePaths=-%s\n", confinement_manager_paths[i]);
+	return 0;
+}
+
 /* What a confined process must never reach, whatever the hardening (or an
  * admin's override of it) says; see vpn-confinement-generator(8). */
 static int put_confinement(FILE *f, const struct ctx *x) {
@@ -229,16 +249,8 @@ static int put_confinement(FILE *f, const struct ctx *x) {
 		"InaccessiblePaths=%s\n"
 		"InaccessiblePaths=-%s\n",
 		rundir, confdir);
-	for (size_t i = 0; i < x->n_wg_files; i++) {
-		_cleanup_free_ char *wg = unit_escape_specifiers(x->wg_files[i]);
-		if (!wg)
-			return -ENOMEM;
-		fprintf(f, "InaccessiblePaths=-%s\n", wg);
-	}
-	for (size_t i = 0; i < n_confinement_empty_dirs; i++)
-		fprintf(f, "TemporaryFileSystem=%s:ro\n", confinement_empty_dirs[i]);
-	for (size_t i = 0; i < n_confinement_manager_paths; i++)
-		fprintf(f, "InaccessiblePaths=-%s\n", confinement_manager_paths[i]);
+	if (put_hidden(f, x) < 0)
+		return -ENOMEM;
 	fputs("# Capabilities that would undo the namespace: reconfiguring it or its\n"
 	      "# tunnel, raw packets, mounts and setns() (NET_ADMIN, NET_RAW, SYS_ADMIN);\n"
 	      "# ptrace, pidfd_getfd() and /proc/PID/mem of wireguard-go and the\n"
@@ -405,6 +417,59 @@ static int render_instance(const struct ctx *x, const struct ns_out *ns, const c
 	return text_finish(t);
 }
 
+/* vpn-portfwd@N's drop-in (PortForwarding=natpmp): where it may write, and
+ * what its hook (root without capabilities, in the namespace) must not
+ * reach: the WireGuard keys and wireguard-go's control sockets, the
+ * service managers and the system bus, through which root would start a
+ * process outside the namespace. */
+static int render_portfwd(const struct ctx *x, const struct ns_out *ns, struct text *t) {
+	_cleanup_free_ char *source = unit_escape_specifiers(ns->source_path);
+	_cleanup_free_ char *rundir = unit_escape_specifiers(x->p->run_dir);
+	FILE *f;
+	int r;
+
+	if (!source || !rundir)
+		return -ENOMEM;
+	r = text_open(t, false);
+	if (r < 0)
+		return r;
+	f = t->f;
+	fputs(GENERATED_HEADER, f);
+	fprintf(f,
+		"# VPN namespace \"%s\", configured in %s:\n"
+		"# PortForwarding=natpmp.\n\n[Unit]\nSourcePath=%s\n\n[Service]\n"
+		"# It publishes the port in the run directory.\n"
+		"ReadWritePaths=%s\n"
+		"# Out of its hook's reach (root without capabilities, in the namespace):\n"
+		"# the WireGuard keys and wireguard-go's control sockets, the service\n"
+		"# managers and the system bus.\n",
+		ns->name, source, source, rundir);
+	if (put_hidden(f, x) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_confinement_resolver_paths; i++)
+		fprintf(f, "InaccessiblePaths=-%s\n", confinement_resolver_paths[i]);
+	return text_finish(t);
+}
+
+/* PortForwarding=natpmp: vpn-portfwd@N, wanted by vpn-ns@N. */
+static int write_portfwd(struct ctx *x, const struct ns_out *ns) {
+	_cleanup_(text_release) struct text t = { 0 };
+	_cleanup_free_ char *dir = NULL, *wants = NULL, *target = NULL;
+	char unit[NS_UNIT_NAME_SIZE], vpnns[NS_UNIT_NAME_SIZE];
+	int r;
+
+	if (ns_unit_name("vpn-portfwd", ns->name, unit) < 0 || ns_unit_name("vpn-ns", ns->name, vpnns) < 0)
+		return -EINVAL;
+	if ((r = render_portfwd(x, ns, &t)) < 0)
+		return r;
+	if (asprintf(&dir, "%s.d", unit) < 0 || asprintf(&wants, "%s.wants", vpnns) < 0 ||
+	    asprintf(&target, "%s/vpn-portfwd@.service", x->p->unit_dir) < 0)
+		return -ENOMEM;
+	if ((r = write_file(x, dir, NULL, CONFINEMENT_DROPIN, t.buf, t.len)) < 0)
+		return r;
+	return write_link(x, wants, NULL, unit, target);
+}
+
 /* ---- one namespace ------------------------------------------------------ */
 
 static int write_namespace(struct ctx *x, const struct ns_out *ns) {
@@ -505,6 +570,9 @@ static int write_namespace(struct ctx *x, const struct ns_out *ns) {
 		if (r < 0)
 			return r;
 	}
+
+	if (ns->port_forwarding && (r = write_portfwd(x, ns)) < 0)
+		return r;
 
 	/* Started at boot, also when broken: then it fails, loudly. */
 	if (ns_unit_name("vpn-ns", ns->name, unit) < 0)
@@ -660,26 +728,22 @@ static int write_blocked(struct ctx *x, const struct ns_config_set *set, const s
  * service (they hold the keys). A path not fit for a unit file is refused
  * (recorded; the rest is still written). */
 static int collect_wg_files(struct ctx *x, const struct ns_config_set *set, int *write_error) {
-	for (size_t i = 0; i < set->n_files; i++) {
-		const struct ns_config *c = set->files[i].config;
+	_cleanup_free_ const char **all = NULL;
+	size_t n = 0;
+	int r = confinement_wg_files(set, &all, &n);
 
-		for (size_t k = 0; c && k < c->n_wg_configs; k++) {
-			const char *path = c->wg_configs[k].path;
-			bool dup = false;
-			int r;
-
-			if (path[0] != '/' || strpbrk(path, " \t\n\"'\\%")) {
-				r = refuse(x, "path", path);
-				if (r == -ENOMEM)
-					return r;
-				*write_error = *write_error ?: r;
-				continue;
-			}
-			for (size_t j = 0; j < x->n_wg_files; j++)
-				dup = dup || streq(x->wg_files[j], path);
-			if (!dup && ARRAY_APPEND(x->wg_files, x->n_wg_files, path) < 0)
-				return -ENOMEM;
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		if (all[i][0] != '/' || strpbrk(all[i], " \t\n\"'\\%")) {
+			r = refuse(x, "path", all[i]);
+			if (r == -ENOMEM)
+				return r;
+			*write_error = *write_error ?: r;
+			continue;
 		}
+		if (ARRAY_APPEND(x->wg_files, x->n_wg_files, all[i]) < 0)
+			return -ENOMEM;
 	}
 	return 0;
 }

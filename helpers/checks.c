@@ -75,6 +75,8 @@ static void check_wg_config(struct ctx *c) {
 		problem(c, "wg config: %s", f->wg_owner_errors[i]);
 	if (f->wg_load_failed)
 		problem(c, "wg config %s cannot be loaded", f->cfg->wg_configs[f->active_config].path);
+	for (size_t i = 0; i < f->n_egress_errors; i++)
+		problem(c, "config: %s", f->egress_errors[i]);
 }
 
 /* What the confinement drop-in takes away, given back to a confined
@@ -192,6 +194,24 @@ static const struct status_route *default_route(const struct ns_facts *f, int fa
 
 static bool routed_via(const struct status_route *r, const char *dev) { return r && streq(r->dev, dev); }
 
+/* Each AllowedEgress= destination routed via the veth (but for those on
+ * its own link), tunnel up or down. */
+static void check_egress_routes(struct ctx *c) {
+	const struct ns_facts *f = c->f;
+
+	for (size_t i = 0; f->cfg && i < f->cfg->n_egress; i++) {
+		const struct egress_rule *e = &f->cfg->egress[i];
+		const struct ipnet *link = e->net.addr.family == AF_INET6 ? &f->cfg->ns_addr6 : &f->cfg->ns_addr;
+		char buf[EGRESS_STRLEN];
+
+		if (e->net.prefix >= link->prefix && ipnet_contains(link, &e->net.addr))
+			continue;
+		if (!routed_via(status_route_to(f, &e->net), f->n.veth_ns))
+			problem(c, "AllowedEgress %s is not routed via %s (run netns-up %s again)", egress_rule_str(e, buf),
+				f->n.veth_ns, f->n.ns);
+	}
+}
+
 /* IPv6 only where configured; no default route while the tunnel is down. */
 static void check_default_routes(struct ctx *c) {
 	const struct ns_facts *f = c->f;
@@ -263,11 +283,41 @@ static void check_peers(struct ctx *c) {
 	}
 }
 
+/* PortForwarding=natpmp while the tunnel is up: port-forward runs and has
+ * a port, published as it recorded it. (The sets in the ruleset are held
+ * to its record by check_rulesets.) */
+static void check_port_forwarding(struct ctx *c) {
+	const struct ns_facts *f = c->f;
+	char why[256];
+
+	if (!f->cfg || !f->cfg->pf.enabled)
+		return;
+	if (f->pf_record_error == -EBADMSG)
+		problem(c, "run file %s/%s/%s was not written by vpn-confinement (ignored)", rundir(), f->n.ns,
+			RUN_PORTFWD);
+	if (!f->pf_running) {
+		problem(c, "port forwarding is on but port-forward is not running (vpn-portfwd@%s.service)", f->n.ns);
+		return;
+	}
+	if (!f->pf.port)
+		problem(c, "port forwarding: no port forwarded%s%s", f->pf.error ? ": " : " yet",
+			f->pf.error ? portmap_error_str(f->pf.error, why, sizeof(why)) : "");
+	if (f->pf_published_bad)
+		problem(c, "%s/%s/%s is not a port and a newline", rundir(), f->n.ns, RUN_FORWARDED_PORT);
+	else if (f->pf_published != f->pf.port)
+		problem(c, "%s/%s/%s says %u, port-forward recorded %u", rundir(), f->n.ns, RUN_FORWARDED_PORT,
+			f->pf_published, f->pf.port);
+	if (f->pf.hook == HOOK_FAILED)
+		warning(c, "port forwarding: the hook failed with port %u (exit status %d); it is tried again",
+			f->pf.hook_port, f->pf.hook_status);
+}
+
 /* In this order; a check that sets stop ends the list (nothing after it
  * has anything to judge). */
 static void (*const checks[])(struct ctx *c) = {
 	check_config,	 check_records,	 check_wg_config, check_units, check_namespace,
-	check_rulesets,	 check_health, check_default_routes, check_tunnel, check_dns, check_peers,
+	check_rulesets,	 check_health, check_egress_routes, check_default_routes, check_tunnel, check_dns, check_peers,
+	check_port_forwarding,
 };
 
 int checks_run(const struct ns_facts *f, const struct check_options *o, struct findings *out) {

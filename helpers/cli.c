@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "egress.h"
 #include "log.h"
 #include "tunnel.h"
 #include "util.h"
@@ -48,5 +49,5 @@ int cli_load_config(const char *ns, struct ns_config **out) {
 }
 
 int cli_load_wg(const struct ns_config *ns, size_t i, struct wg_config **out) {
-	return tunnel_config_load(ns->wg_configs[i].path, out);
+	return tunnel_config_load(ns, ns->wg_configs[i].path, out);
 }

@@ -24,6 +24,7 @@ int cli_usage_error(const char *usage);
  * negative errno (-EINVAL: the file has errors). */
 int cli_load_config(const char *ns, struct ns_config **out);
 /* The ini's i-th wg config (WireGuardConfigFile=), after checking who can
- * write it (wg-up uses it), its messages (warnings too) printed. 0 or a
- * negative errno. */
+ * write it (wg-up uses it), and that no AllowedEgress= destination
+ * contains its DNS servers or endpoints (egress.h), its messages (warnings
+ * too) printed. 0 or a negative errno (-EINVAL: invalid). */
 int cli_load_wg(const struct ns_config *ns, size_t i, struct wg_config **out);

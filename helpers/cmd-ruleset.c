@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "config.h"
 #include "health.h"
+#include "egress.h"
 #include "ruleset.h"
 #include "util.h"
 #include "wgconf.h"
@@ -84,6 +85,10 @@ int cmd_ruleset(int argc, char **argv) {
 		const char *path = ns->wg_configs[health_active_config(name, ns)].path;
 
 		r = wgconf_load(path, &wg, &d);
+		/* What wg-up would refuse: AllowedEgress= around its DNS
+		 * servers or endpoints. */
+		if (r == 0)
+			r = egress_check_wg(ns, wg, &d);
 		diag_print(&d, stderr, "vpn-confinement");
 		diag_clear(&d);
 		if (r == -EINVAL || r == -EFBIG)
@@ -94,7 +99,7 @@ int cmd_ruleset(int argc, char **argv) {
 
 	switch (form) {
 	case FORM_BASE:
-		r = ruleset_render_ns_base(ns->name, RULESET_REPLACE, stdout);
+		r = ruleset_render_ns_base(ns->name, ns, RULESET_REPLACE, stdout);
 		break;
 	case FORM_FULL:
 		r = ruleset_render_ns_full(ns, wg, RULESET_REPLACE, stdout);

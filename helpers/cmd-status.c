@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* vpn-confinement status [N] [--json] and check N: the facts (status.h),
- * judged by the checks (checks.h), shown as text or JSON; check prints only
- * the findings and exits 1 when there is a problem. No key material is
- * printed. */
+/* vpn-confinement status [N] [--json | --format=...] and check N: the facts
+ * (status.h), judged by the checks (checks.h), shown as text, JSON or
+ * Prometheus metrics (metrics.h); check prints only the findings and exits
+ * 1 when there is a problem. No key material is printed. */
 #include <stdio.h>
 #include <net/if.h>
 #include <sys/socket.h>
@@ -13,8 +13,10 @@
 #include "config.h"
 #include "health.h"
 #include "log.h"
+#include "metrics.h"
 #include "rundir.h"
 #include "status.h"
+#include "text.h"
 #include "util.h"
 #include "wgconf.h"
 
@@ -108,6 +110,77 @@ static void print_health_json(FILE *f, const struct ns_facts *s) {
 		fprintf(f, "{\"time\":%llu,\"answered\":%s}", (unsigned long long)h->last_trial,
 			bool_str(h->trial_answered));
 	fputc('}', f);
+}
+
+/* "port_forwarding": {...}, PortForwarding=natpmp only. */
+static void print_pf_json(FILE *f, const struct ns_facts *s) {
+	char buf[IPNET_STRLEN], why[256];
+	const struct portfwd_record *p = &s->pf;
+
+	if (!s->cfg || !s->cfg->pf.enabled) {
+		fputs(",\"port_forwarding\":{\"enabled\":false}", f);
+		return;
+	}
+	fprintf(f, ",\"port_forwarding\":{\"enabled\":true,\"running\":%s", bool_str(s->pf_running));
+	if (!s->pf_running) {
+		fputc('}', f);
+		return;
+	}
+	if (p->gateway.family) {
+		fputs(",\"gateway\":", f);
+		json_str(f, ipaddr_str(&p->gateway, buf));
+	}
+	fprintf(f, ",\"gateway_kind\":\"%s\"", portmap_kind_str(p->kind));
+	if (p->port) {
+		fprintf(f, ",\"forwarded_port\":%u,\"tcp_port\":%u,\"udp_port\":%u", p->port, p->tcp, p->udp);
+		if (s->now >= p->since)
+			fprintf(f, ",\"age\":%llu", (unsigned long long)(s->now - p->since));
+		if (s->now >= p->renewed)
+			fprintf(f, ",\"renewed_ago\":%llu", (unsigned long long)(s->now - p->renewed));
+		fprintf(f, ",\"lifetime\":%u", p->lifetime);
+	} else
+		fputs(",\"forwarded_port\":null", f);
+	if (p->error) {
+		fputs(",\"error\":", f);
+		json_str(f, portmap_error_str(p->error, why, sizeof(why)));
+		if (s->now >= p->error_since)
+			fprintf(f, ",\"failing_for\":%llu", (unsigned long long)(s->now - p->error_since));
+	}
+	fprintf(f, ",\"hook\":{\"state\":\"%s\"", hook_state_str(p->hook));
+	if (p->hook_port)
+		fprintf(f, ",\"port\":%u,\"exit_status\":%d", p->hook_port, p->hook_status);
+	fputs("}}", f);
+}
+
+static void print_pf_text(FILE *f, const struct ns_facts *s) {
+	char buf[IPNET_STRLEN] = "?", why[256];
+	const struct portfwd_record *p = &s->pf;
+
+	if (!s->cfg || !s->cfg->pf.enabled)
+		return;
+	if (!s->pf_running) {
+		fprintf(f, "  forwarded:  none (port-forward is not running)\n");
+		return;
+	}
+	if (p->gateway.family)
+		ipaddr_str(&p->gateway, buf);
+	if (p->port) {
+		fprintf(f, "  forwarded:  port %u", p->port);
+		if (p->tcp != p->udp)
+			fprintf(f, " (%u/tcp, %u/udp)", p->tcp, p->udp);
+		fprintf(f, " by %s, for %llu s, renewed %llu s ago (lifetime %u s)\n", buf,
+			(unsigned long long)(s->now >= p->since ? s->now - p->since : 0),
+			(unsigned long long)(s->now >= p->renewed ? s->now - p->renewed : 0), p->lifetime);
+	} else
+		fprintf(f, "  forwarded:  none yet, asking %s\n", buf);
+	if (p->error)
+		fprintf(f, "              %s\n", portmap_error_str(p->error, why, sizeof(why)));
+	if (p->hook != HOOK_NONE) {
+		fprintf(f, "  hook:       %s", hook_state_str(p->hook));
+		if (p->hook_port)
+			fprintf(f, " (last run: port %u, exit status %d)", p->hook_port, p->hook_status);
+		fputc('\n', f);
+	}
 }
 
 static void print_json(FILE *f, const struct ns_facts *s, const struct findings *fi) {
@@ -219,6 +292,7 @@ static void print_json(FILE *f, const struct ns_facts *s, const struct findings 
 	}
 	fprintf(f, "],\"resolv_conf_ok\":%s}", bool_str(s->resolv_ok));
 	print_health_json(f, s);
+	print_pf_json(f, s);
 	fputs(",\"problems\":", f);
 	json_strv(f, fi->problems, fi->n_problems);
 	fputs(",\"warnings\":", f);
@@ -327,6 +401,7 @@ static void print_text(FILE *f, const struct ns_facts *s, const struct findings 
 	} else
 		fprintf(f, "  tunnel:     down\n");
 	print_health_text(f, s);
+	print_pf_text(f, s);
 	if (s->cfg && s->cfg->n_units) {
 		fprintf(f, "  units:     ");
 		for (size_t i = 0; i < s->cfg->n_units; i++)
@@ -394,20 +469,99 @@ static int known_names(char ***out, size_t *n) {
 	return 0;
 }
 
-#define STATUS_USAGE "status [N] [--json]"
+/* status --format=prometheus: every namespace gathered and judged, then
+ * the metrics of all, to standard output or (output) into a file replaced
+ * atomically, written only when every namespace could be gathered: a file
+ * that stops changing is what node exporter's node_textfile_mtime_seconds
+ * shows, a file with a namespace missing would not be seen. */
+static int status_prometheus(char **names, size_t n_names, const struct check_options *o, const char *output) {
+	_cleanup_(text_release) struct text t = { 0 };
+	_cleanup_free_ struct ns_facts *facts = calloc(n_names ? n_names : 1, sizeof(*facts));
+	_cleanup_free_ struct findings *fis = calloc(n_names ? n_names : 1, sizeof(*fis));
+	_cleanup_free_ struct metrics_ns *ms = calloc(n_names ? n_names : 1, sizeof(*ms));
+	_cleanup_(status_host_clear) struct host_facts h = { 0 };
+	int rc = EXIT_OK, r;
+
+	if (!facts || !fis || !ms || text_open(&t, false) < 0) {
+		log_errno(-ENOMEM, "metrics");
+		return EXIT_FAIL;
+	}
+	if ((r = status_gather_host(&h)) < 0) {
+		log_errno(r, "gathering the host's state");
+		rc = EXIT_FAIL;
+	}
+	for (size_t i = 0; i < n_names; i++) {
+		struct ns_names n;
+
+		ms[i] = (struct metrics_ns){ &facts[i], &fis[i] };
+		if (ns_names_init(&n, names[i]) < 0 || assess(&n, o, &facts[i], &fis[i]) < 0)
+			rc = EXIT_FAIL;
+	}
+	if (rc == EXIT_OK && (metrics_render(t.f, &h, ms, n_names) < 0 || text_finish(&t) < 0)) {
+		log_errno(-ENOMEM, "metrics");
+		rc = EXIT_FAIL;
+	}
+	for (size_t i = 0; i < n_names; i++) {
+		findings_clear(&fis[i]);
+		status_clear(&facts[i]);
+	}
+	if (rc != EXIT_OK) {
+		if (output)
+			log_msg("%s: not written", output);
+		return rc;
+	}
+	if (output) {
+		r = write_file_atomic(output, t.buf, t.len, 0644);
+		if (r < 0) {
+			log_errno(r, "writing %s", output);
+			return EXIT_FAIL;
+		}
+		return EXIT_OK;
+	}
+	if (fwrite(t.buf, 1, t.len, stdout) != t.len || fflush(stdout) != 0)
+		return EXIT_FAIL;
+	return EXIT_OK;
+}
+
+/* --NAME=VALUE or --NAME VALUE (the next argument) at argv[*i]. */
+static const char *option_value(int argc, char **argv, int *i, const char *name) {
+	size_t len = strlen(name);
+
+	if (strncmp(argv[*i], name, len) != 0)
+		return NULL;
+	if (argv[*i][len] == '=')
+		return argv[*i] + len + 1;
+	if (argv[*i][len] == '\0' && *i + 1 < argc)
+		return argv[++*i];
+	return NULL;
+}
+
+#define STATUS_USAGE "status [N] [--json | --format=text|json|prometheus] [--output=FILE]"
 
 int cmd_status(int argc, char **argv) {
 	const struct check_options o = { .max_handshake_age = DEFAULT_MAX_HANDSHAKE_AGE };
 	char **names = NULL;
 	size_t n_names = 0;
-	const char *only = NULL;
-	bool json = false;
+	const char *only = NULL, *format = NULL, *output = NULL, *v;
+	bool json = false, prometheus = false;
 	int rc = EXIT_OK;
 
 	for (int i = 1; i < argc; i++) {
 		if (streq(argv[i], "--json"))
 			json = true;
-		else if (streq(argv[i], "--help") || streq(argv[i], "-h")) {
+		else if ((v = option_value(argc, argv, &i, "--format"))) {
+			if (format || !(streq(v, "text") || streq(v, "json") || streq(v, "prometheus"))) {
+				log_msg("--format: text, json or prometheus, once, not '%s'", v);
+				return EXIT_USAGE;
+			}
+			format = v;
+		} else if ((v = option_value(argc, argv, &i, "--output"))) {
+			if (output || !*v) {
+				log_msg("--output: one file name");
+				return EXIT_USAGE;
+			}
+			output = v;
+		} else if (streq(argv[i], "--help") || streq(argv[i], "-h")) {
 			printf("Usage: vpn-confinement " STATUS_USAGE "\nSee vpn-confinement(8).\n");
 			return EXIT_OK;
 		} else if (argv[i][0] != '-' && !only)
@@ -416,6 +570,16 @@ int cmd_status(int argc, char **argv) {
 			cli_usage_error(STATUS_USAGE);
 			return EXIT_USAGE;
 		}
+	}
+	if (format && json && !streq(format, "json")) {
+		log_msg("--json and --format=%s: one format", format);
+		return EXIT_USAGE;
+	}
+	json |= format && streq(format, "json");
+	prometheus = format && streq(format, "prometheus");
+	if (output && !prometheus) {
+		log_msg("--output: only with --format=prometheus");
+		return EXIT_USAGE;
 	}
 	if (only) {
 		struct ns_names tmp;
@@ -429,6 +593,11 @@ int cmd_status(int argc, char **argv) {
 		n_names = 1;
 	} else if (known_names(&names, &n_names) < 0)
 		return EXIT_FAIL;
+	if (prometheus) {
+		rc = status_prometheus(names, n_names, &o, output);
+		strv_free(names, n_names);
+		return rc;
+	}
 
 	if (json)
 		fputs("{\"namespaces\":[", stdout);

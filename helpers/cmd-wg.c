@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
+#include "diag.h"
 #include "log.h"
 #include "supervisor.h"
 #include "tunnel.h"
@@ -70,7 +71,7 @@ int cmd_wg_up(int argc, char **argv) {
 	fflush(stdout);
 	r = tunnel_up(&n, ns, wg, &u);
 	if (r != 0) { /* anything but success is a failure */
-		tunnel_undo(&n, &u);
+		tunnel_undo(&n, ns, &u);
 		log_msg("%s: wg-up failed", n.ns);
 		return EXIT_FAIL;
 	}
@@ -81,7 +82,25 @@ int cmd_wg_up(int argc, char **argv) {
 	return supervise(&n, ns, &u.rec, TAKE_PTR(wg), sigfd) == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
+/* N's ini for the base ruleset's AllowedEgress=, when it can be used; the
+ * teardown goes on without it (no AllowedEgress= while the tunnel is down,
+ * until netns-up renders the base ruleset again). */
+static struct ns_config *config_for_base(const char *ns) {
+	_cleanup_(diag_clear) struct diag d = { 0 };
+	struct ns_config *c = NULL;
+	int r = ns_config_load_one(confdir(), ns, &c, &d);
+
+	if (r == 0 && c && c->valid)
+		return c;
+	ns_config_free(c);
+	if (r != -ENOENT)
+		log_msg("%s: warning: %s/%s.ini cannot be used (`vpn-confinement check %s` says why): the base ruleset put back allows no AllowedEgress=",
+			ns, confdir(), ns, ns);
+	return NULL;
+}
+
 int cmd_wg_down(int argc, char **argv) {
+	_cleanup_(ns_config_freep) struct ns_config *ns = NULL;
 	struct ns_names n;
 	int r;
 
@@ -89,7 +108,8 @@ int cmd_wg_down(int argc, char **argv) {
 	if (r <= 0)
 		return r == 0 ? EXIT_OK : EXIT_USAGE;
 	/* From the name alone: tear down even when the ini is gone or broken. */
-	if (tunnel_teardown(&n, true) < 0) {
+	ns = config_for_base(n.ns);
+	if (tunnel_teardown(&n, ns, true) < 0) {
 		log_msg("%s: wg-down failed", n.ns);
 		return EXIT_FAIL;
 	}

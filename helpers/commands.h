@@ -9,6 +9,7 @@ enum {
 	EXIT_FAIL = 1,   /* the operation failed (or check found a difference) */
 	EXIT_USAGE = 2,  /* bad command line */
 	EXIT_CONFIG = 3, /* the ini or the wg config is invalid */
+	/* exec exits with COMMAND's status, or 125, 126, 127 (cmd-exec.c). */
 };
 
 int cmd_strip(int argc, char **argv);
@@ -21,3 +22,5 @@ int cmd_wait_online(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_config_error(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_port_forward(int argc, char **argv);

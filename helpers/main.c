@@ -1,16 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* vpn-confinement: the helper that the units call and that people use. */
 #include <stdio.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <string.h>
 
 #include "commands.h"
+#include "proc.h"
 #include "util.h"
-
-#ifndef VERSION
-#define VERSION "0.1"
-#endif
+#include "version.h"
 
 struct command {
 	const char *name;
@@ -24,9 +20,14 @@ static const struct command commands[] = {
 	{ "wg-up", cmd_wg_up, "wg-up N [--foreground]            bring the tunnel N0 up inside N (and watch it)" },
 	{ "wg-down", cmd_wg_down, "wg-down N                         take the tunnel down, keep the kill switch" },
 	{ "wait-online", cmd_wait_online, "wait-online N [--timeout S]       wait for the tunnel's first handshake" },
-	{ "status", cmd_status, "status [N] [--json]               show namespaces, links, rulesets, tunnel, DNS" },
+	{ "status", cmd_status, "status [N] [--json]               show namespaces, links, rulesets, tunnel, DNS\n"
+				"  status [N] --format=prometheus [--output=FILE]\n"
+				"                                    the same as metrics (Prometheus text format),\n"
+				"                                    FILE replaced atomically (node exporter's textfile)" },
 	{ "check", cmd_check, "check N [--max-handshake-age S]   exit 1 with the reason when N is not as it should be" },
+	{ "port-forward", cmd_port_forward, "port-forward N [--lifetime S]     keep the provider's forwarded port open, renewed, told" },
 	{ "ruleset", cmd_ruleset, "ruleset N [--base|--full|--host]  print the nftables rulesets of namespace N" },
+	{ "exec", cmd_exec, "exec N [--user U] -- COMMAND...   run COMMAND as a service confined to N runs" },
 	{ "config-error", cmd_config_error, "config-error N|- MESSAGE...       print the generator's messages and fail (for units)" },
 	{ "strip", cmd_strip, "strip FILE                        print the wg(8) part of a wg-quick config" },
 };
@@ -45,11 +46,10 @@ static void usage(FILE *f) {
 int main(int argc, char **argv) {
 	/* It reads private keys: no core dump of it, and no ptrace or
 	 * /proc/PID/mem by processes of the same user without CAP_SYS_PTRACE. */
-	struct rlimit no_core = { 0, 0 };
+	int r = proc_no_core_dumps();
 
-	/* Inherited by wireguard-go, which holds the key too. */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setrlimit(RLIMIT_CORE, &no_core) < 0) {
-		fprintf(stderr, "vpn-confinement: cannot turn off core dumps: %s\n", strerror(errno));
+	if (r < 0) {
+		fprintf(stderr, "vpn-confinement: cannot turn off core dumps: %s\n", strerror(-r));
 		return EXIT_FAIL;
 	}
 	if (argc < 2) {

@@ -32,6 +32,12 @@ static int manager_connect(sd_bus **out) {
 	return 0;
 }
 
+bool manager_reachable(void) {
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+
+	return manager_connect(&bus) == 0;
+}
+
 void manager_unit_clear(struct manager_unit *u) {
 	strv_free(u->triggered_by, u->n_triggered_by);
 	*u = (struct manager_unit){ 0 };

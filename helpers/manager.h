@@ -33,3 +33,6 @@ int manager_unit_start(const char *unit);
 /* The unit this process runs in (from its cgroup), e.g. "wg-up@tr.service";
  * a negative errno when it runs in none (a session, a shell). */
 int manager_own_unit(char **unit);
+/* Whether the systemd manager can be asked at all (it connects, as
+ * manager_unit_get does, and hangs up). */
+bool manager_reachable(void);

@@ -82,60 +82,78 @@ static int host_sysctls_own_links(const struct ns_names *n, const struct ns_conf
 	return sysctl_setf("1", "net/ipv6/conf/%s/disable_ipv6", n->veth_host);
 }
 
-/* Forwarding for the port mappings, per interface: packets DNATed towards
- * the namespace arrive on the interfaces the AccessibleFrom ranges route
- * through and leave on the bridge; replies arrive on the bridge. IPv4 has a
- * per-interface forwarding switch, so net.ipv4.ip_forward is left alone.
- * IPv6 has one (force_forwarding) only since Linux 6.17; without it IPv6
- * port mappings from other hosts need net.ipv6.conf.all.forwarding, which is
- * not changed here (it turns the host into an IPv6 router everywhere). */
+/* The host interface that routes to prefix a, claimed for forwarding (no
+ * claim for the bridge, lo or an interface already claimed). what and
+ * why name the setting and what needs the forwarding, for warnings. */
+static int claim_route_to(const struct ns_names *n, const struct ipnet *a, const char *what, const char *why,
+			  struct host_claim **claims, size_t *n_claims, bool want[2]) {
+	struct ipnet net = ipnet_network(a);
+	struct host_claim c = { .family = a->addr.family };
+	char buf[IPNET_STRLEN], path[192], key[128];
+	bool dup = false;
+	int oif, r;
+
+	r = rtnl_route_get(&net.addr, &oif);
+	if (r < 0 || !if_indextoname((unsigned)oif, c.ifname)) {
+		log_msg("%s: warning: no route to %s %s yet; %s need forwarding on its interface (run netns-up again once it is up)",
+			n->ns, what, ipnet_str(a, buf), why);
+		return 0;
+	}
+	if (streq(c.ifname, n->bridge) || streq(c.ifname, "lo"))
+		return 0;
+	if (!hostfwd_ifname_ok(c.ifname)) {
+		log_msg("%s: warning: not enabling forwarding on interface '%s' (%s %s): its name cannot be put into the forwarding guard",
+			n->ns, c.ifname, what, ipnet_str(a, buf));
+		return 0;
+	}
+	if ((r = hostfwd_claim_key(&c, key, sizeof(key))) < 0)
+		return r;
+	snprintf(path, sizeof(path), "/proc/sys/%s", key);
+	if (c.family == AF_INET6 && access(path, F_OK) < 0) {
+		log_msg("%s: warning: this kernel has no per-interface IPv6 forwarding (%s); IPv6 %s %s need net.ipv6.conf.all.forwarding=1, which vpn-confinement does not change",
+			n->ns, key, why, ipnet_str(a, buf));
+		return 0;
+	}
+	want[c.family == AF_INET6] = true;
+	for (size_t k = 0; k < *n_claims; k++)
+		dup |= (*claims)[k].family == c.family && streq((*claims)[k].ifname, c.ifname);
+	if (!dup && ARRAY_APPEND(*claims, *n_claims, c) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Forwarding for the port mappings and AllowedEgress=, per interface:
+ * packets DNATed towards the namespace arrive on the interfaces the
+ * AccessibleFrom ranges route through and leave on the bridge; the
+ * namespace's flows to AllowedEgress= arrive on the bridge and leave on
+ * the interfaces those destinations route through; replies go the other
+ * way. (A destination that is one of the host's own addresses routes
+ * through lo: nothing is forwarded.) IPv4 has a per-interface forwarding
+ * switch, so net.ipv4.ip_forward is left alone. IPv6 has one
+ * (force_forwarding) only since Linux 6.17; without it IPv6 port mappings
+ * from other hosts and IPv6 AllowedEgress= to them need
+ * net.ipv6.conf.all.forwarding, which is not changed here (it turns the
+ * host into an IPv6 router everywhere). */
 static int host_forwarding(const struct ns_names *n, const struct ns_config *ns, bool *claimed) {
 	_cleanup_free_ struct host_claim *claims = NULL;
 	size_t n_claims = 0;
 	bool want[2] = { false, false }; /* IPv4, IPv6 */
-	char key[128];
 	int r;
 
-	if (ns->n_port_mappings == 0 || ns->n_accessible_from == 0)
-		return 0;
-	for (size_t i = 0; i < ns->n_accessible_from; i++) {
+	for (size_t i = 0; ns->n_port_mappings > 0 && i < ns->n_accessible_from; i++) {
 		const struct ipnet *a = &ns->accessible_from[i].net;
-		struct ipnet net = ipnet_network(a);
-		struct host_claim c = { .family = a->addr.family };
-		char buf[IPNET_STRLEN], path[192];
-		bool dup = false;
-		int oif;
-
-		if (c.family == AF_INET6 && !ns->has_ipv6)
+		if (a->addr.family == AF_INET6 && !ns->has_ipv6)
 			continue; /* no IPv6 into the namespace at all */
-		r = rtnl_route_get(&net.addr, &oif);
-		if (r < 0 || !if_indextoname((unsigned)oif, c.ifname)) {
-			log_msg("%s: warning: no route to AccessibleFrom %s yet; port mappings from there need forwarding on its interface (run netns-up again once it is up)",
-				n->ns, ipnet_str(a, buf));
-			continue;
-		}
-		if (streq(c.ifname, n->bridge) || streq(c.ifname, "lo"))
-			continue;
-		if (!hostfwd_ifname_ok(c.ifname)) {
-			log_msg("%s: warning: not enabling forwarding on interface '%s' (AccessibleFrom %s): its name cannot be put into the forwarding guard",
-				n->ns, c.ifname, ipnet_str(a, buf));
-			continue;
-		}
-		if ((r = hostfwd_claim_key(&c, key, sizeof(key))) < 0)
+		if ((r = claim_route_to(n, a, "AccessibleFrom", "port mappings from there", &claims, &n_claims, want)) < 0)
 			return r;
-		snprintf(path, sizeof(path), "/proc/sys/%s", key);
-		if (c.family == AF_INET6 && access(path, F_OK) < 0) {
-			log_msg("%s: warning: this kernel has no per-interface IPv6 forwarding (%s); IPv6 port mappings from %s need net.ipv6.conf.all.forwarding=1, which vpn-confinement does not change",
-				n->ns, key, ipnet_str(a, buf));
-			continue;
-		}
-		want[c.family == AF_INET6] = true;
-		for (size_t k = 0; k < n_claims; k++)
-			dup |= claims[k].family == c.family && streq(claims[k].ifname, c.ifname);
-		if (!dup && ARRAY_APPEND(claims, n_claims, c) < 0)
-			return -ENOMEM;
 	}
-	*claimed = n_claims > 0;
+	for (size_t i = 0; i < ns->n_egress; i++)
+		if ((r = claim_route_to(n, &ns->egress[i].net, "AllowedEgress", "connections to there", &claims, &n_claims,
+					want)) < 0)
+			return r;
+	if (n_claims == 0)
+		return 0;
+	*claimed = true;
 	r = hostfwd_claim(n->ns, claims, n_claims);
 	if (r < 0)
 		return r;
@@ -236,8 +254,34 @@ static int host_links(const struct ns_names *n, const struct ns_config *ns, int 
 	return 0;
 }
 
+/* Inside N (entered): a route to each AllowedEgress= destination via the
+ * bridge, but for one on the veth's own link (the bridge address: the
+ * host), which the link's route reaches already. wg-up's routes (the
+ * default and the DNS servers' host routes via N0) leave them be, and no
+ * DNS server or endpoint of the tunnel is inside one (wg-up checks). */
+static int egress_routes(const struct ns_names *n, const struct ns_config *ns, int vn) {
+	for (size_t i = 0; i < ns->n_egress; i++) {
+		const struct ipnet *e = &ns->egress[i].net;
+		bool v6 = e->addr.family == AF_INET6;
+		const struct ipnet *link = v6 ? &ns->ns_addr6 : &ns->ns_addr;
+		struct rtnl_route rt = { .dst = *e, .has_gateway = true, .oif = vn };
+		char buf[IPNET_STRLEN];
+		int r;
+
+		if (v6 && !ns->has_ipv6)
+			return -EINVAL; /* the config loader refuses it */
+		if (e->prefix >= link->prefix && ipnet_contains(link, &e->addr))
+			continue;
+		rt.gateway = v6 ? ns->bridge_addr6.addr : ns->bridge_addr.addr;
+		if ((r = rtnl_route_replace(&rt)) < 0)
+			return log_errno(r, "%s: routing AllowedEgress %s via the bridge", n->ns, ipnet_str(e, buf));
+	}
+	return 0;
+}
+
 /* Inside N (entered): the veth end's sysctls, lo up, the veth end's
- * addresses, up, and a route to each AccessibleFrom range via the bridge. */
+ * addresses, up, a route to each AccessibleFrom range and AllowedEgress=
+ * destination via the bridge. */
 static int inner_links(const struct ns_names *n, const struct ns_config *ns) {
 	int lo = (int)if_nametoindex("lo"), vn = (int)if_nametoindex(n->veth_ns), r;
 
@@ -267,7 +311,7 @@ static int inner_links(const struct ns_names *n, const struct ns_config *ns) {
 		if ((r = rtnl_route_replace(&rt)) < 0)
 			return log_errno(r, "%s: routing AccessibleFrom %s via the bridge", n->ns, ipnet_str(a, buf));
 	}
-	return 0;
+	return egress_routes(n, ns, vn);
 }
 
 int namespace_up(const struct ns_names *n, const struct ns_config *ns, struct namespace_up_state *u) {
@@ -298,7 +342,7 @@ int namespace_up(const struct ns_names *n, const struct ns_config *ns, struct na
 			/* wg-up owns the namespace ruleset now (the full one);
 			 * going back to the base one would cut the tunnel. */
 			log_msg("%s: tunnel is up; keeping its ruleset", n->ns);
-		else if ((r = ruleset_ns_base_text(n->ns, u->netns ? RULESET_CREATE : RULESET_REPLACE, &base)) < 0 ||
+		else if ((r = ruleset_ns_base_text(n->ns, ns, u->netns ? RULESET_CREATE : RULESET_REPLACE, &base)) < 0 ||
 			 (r = nft_apply_step("loading the namespace base ruleset", base)) < 0)
 			return r;
 		if ((r = ns_sysctls_early()) < 0)
@@ -352,7 +396,7 @@ int namespace_down(const struct ns_names *n) {
 
 	/* The tunnel first, while the guard still holds (also what a tunnel
 	 * supervisor left without a tunnel: its health record, a trial). */
-	if (ours && (rundir_exists(n->ns, RUN_WG) || rundir_exists(n->ns, RUN_HEALTH)) && tunnel_teardown(n, false) < 0)
+	if (ours && (rundir_exists(n->ns, RUN_WG) || rundir_exists(n->ns, RUN_HEALTH)) && tunnel_teardown(n, NULL, false) < 0)
 		failed++;
 
 	/* The host table is ours by its name, whatever else happened. Under

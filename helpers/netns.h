@@ -19,6 +19,10 @@ int netns_create(const char *name);
 /* Unmount and remove /run/netns/N; 0 when it is not there. */
 int netns_remove(const char *name);
 
+/* Move into the namespace open at fd for good (a process that lives
+ * there); nothing when it is there already. */
+int netns_join(int fd);
+
 /* Enter the namespace open at fd; *saved gets an fd of the current one. */
 int netns_enter(int fd, int *saved);
 /* Go back to *saved and close it. Aborts if that fails: running on in the

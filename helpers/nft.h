@@ -7,6 +7,8 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 /* Apply ruleset_text (nft -f syntax) as one atomic transaction. Returns 0, or
  * a negative errno (-EPERM without CAP_NET_ADMIN, -EINVAL when nft rejected
@@ -27,6 +29,23 @@ int nft_check(const char *ruleset_text, char **err_out);
  * does not exist, -EINVAL for a malformed family_table, other errors as
  * nft_apply (the error text is dropped). */
 int nft_list_table(const char *family_table, char **out);
+
+/* A named counter object of a table, as "list counters table ..." reads
+ * it (nft -j: libnftables' JSON output). */
+struct nft_counter {
+	char name[32];
+	uint64_t packets, bytes;
+};
+
+/* The named counters of table FAMILY_TABLE (as nft_list_table) with their
+ * values, into a new array *out of *n (the caller frees). -ENOENT when the
+ * table does not exist, -EINVAL for a malformed family_table, -EBADMSG
+ * when the JSON is not what libnftables writes (or it has no JSON
+ * support), other errors as nft_apply. Counters whose names do not fit
+ * are left out. */
+int nft_list_counters(const char *family_table, struct nft_counter **out, size_t *n);
+/* The counter called name in counters[], or NULL. */
+const struct nft_counter *nft_counter_find(const struct nft_counter *counters, size_t n, const char *name);
 
 /* Whether table "inet TABLE" exists in the current namespace (true when
  * that cannot be told: a caller then takes the path that is right either

@@ -3,9 +3,12 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -222,7 +225,29 @@ int proc_run_step(const char *step, char *const argv[], const struct proc_opts *
 	return -EPROTO;
 }
 
-int proc_spawn_daemon(char *const argv[], char *const envp[], int log_fd, pid_t *pid) {
+/* In the child, before execve: no capability left, none to regain (the
+ * bounding set and the ambient set emptied, so that root's execve gets
+ * none), no new privileges through setuid or file capabilities. Only
+ * async-signal-safe calls. Fails when any step does: never run with more
+ * than asked. */
+static int drop_all_capabilities(void) {
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
+
+	for (int cap = 0; cap < 64; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			return -1;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return -1;
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return -1;
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+/* A child in a session of its own, stdin /dev/null, stdout and stderr to
+ * out_fd; without any capability when unprivileged (exit 126 when they
+ * cannot be dropped). */
+static int spawn(char *const argv[], char *const envp[], int out_fd, bool unprivileged, pid_t *pid) {
 	_cleanup_close_ int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	pid_t p;
 
@@ -232,11 +257,22 @@ int proc_spawn_daemon(char *const argv[], char *const envp[], int log_fd, pid_t 
 	if (p < 0)
 		return -errno;
 	if (p == 0) {
-		setsid();
-		child_exec(argv, envp, -1, devnull, log_fd, log_fd);
+		if (setsid() < 0 && unprivileged)
+			_exit(126);
+		if (unprivileged && drop_all_capabilities() < 0)
+			_exit(126);
+		child_exec(argv, envp, -1, devnull, out_fd, out_fd);
 	}
 	*pid = p;
 	return 0;
+}
+
+int proc_spawn_daemon(char *const argv[], char *const envp[], int log_fd, pid_t *pid) {
+	return spawn(argv, envp, log_fd, false, pid);
+}
+
+int proc_spawn_unprivileged(char *const argv[], char *const envp[], int out_fd, pid_t *pid) {
+	return spawn(argv, envp, out_fd, true, pid);
 }
 
 int proc_start_time(pid_t pid, uint64_t *out) {
@@ -316,4 +352,24 @@ bool stderr_is_journal(void) {
 	if (fstat(2, &st) < 0)
 		return false;
 	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+static struct rlimit core_limit_before;
+static bool core_limit_saved;
+
+int proc_no_core_dumps(void) {
+	struct rlimit none = { 0, 0 };
+
+	/* Inherited by wireguard-go, which holds the key too. */
+	if (!core_limit_saved && getrlimit(RLIMIT_CORE, &core_limit_before) == 0)
+		core_limit_saved = true;
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setrlimit(RLIMIT_CORE, &none) < 0)
+		return -errno;
+	return 0;
+}
+
+int proc_core_limit_restore(void) {
+	if (!core_limit_saved)
+		return 0;
+	return setrlimit(RLIMIT_CORE, &core_limit_before) < 0 ? -errno : 0;
 }

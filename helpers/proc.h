@@ -41,6 +41,14 @@ int proc_run_step(const char *step, char *const argv[], const struct proc_opts *
  * log_fd < 0). Does not wait. Returns 0 and *pid, or a negative errno. */
 int proc_spawn_daemon(char *const argv[], char *const envp[], int log_fd, pid_t *pid);
 
+/* Start a program that holds no capability and can gain none (the
+ * bounding and ambient sets emptied, no_new_privs), in a session of its
+ * own (so that its process group can be signalled as a whole), stdin
+ * /dev/null, stdout and stderr to out_fd, environment envp. Does not wait.
+ * Exit status 126: the capabilities could not be dropped (CAP_SETPCAP
+ * missing), so it did not run; 127: it could not be executed. */
+int proc_spawn_unprivileged(char *const argv[], char *const envp[], int out_fd, pid_t *pid);
+
 /* What the kernel says about a process: its start time (clock ticks after
  * boot, /proc/PID/stat field 22; with the pid it names one process for
  * good), whether its executable is path (after resolving links), and
@@ -49,6 +57,13 @@ int proc_spawn_daemon(char *const argv[], char *const envp[], int log_fd, pid_t 
 int proc_start_time(pid_t pid, uint64_t *out);
 bool proc_exe_is(pid_t pid, const char *path);
 bool proc_has_arg(pid_t pid, const char *arg);
+
+/* No core dump of this process, which reads private keys: not dumpable,
+ * RLIMIT_CORE 0 (hard limit too). The limit it had is kept. */
+int proc_no_core_dumps(void);
+/* That limit back (as root), for a program this process becomes once it
+ * holds no key any more (`vpn-confinement exec`). */
+int proc_core_limit_restore(void);
 
 /* Whether stderr is connected to the journal (systemd's JOURNAL_STREAM). */
 bool stderr_is_journal(void);

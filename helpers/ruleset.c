@@ -196,10 +196,122 @@ static bool ns_valid_for_render(const struct ns_config *ns) {
 		(ns->ns_addr6.addr.family == AF_INET6 && ns->bridge_addr6.addr.family == AF_INET6));
 }
 
-int ruleset_render_ns_base(const char *ns_name, enum ruleset_mode mode, FILE *f) {
-	struct ifnames n;
+/* ---- AllowedEgress= ------------------------------------------------------- */
 
-	if (ifnames_init(ns_name, &n) < 0)
+/* Whether the rulesets carry AllowedEgress= rules: only with entries, so a
+ * namespace without them has the rulesets it always had. */
+static bool has_egress(const struct ns_config *ns) { return ns && ns->n_egress > 0; }
+
+/* The egress sets of one family: egressF (destinations, every port) and
+ * egress_portsF (destination . protocol . port), "both" as two elements.
+ * Their entries never overlap within a set (the config loader refuses
+ * that), so no auto-merge is needed, and none is possible for a
+ * concatenation. */
+static void write_egress_sets(FILE *f, const struct ns_config *ns, int family) {
+	const char *fam = family == AF_INET ? "4" : "6", *type = family == AF_INET ? "ipv4_addr" : "ipv6_addr";
+	char buf[IPNET_STRLEN];
+	const char *sep = "";
+	/* A host as its address, as nft lists it. */
+#define EGRESS_NET(e)                                                                                     \
+	((e)->net.prefix == ipaddr_max_prefix(family) ? ipaddr_str(&(e)->net.addr, buf) : ipnet_str(&(e)->net, buf))
+
+	fprintf(f, "\tset egress%s {\n\t\ttype %s\n\t\tflags interval\n", fam, type);
+	for (size_t i = 0; i < ns->n_egress; i++) {
+		const struct egress_rule *e = &ns->egress[i];
+		if (e->net.addr.family != family || e->port != 0)
+			continue;
+		fprintf(f, "%s%s", *sep ? sep : "\t\telements = { ", EGRESS_NET(e));
+		sep = ", ";
+	}
+	if (*sep)
+		fputs(" }\n", f);
+	fputs("\t}\n\n", f);
+	sep = "";
+	fprintf(f, "\tset egress_ports%s {\n\t\ttype %s . inet_proto . inet_service\n\t\tflags interval\n", fam, type);
+	for (size_t i = 0; i < ns->n_egress; i++) {
+		const struct egress_rule *e = &ns->egress[i];
+		if (e->net.addr.family != family || e->port == 0)
+			continue;
+		for (int p = 0; p < 2; p++) {
+			if (!(e->proto & (p ? PROTO_UDP : PROTO_TCP)))
+				continue;
+			fprintf(f, "%s%s . %s . %u", *sep ? sep : "\t\telements = { ", EGRESS_NET(e),
+				p ? "udp" : "tcp", e->port);
+			sep = ", ";
+		}
+	}
+	if (*sep)
+		fputs(" }\n", f);
+	fputs("\t}\n\n", f);
+#undef EGRESS_NET
+}
+
+/* Every egress set of the namespace's families (IPv6 with the IPv6 pair). */
+static int write_egress_set_pairs(FILE *f, const struct ns_config *ns) {
+	for (size_t i = 0; i < ns->n_egress; i++) {
+		const struct egress_rule *e = &ns->egress[i];
+		if ((e->net.addr.family != AF_INET && e->net.addr.family != AF_INET6) ||
+		    (e->net.addr.family == AF_INET6 && !ns->has_ipv6) ||
+		    (e->port != 0 && (!(e->proto & PROTO_BOTH) || (e->proto & ~PROTO_BOTH))))
+			return -EINVAL;
+	}
+	fputs("\t# AllowedEgress=: destinations reached through the bridge, outside the\n"
+	      "\t# tunnel: every port (egressF), or one port and protocol (egress_portsF).\n",
+	      f);
+	write_egress_sets(f, ns, AF_INET);
+	if (ns->has_ipv6)
+		write_egress_sets(f, ns, AF_INET6);
+	return 0;
+}
+
+/* The namespace's rules for AllowedEgress=, input side: replies of its
+ * flows (ct mark 0x4) on the veth. With base, also neighbour discovery
+ * with the bridge (the full form has it already). */
+static void write_ns_egress_input(FILE *f, const struct ns_config *ns, const char *veth, bool base) {
+	fputs("\t\t# AllowedEgress=: replies of the flows it opened through the veth.\n", f);
+	fprintf(f, "\t\tiifname \"%s\" ct mark 0x%x ct direction reply ct state established,related accept\n", veth,
+		RULESET_CT_MARK_EGRESS);
+	if (base && ns->has_ipv6)
+		fprintf(f,
+			"\t\tiifname \"%s\" icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept\n",
+			veth);
+}
+
+/* The namespace's rules for AllowedEgress=, output side: new connections
+ * to exactly those destinations (ports) through the veth, marked 0x4, and
+ * the rest of those flows. DNS never: in the full form every DNS packet
+ * has been through dns-restrict before; the base form drops it here. */
+static void write_ns_egress_output(FILE *f, const struct ns_config *ns, const char *veth, bool base) {
+	if (base) {
+		fputs("\t\t# No DNS while the tunnel is down, not even to an AllowedEgress=\n"
+		      "\t\t# destination.\n"
+		      "\t\tmeta l4proto { tcp, udp } th dport { 53, 853 } counter name \"output_drop\" drop\n",
+		      f);
+		if (ns->has_ipv6)
+			fprintf(f,
+				"\t\toifname \"%s\" icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept\n",
+				veth);
+	}
+	fputs("\t\t# AllowedEgress=: new connections to exactly those destinations through\n"
+	      "\t\t# the veth (routed there), outside the tunnel.\n",
+	      f);
+	fprintf(f, "\t\toifname \"%s\" ct mark 0x%x ct direction original ct state established,related accept\n", veth,
+		RULESET_CT_MARK_EGRESS);
+	for (int fam = 0; fam < (ns->has_ipv6 ? 2 : 1); fam++) {
+		const char *l3 = fam ? "ip6" : "ip", *n = fam ? "6" : "4";
+		fprintf(f, "\t\toifname \"%s\" ct state new %s daddr @egress%s ct mark set 0x%x accept\n", veth, l3, n,
+			RULESET_CT_MARK_EGRESS);
+		fprintf(f,
+			"\t\toifname \"%s\" ct state new %s daddr . meta l4proto . th dport @egress_ports%s ct mark set 0x%x accept\n",
+			veth, l3, n, RULESET_CT_MARK_EGRESS);
+	}
+}
+
+int ruleset_render_ns_base(const char *ns_name, const struct ns_config *ns, enum ruleset_mode mode, FILE *f) {
+	struct ifnames n;
+	int r;
+
+	if (ifnames_init(ns_name, &n) < 0 || (ns && !streq(ns->name, ns_name)))
 		return -EINVAL;
 	fprintf(f, "# vpn-confinement: namespace %s, base form (kill switch before any interface).\n",
 		ns_name);
@@ -208,22 +320,61 @@ int ruleset_render_ns_base(const char *ns_name, enum ruleset_mode mode, FILE *f)
 		"table inet %s {\n"
 		"\tcounter input_drop {\n\t}\n\n"
 		"\tcounter output_drop {\n\t}\n\n"
-		"\tchain input {\n"
-		"\t\ttype filter hook input priority filter; policy drop;\n"
-		"\t\tiifname \"lo\" accept\n"
-		"\t\tcounter name \"input_drop\" drop\n"
-		"\t}\n\n"
-		"\tchain output {\n"
-		"\t\ttype filter hook output priority filter; policy drop;\n"
-		"\t\toifname \"lo\" accept\n"
-		"\t\tcounter name \"output_drop\" drop\n"
-		"\t}\n\n"
-		"\tchain forward {\n"
-		"\t\ttype filter hook forward priority filter; policy drop;\n"
-		"\t}\n"
-		"}\n",
+		"\tcounter forward_drop {\n\t}\n\n",
 		NS_TABLE_NAME);
+	if (has_egress(ns) && (r = write_egress_set_pairs(f, ns)) < 0)
+		return r;
+	fputs("\tchain input {\n"
+	      "\t\ttype filter hook input priority filter; policy drop;\n"
+	      "\t\tiifname \"lo\" accept\n",
+	      f);
+	if (has_egress(ns))
+		write_ns_egress_input(f, ns, n.veth, true);
+	fputs("\t\tcounter name \"input_drop\" drop\n"
+	      "\t}\n\n"
+	      "\tchain output {\n"
+	      "\t\ttype filter hook output priority filter; policy drop;\n"
+	      "\t\toifname \"lo\" accept\n",
+	      f);
+	if (has_egress(ns))
+		write_ns_egress_output(f, ns, n.veth, true);
+	fputs("\t\tcounter name \"output_drop\" drop\n"
+	      "\t}\n\n"
+	      "\tchain forward {\n"
+	      "\t\ttype filter hook forward priority filter; policy drop;\n"
+	      "\t\tcounter name \"forward_drop\" drop\n"
+	      "\t}\n"
+	      "}\n",
+	      f);
 	return finish(f);
+}
+
+/* PortForwarding=natpmp: the sets of the port the provider forwards, empty
+ * here; `vpn-confinement port-forward` fills them (ruleset_forwarded_text)
+ * while a mapping lives. */
+static void write_forwarded_sets(FILE *f, const struct ns_config *ns) {
+	static const struct port_bits none;
+
+	if (!ns->pf.enabled)
+		return;
+	fputs("\t# PortForwarding=natpmp: the port the provider forwards, filled in by\n"
+	      "\t# vpn-confinement port-forward while its mapping lives.\n",
+	      f);
+	write_port_set(f, RULESET_FORWARDED_TCP, &none);
+	write_port_set(f, RULESET_FORWARDED_UDP, &none);
+}
+
+/* NAT-PMP maps the provider's IPv4 address only: the forwarded port opens
+ * on N0 for IPv4, whatever families the tunnel has. */
+static void write_forwarded_rules(FILE *f, const struct ns_config *ns, const struct ifnames *n) {
+	if (!ns->pf.enabled)
+		return;
+	fprintf(f,
+		"\t\t# The forwarded port (PortForwarding=natpmp), from the tunnel only, IPv4.\n"
+		"\t\tiifname \"%s\" ct state new meta nfproto ipv4 tcp dport @%s ct mark set 0x%x accept\n"
+		"\t\tiifname \"%s\" ct state new meta nfproto ipv4 udp dport @%s ct mark set 0x%x accept\n",
+		n->wg, RULESET_FORWARDED_TCP, RULESET_CT_MARK_TUNNEL, n->wg, RULESET_FORWARDED_UDP,
+		RULESET_CT_MARK_TUNNEL);
 }
 
 int ruleset_render_ns_full(const struct ns_config *ns, const struct wg_config *wg, enum ruleset_mode mode,
@@ -262,6 +413,7 @@ int ruleset_render_ns_full(const struct ns_config *ns, const struct wg_config *w
 	      "\t# advertisements or redirects (nft list counters).\n"
 	      "\tcounter input_drop {\n\t}\n\n"
 	      "\tcounter output_drop {\n\t}\n\n"
+	      "\tcounter forward_drop {\n\t}\n\n"
 	      "\tcounter dns_drop {\n\t}\n\n"
 	      "\tcounter ra_drop {\n\t}\n\n",
 	      f);
@@ -287,6 +439,9 @@ int ruleset_render_ns_full(const struct ns_config *ns, const struct wg_config *w
 	fputs("\t# OpenVPNPort=: reachable through the tunnel.\n", f);
 	write_port_set(f, "open_tcp", open_tcp);
 	write_port_set(f, "open_udp", open_udp);
+	if (has_egress(ns) && (r = write_egress_set_pairs(f, ns)) < 0)
+		return r;
+	write_forwarded_sets(f, ns);
 
 	/* input */
 	fputs("\tchain input {\n"
@@ -307,6 +462,8 @@ int ruleset_render_ns_full(const struct ns_config *ns, const struct wg_config *w
 	fprintf(f,
 		"\t\tiifname \"%s\" ct mark 0x%x ct direction original ct state established,related accept\n",
 		n.veth, RULESET_CT_MARK_VETH);
+	if (has_egress(ns))
+		write_ns_egress_input(f, ns, n.veth, false);
 	if (ns->has_ipv6)
 		fprintf(f,
 			"\t\t# Neighbour discovery with the bridge (IPv6 bridge addresses);\n"
@@ -328,6 +485,7 @@ int ruleset_render_ns_full(const struct ns_config *ns, const struct wg_config *w
 		"\t\tiifname \"%s\" ct state new %stcp dport @open_tcp ct mark set 0x%x accept\n"
 		"\t\tiifname \"%s\" ct state new %sudp dport @open_udp ct mark set 0x%x accept\n",
 		n.wg, tun_family, RULESET_CT_MARK_TUNNEL, n.wg, tun_family, RULESET_CT_MARK_TUNNEL);
+	write_forwarded_rules(f, ns, &n);
 	fputs("\t\tcounter name \"input_drop\" drop\n\t}\n\n", f);
 
 	/* output */
@@ -347,6 +505,8 @@ int ruleset_render_ns_full(const struct ns_config *ns, const struct wg_config *w
 		fprintf(f,
 			"\t\toifname \"%s\" icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept\n",
 			n.veth);
+	if (has_egress(ns))
+		write_ns_egress_output(f, ns, n.veth, false);
 	fprintf(f,
 		"\t\t# New connections only through the tunnel, and only in the families\n"
 		"\t\t# it has addresses of (no IPv6 without an IPv6 Address=).\n"
@@ -371,6 +531,7 @@ int ruleset_render_ns_full(const struct ns_config *ns, const struct wg_config *w
 	/* forward */
 	fputs("\tchain forward {\n"
 	      "\t\ttype filter hook forward priority filter; policy drop;\n"
+	      "\t\tcounter name \"forward_drop\" drop\n"
 	      "\t}\n"
 	      "}\n",
 	      f);
@@ -411,6 +572,53 @@ static void write_guard_replies(FILE *f, const struct ifnames *n, const struct h
 			n->bridge, fam[i].l3, fam[i].ns_addr);
 }
 
+/* The host's side of AllowedEgress=, from the bridge (forward or input
+ * chain, counter the chain's drop counter): new flows from
+ * NamespaceAddress to exactly those destinations, never DNS; and the rest
+ * of the flows the namespace opened (original source NamespaceAddress:
+ * only flows accepted here have it, since a dropped first packet leaves
+ * no conntrack entry). */
+static void write_host_egress_from_bridge(FILE *f, const struct ifnames *n, const struct host_family *fam,
+					  size_t n_fam, const char *counter) {
+	fprintf(f,
+		"\t\t# AllowedEgress=: new flows from the namespace's address to exactly\n"
+		"\t\t# those destinations (never DNS), and the rest of those flows.\n"
+		"\t\tiifname \"%s\" ct state new meta l4proto { tcp, udp } th dport { 53, 853 } counter name \"%s\" drop\n",
+		n->bridge, counter);
+	for (size_t i = 0; i < n_fam; i++) {
+		const char *v = streq(fam[i].l3, "ip6") ? "6" : "4";
+		fprintf(f, "\t\tiifname \"%s\" ct state new %s saddr %s %s daddr @egress%s accept\n", n->bridge, fam[i].l3,
+			fam[i].ns_addr, fam[i].l3, v);
+		fprintf(f,
+			"\t\tiifname \"%s\" ct state new %s saddr %s %s daddr . meta l4proto . th dport @egress_ports%s accept\n",
+			n->bridge, fam[i].l3, fam[i].ns_addr, fam[i].l3, v);
+		fprintf(f,
+			"\t\tiifname \"%s\" ct direction original ct state established,related ct original %s saddr %s accept\n",
+			n->bridge, fam[i].l3, fam[i].ns_addr);
+	}
+}
+
+/* Replies of the namespace's AllowedEgress= flows, into the bridge. */
+static void write_host_egress_replies(FILE *f, const struct ifnames *n, const struct host_family *fam, size_t n_fam) {
+	for (size_t i = 0; i < n_fam; i++)
+		fprintf(f,
+			"\t\toifname \"%s\" ct direction reply ct state established,related ct original %s saddr %s accept\n",
+			n->bridge, fam[i].l3, fam[i].ns_addr);
+}
+
+/* AllowedEgress= flows leave with the host's address: hosts on the LAN do
+ * not know the namespace's subnet (only forwarded flows from the
+ * namespace have its source address here: the guard let nothing else
+ * through). */
+static void write_host_egress_masquerade(FILE *f, const struct ifnames *n, const struct host_family *fam,
+					 size_t n_fam) {
+	fputs("\t\t# AllowedEgress=: the namespace's flows leave with the host's address\n"
+	      "\t\t# (the LAN has no route to the namespace's subnet).\n",
+	      f);
+	for (size_t i = 0; i < n_fam; i++)
+		fprintf(f, "\t\toifname != \"%s\" %s saddr %s masquerade\n", n->bridge, fam[i].l3, fam[i].ns_addr);
+}
+
 int ruleset_render_host(const struct ns_config *ns, enum ruleset_mode mode, FILE *f) {
 	_cleanup_free_ struct port_bits *ports = calloc(2, sizeof(struct port_bits));
 	struct host_family fam[2];
@@ -448,6 +656,8 @@ int ruleset_render_host(const struct ns_config *ns, enum ruleset_mode mode, FILE
 	fputs("\t# The namespace ports the mappings lead to.\n", f);
 	write_port_set(f, "mapped_tcp", &ports[0]);
 	write_port_set(f, "mapped_udp", &ports[1]);
+	if (has_egress(ns) && (r = write_egress_set_pairs(f, ns)) < 0)
+		return r;
 
 	/* prerouting: traffic from outside to one of the host's own addresses. */
 	fprintf(f, "\tchain prerouting {\n"
@@ -493,6 +703,8 @@ int ruleset_render_host(const struct ns_config *ns, enum ruleset_mode mode, FILE
 		fprintf(f,
 			"\t\toifname \"%s\" %s daddr %s ct status dnat fib saddr type local snat %s to %s\n",
 			n.bridge, fam[i].l3, fam[i].ns_addr, fam[i].l3, fam[i].bridge_addr);
+	if (has_egress(ns))
+		write_host_egress_masquerade(f, &n, fam, n_fam);
 	fputs("\t}\n\n", f);
 
 	/* forward guard */
@@ -507,12 +719,16 @@ int ruleset_render_host(const struct ns_config *ns, enum ruleset_mode mode, FILE
 		"\t\t# namespace could otherwise forge the \"reply\" of any flow of the\n"
 		"\t\t# host's (a blind answer to a DNS query it forwards).\n");
 	write_guard_replies(f, &n, fam, n_fam);
+	if (has_egress(ns))
+		write_host_egress_from_bridge(f, &n, fam, n_fam, "guard_forward_drop");
 	fprintf(f,
 		"\t\tiifname \"%s\" counter name \"guard_forward_drop\" drop\n"
 		"\t\t# Into the bridge: flows to the mapped ports of NamespaceAddress from\n"
 		"\t\t# AccessibleFrom (DNATed or routed directly), and nothing else.\n"
 		"\t\toifname \"%s\" ct direction original ct state established,related accept\n",
 		n.bridge, n.bridge);
+	if (has_egress(ns))
+		write_host_egress_replies(f, &n, fam, n_fam);
 	for (size_t i = 0; i < n_fam; i++)
 		for (int p = 0; p < 2; p++)
 			fprintf(f,
@@ -536,6 +752,8 @@ int ruleset_render_host(const struct ns_config *ns, enum ruleset_mode mode, FILE
 		fprintf(f,
 			"\t\tiifname \"%s\" icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept\n",
 			n.bridge);
+	if (has_egress(ns))
+		write_host_egress_from_bridge(f, &n, fam, n_fam, "guard_input_drop");
 	fprintf(f,
 		"\t\tiifname \"%s\" counter name \"guard_input_drop\" drop\n"
 		"\t}\n"
@@ -561,8 +779,8 @@ int ruleset_render_host(const struct ns_config *ns, enum ruleset_mode mode, FILE
 		_r;                                                            \
 	})
 
-int ruleset_ns_base_text(const char *ns_name, enum ruleset_mode mode, char **out) {
-	return RENDER_TEXT(out, ruleset_render_ns_base(ns_name, mode, f));
+int ruleset_ns_base_text(const char *ns_name, const struct ns_config *ns, enum ruleset_mode mode, char **out) {
+	return RENDER_TEXT(out, ruleset_render_ns_base(ns_name, ns, mode, f));
 }
 int ruleset_ns_full_text(const struct ns_config *ns, const struct wg_config *wg, enum ruleset_mode mode,
 			 char **out) {
@@ -660,6 +878,26 @@ static int render_forward_guard(const struct forward_guard *g, enum ruleset_mode
 
 int ruleset_forward_guard_text(const struct forward_guard *g, enum ruleset_mode mode, char **out) {
 	return RENDER_TEXT(out, render_forward_guard(g, mode, f));
+}
+
+/* ---- the forwarded port ------------------------------------------------ */
+
+static int render_forwarded(uint16_t tcp, uint16_t udp, FILE *f) {
+	const struct {
+		const char *set;
+		uint16_t port;
+	} sets[] = { { RULESET_FORWARDED_TCP, tcp }, { RULESET_FORWARDED_UDP, udp } };
+
+	for (size_t i = 0; i < ELEMENTSOF(sets); i++) {
+		fprintf(f, "flush set inet %s %s\n", NS_TABLE_NAME, sets[i].set);
+		if (sets[i].port)
+			fprintf(f, "add element inet %s %s { %u }\n", NS_TABLE_NAME, sets[i].set, sets[i].port);
+	}
+	return finish(f);
+}
+
+int ruleset_forwarded_text(uint16_t tcp, uint16_t udp, char **out) {
+	return RENDER_TEXT(out, render_forwarded(tcp, udp, f));
 }
 
 static int delete_text(const char *table, char **out) {

@@ -99,6 +99,40 @@ int rundir_read(const char *ns, const char *file, char **out) {
 	return read_fd_capped(fd, RUNDIR_FILE_MAX, out, &len);
 }
 
+int rundir_open_read(const char *ns, const char *file) {
+	_cleanup_close_ int dir = -1;
+
+	if (!file_name_ok(file))
+		return -EINVAL;
+	dir = rundir_ns_open(ns, false);
+	if (dir < 0)
+		return dir;
+	return file_open(dir, file, O_RDONLY, 0);
+}
+
+int rundir_read_fields(const char *ns, const char *file,
+		       int (*field)(void *userdata, const char *key, const char *value), void *userdata) {
+	_cleanup_free_ char *text = NULL;
+	int r = rundir_read(ns, file, &text);
+
+	if (r < 0)
+		return r;
+	for (char *line = text, *next; *line; line = next) {
+		char *eq;
+
+		next = strchrnul(line, '\n');
+		if (*next)
+			*next++ = '\0';
+		eq = strchr(line, '=');
+		if (!eq)
+			return -EBADMSG;
+		*eq = '\0';
+		if (field(userdata, line, eq + 1) < 0)
+			return -EBADMSG;
+	}
+	return 0;
+}
+
 bool rundir_exists(const char *ns, const char *file) {
 	_cleanup_close_ int dir = -1;
 	struct stat st;

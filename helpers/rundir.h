@@ -25,6 +25,8 @@
 #define RUN_WG_LOG "wireguard-go.log"
 #define RUN_HOST_SYSCTL "host-sysctl" /* claims on host sysctls (hostfwd.h) */
 #define RUN_HEALTH "health"     /* the tunnel supervisor's health state (health.h) */
+#define RUN_FORWARDED_PORT "forwarded-port" /* the forwarded port and a newline (portfwd.h) */
+#define RUN_PORTFWD "portfwd"               /* port-forward's state, for status (portfwd.h) */
 
 /* An fd of $RUNDIR/N (O_DIRECTORY), made 0700 first when create is true;
  * -ENOENT when it is not there, -EINVAL for an invalid name, -EPERM when
@@ -33,8 +35,16 @@ int rundir_ns_open(const char *ns, bool create);
 
 /* Read $RUNDIR/N/FILE (at most RUNDIR_FILE_MAX bytes, NUL-terminated);
  * -ENOENT when absent, -EPERM when it is not a regular file of ours. */
+/* An fd of $RUNDIR/N/FILE for reading, with the same checks. */
+int rundir_open_read(const char *ns, const char *file);
 int rundir_read(const char *ns, const char *file, char **out);
 bool rundir_exists(const char *ns, const char *file);
+/* Read $RUNDIR/N/FILE as "key=value" lines (the records of wg-up and
+ * port-forward), each handed to field(), which checks it: -EBADMSG at the
+ * first line without '=' or that field() refuses; -ENOENT and -EPERM as
+ * rundir_read(). */
+int rundir_read_fields(const char *ns, const char *file,
+		       int (*field)(void *userdata, const char *key, const char *value), void *userdata);
 /* Replace $RUNDIR/N/FILE atomically (mode 0600), making the directories
  * when needed. */
 int rundir_write(const char *ns, const char *file, const char *content);

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "egress.h"
 #include "netns.h"
 #include "nft.h"
 #include "resolv.h"
@@ -35,6 +36,7 @@ void status_clear(struct ns_facts *f) {
 	ns_config_free(f->cfg);
 	strv_free(f->config_errors, f->n_config_errors);
 	strv_free(f->wg_owner_errors, f->n_wg_owner_errors);
+	strv_free(f->egress_errors, f->n_egress_errors);
 	wg_config_free(f->wg);
 	free(f->claims);
 	for (size_t i = 0; i < f->n_units; i++)
@@ -47,6 +49,8 @@ void status_clear(struct ns_facts *f) {
 	wg_dump_clear(&f->dump);
 	free(f->resolv_etc_path);
 	health_record_clear(&f->health);
+	free(f->ns_counters);
+	free(f->host_counters);
 	*f = (struct ns_facts){ 0 };
 }
 
@@ -105,6 +109,22 @@ static void gather_active_config(struct ns_facts *f) {
 		f->active_config_unknown = true;
 }
 
+/* AllowedEgress= against each wg config that loads (one that does not is
+ * reported by its own check), as wg-up judges it. */
+static int gather_egress(struct ns_facts *f) {
+	for (size_t i = 0; f->cfg->n_egress > 0 && i < f->cfg->n_wg_configs; i++) {
+		_cleanup_(wg_config_freep) struct wg_config *wg = NULL;
+		_cleanup_(diag_clear) struct diag d = { 0 }, load = { 0 };
+
+		if (wgconf_load(f->cfg->wg_configs[i].path, &wg, &load) < 0)
+			continue;
+		if (egress_check_wg(f->cfg, wg, &d) == -ENOMEM ||
+		    diag_errors(&d, &f->egress_errors, &f->n_egress_errors) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int gather_wg_config(struct ns_facts *f) {
 	_cleanup_(diag_clear) struct diag d = { 0 }, d2 = { 0 };
 
@@ -118,7 +138,7 @@ static int gather_wg_config(struct ns_facts *f) {
 	gather_active_config(f);
 	if (f->tunnel_recorded && wgconf_load(f->cfg->wg_configs[f->active_config].path, &f->wg, &d2) < 0)
 		f->wg_load_failed = true;
-	return 0;
+	return gather_egress(f);
 }
 
 static void gather_rundir(struct ns_facts *f) {
@@ -132,9 +152,54 @@ static void gather_rundir(struct ns_facts *f) {
 		f->health_error = health_record_load(f->n.ns, &f->health);
 }
 
+/* port-forward's record and what it published, validated: a port, a
+ * newline, nothing else. */
+static void gather_port_forwarding(struct ns_facts *f) {
+	_cleanup_free_ char *text = NULL;
+	uint64_t port;
+	size_t len;
+
+	f->pf_record_error = portfwd_record_load(f->n.ns, &f->pf);
+	f->pf_recorded = f->pf_record_error == 0;
+	f->pf_running = f->pf_recorded && portfwd_record_running(&f->pf);
+	if (rundir_read(f->n.ns, RUN_FORWARDED_PORT, &text) < 0)
+		return;
+	len = strlen(text);
+	if (len < 2 || text[len - 1] != '\n') {
+		f->pf_published_bad = true;
+		return;
+	}
+	text[len - 1] = '\0';
+	if (parse_uint(text, 1, 65535, &port) < 0)
+		f->pf_published_bad = true;
+	else
+		f->pf_published = (uint16_t)port;
+}
+
+/* The forwarded port is in the sets of the live ruleset while port-forward
+ * runs: the expected text gets the same elements (ruleset_forwarded_text),
+ * so the comparison holds the sets to exactly what it recorded. */
+static int expect_forwarded(const struct ns_facts *f, char **ns_text) {
+	_cleanup_free_ char *add = NULL;
+	char *both;
+	int r;
+
+	if (!*ns_text || !f->cfg || !f->cfg->pf.enabled || !f->pf_running || !(f->pf.tcp || f->pf.udp))
+		return 0;
+	r = ruleset_forwarded_text(f->pf.tcp, f->pf.udp, &add);
+	if (r < 0)
+		return r;
+	if (asprintf(&both, "%s%s", *ns_text, add) < 0)
+		return -ENOMEM;
+	free(*ns_text);
+	*ns_text = both;
+	return 0;
+}
+
 /* Ask systemd about each confined unit that is not a template (a template
  * is no unit of its own). */
 static int gather_units(struct ns_facts *f) {
+	f->units_known = f->cfg != NULL;
 	for (size_t i = 0; f->cfg && i < f->cfg->n_units; i++) {
 		const char *u = f->cfg->units[i].name;
 		const char *dot = strrchr(u, '.'), *at = strchr(u, '@');
@@ -144,11 +209,15 @@ static int gather_units(struct ns_facts *f) {
 		if (at && dot && at + 1 == dot)
 			continue;
 		r = manager_unit_get(u, &su.m);
-		if (r == -ENOTCONN)
+		if (r == -ENOTCONN) {
+			f->units_known = false;
 			return 0; /* no systemd to ask */
+		}
 		f->manager_reachable = true;
-		if (r < 0)
+		if (r < 0) {
+			f->units_known = false;
 			continue;
+		}
 		if (ARRAY_APPEND(f->units, f->n_units, su) < 0) {
 			manager_unit_clear(&su.m);
 			return -ENOMEM;
@@ -278,10 +347,12 @@ static int gather_network(struct ns_facts *f, int nsfd) {
 		}
 	}
 	f->ns_rs_expected = f->tunnel_recorded ? "full" : "base";
-	if (f->tunnel_recorded && f->cfg && f->wg)
+	if (f->tunnel_recorded && f->cfg && f->wg) {
 		ruleset_ns_full_text(f->cfg, f->wg, RULESET_REPLACE, &ns_text);
-	else if (!f->tunnel_recorded)
-		ruleset_ns_base_text(f->n.ns, RULESET_REPLACE, &ns_text);
+		if ((r = expect_forwarded(f, &ns_text)) < 0)
+			return r;
+	} else if (!f->tunnel_recorded)
+		ruleset_ns_base_text(f->n.ns, f->cfg, RULESET_REPLACE, &ns_text);
 	f->ns_rs = compare_table(ns_text, "inet " NS_TABLE_NAME, nsfd);
 	return 0;
 }
@@ -310,13 +381,64 @@ static int gather_tunnel(struct ns_facts *f, int nsfd) {
 	return 0;
 }
 
-int status_gather(struct ns_facts *f, const struct ns_names *n) {
+bool status_unit_counts(const struct status_unit *u) { return !u->via || u->m.loaded; }
+
+bool status_unit_active(const struct status_unit *u) {
+	return streq(u->m.active_state, "active") || streq(u->m.active_state, "reloading");
+}
+
+/* The named counters of a table here; none when it cannot be listed. */
+static int gather_counters(const char *family_table, struct nft_counter **out, size_t *n) {
+	int r = nft_list_counters(family_table, out, n);
+
+	return r == -ENOMEM ? r : 0;
+}
+
+/* The kill switch's counters inside N, the guard's here. */
+static int gather_ns_counters(struct ns_facts *f, int nsfd) {
+	_cleanup_free_ char *host_table = NULL;
+	int r;
+
+	if (asprintf(&host_table, "inet %s", f->n.host_table) < 0)
+		return -ENOMEM;
+	if ((r = gather_counters(host_table, &f->host_counters, &f->n_host_counters)) < 0)
+		return r;
+	{
+		_cleanup_netns_leave_ int saved = -1;
+
+		if (netns_enter(nsfd, &saved) < 0)
+			return 0;
+		return gather_counters("inet " NS_TABLE_NAME, &f->ns_counters, &f->n_ns_counters);
+	}
+}
+
+int status_gather_host(struct host_facts *h) {
+	*h = (struct host_facts){ .manager_reachable = manager_reachable() };
+	/* Only root may list nftables (libnftables would say so on stderr). */
+	if (geteuid() != 0)
+		return 0;
+	h->forward_guard_exists = nft_table_exists(FORWARD_GUARD_TABLE);
+	if (!h->forward_guard_exists)
+		return 0;
+	return gather_counters("inet " FORWARD_GUARD_TABLE, &h->guard_counters, &h->n_guard_counters);
+}
+
+void status_host_clear(struct host_facts *h) {
+	free(h->guard_counters);
+	*h = (struct host_facts){ 0 };
+}
+
+/* Everything, or (all false) what tells whether the kill switch is up. */
+static int gather(struct ns_facts *f, const struct ns_names *n, bool all) {
 	_cleanup_close_ int nsfd = -1;
 	int r;
 
 	*f = (struct ns_facts){ .n = *n, .now = (uint64_t)time(NULL), .ns_rs = RS_UNKNOWN, .host_rs = RS_UNKNOWN };
 	gather_rundir(f);
-	if ((r = gather_config(f)) < 0 || (r = gather_wg_config(f)) < 0 || (r = gather_units(f)) < 0)
+	/* Also for the kill switch's facts: the ruleset expected holds the
+	 * forwarded port. */
+	gather_port_forwarding(f);
+	if ((r = gather_config(f)) < 0 || (r = gather_wg_config(f)) < 0 || (all && (r = gather_units(f)) < 0))
 		return r;
 	nsfd = netns_open(n->ns);
 	f->netns_exists = nsfd >= 0;
@@ -324,5 +446,13 @@ int status_gather(struct ns_facts *f, const struct ns_names *n) {
 		return 0;
 	if ((r = gather_network(f, nsfd)) < 0)
 		return r;
+	if (!all)
+		return 0;
+	if ((r = gather_ns_counters(f, nsfd)) < 0)
+		return r;
 	return gather_tunnel(f, nsfd);
 }
+
+int status_gather(struct ns_facts *f, const struct ns_names *n) { return gather(f, n, true); }
+
+int status_gather_killswitch(struct ns_facts *f, const struct ns_names *n) { return gather(f, n, false); }

@@ -19,6 +19,8 @@
 #include "hostfwd.h"
 #include "manager.h"
 #include "names.h"
+#include "nft.h"
+#include "portfwd.h"
 #include "rtnl.h"
 #include "tunnel.h"
 #include "wgtool.h"
@@ -58,6 +60,10 @@ struct ns_facts {
 	size_t n_wg_owner_errors;
 	struct wg_config *wg; /* loaded while the tunnel is recorded */
 	bool wg_load_failed;
+	/* AllowedEgress= against every wg config (egress.h): what wg-up
+	 * refuses, "file:line: message" (gathered only with AllowedEgress=). */
+	char **egress_errors;
+	size_t n_egress_errors;
 
 	/* The run directory. */
 	bool managed; /* $RUNDIR/N/netns */
@@ -83,6 +89,7 @@ struct ns_facts {
 	bool manager_reachable;
 	struct status_unit *units;
 	size_t n_units;
+	bool units_known; /* every confined unit but templates was asked (or none is there to ask) */
 
 	/* The network. */
 	bool netns_exists;
@@ -94,6 +101,14 @@ struct ns_facts {
 	enum rs_state ns_rs, host_rs;
 	const char *ns_rs_expected; /* "base" or "full" */
 	bool forward_guard_missing; /* claims exist, the guard table does not */
+	/* The named counters of the live tables with their values (nft list
+	 * counters, ruleset.h names them): the namespace table's kill switch
+	 * and the host table's guard. Empty when the table is missing or
+	 * could not be listed. */
+	struct nft_counter *ns_counters;
+	size_t n_ns_counters;
+	struct nft_counter *host_counters;
+	size_t n_host_counters;
 
 	/* The tunnel. */
 	bool wgo_running;
@@ -103,12 +118,44 @@ struct ns_facts {
 	/* DNS. */
 	char *resolv_etc_path;
 	bool resolv_ok; /* both copies as the wg config's DNS= renders */
+
+	/* Port forwarding (PortForwarding=natpmp; nothing when off). */
+	bool pf_recorded;  /* $RUNDIR/N/portfwd was read, valid */
+	int pf_record_error; /* 0, or why it could not be used (-ENOENT: none) */
+	bool pf_running;   /* its pid is the port-forward that wrote it */
+	struct portfwd_record pf;
+	uint16_t pf_published; /* $RUNDIR/N/forwarded-port (0: absent or not a port) */
+	bool pf_published_bad; /* present, but not "PORT\n" */
 };
 
 /* Gather everything that can be known about namespace n; what cannot be is
  * left empty. 0 or -ENOMEM. */
 int status_gather(struct ns_facts *f, const struct ns_names *n);
+/* Only what tells whether the namespace and its kill switch are up: the
+ * configuration, the run directory, the namespace, its links and routes,
+ * the rulesets against what they should be (not the units, not the
+ * tunnel's state). For `exec`. 0 or -ENOMEM. */
+int status_gather_killswitch(struct ns_facts *f, const struct ns_names *n);
 void status_clear(struct ns_facts *f);
 
 /* The route to the prefix dst (family, prefix and address), or NULL. */
 const struct status_route *status_route_to(const struct ns_facts *f, const struct ipnet *dst);
+
+/* What is host-wide rather than a namespace's: whether systemd can be
+ * asked, and the counter of the forwarding guard that all namespaces share
+ * (table inet vpn-confinement-forwarding, when it exists). */
+struct host_facts {
+	bool manager_reachable;
+	bool forward_guard_exists;
+	struct nft_counter *guard_counters;
+	size_t n_guard_counters;
+};
+/* 0 or -ENOMEM. */
+int status_gather_host(struct host_facts *h);
+void status_host_clear(struct host_facts *h);
+
+/* A confined unit's answer counts as the unit itself: a unit the ini file
+ * lists, or a companion that exists (foo.socket of foo.service). */
+bool status_unit_counts(const struct status_unit *u);
+/* It is active ("active" or "reloading", as systemctl is-active). */
+bool status_unit_active(const struct status_unit *u);

@@ -271,7 +271,7 @@ static bool rebuild(struct sup *s, struct wg_config *wg) {
 	r = tunnel_up(s->n, s->ns, wg, &u);
 	fflush(stdout);
 	if (r != 0) {
-		tunnel_undo(s->n, &u);
+		tunnel_undo(s->n, s->ns, &u);
 		/* The endpoint stays known: the uplink is looked for by it. */
 		s->up = false;
 		s->rec = (struct tunnel_record){ 0 };
@@ -303,7 +303,7 @@ static void act(struct sup *s, const struct health_plan *plan) {
 	 * a failover goes on to the one after it. */
 	for (unsigned tries = 0;; tries++) {
 		path = config_path(s, next.config);
-		r = tunnel_config_load(path, &wg);
+		r = tunnel_config_load(s->ns, path, &wg);
 		if (r == 0 || next.action != HEALTH_ACT_FAILOVER || tries + 2 >= s->h.set.n_configs)
 			break;
 		log_msg("%s: health: config %u (%s) cannot be used; trying the next", s->n->ns, next.config + 1, path);
@@ -386,7 +386,7 @@ static void trial_start(struct sup *s) {
 	log_msg("%s: health: %s on config %u: trying a handshake with config 1 (%s) on a device of its own",
 		s->n->ns, timespan_format(s->ns->health.failback_usec, fb), s->h.rec.config + 1, config_path(s, 0));
 	health_trial_started(&s->h, now_ms(), now_unix());
-	r = tunnel_config_load(config_path(s, 0), &wg);
+	r = tunnel_config_load(s->ns, config_path(s, 0), &wg);
 	if (r == 0)
 		r = tunnel_trial_start(s->n, s->ns, wg, !s->rec.has_socket, &s->trial);
 	if (r < 0) {
@@ -569,7 +569,7 @@ int supervise(const struct ns_names *n, const struct ns_config *ns, const struct
 				sd_notify(0, "STOPPING=1\nSTATUS=taking the tunnel down");
 				log_msg("%s: stopping: taking the tunnel down", n->ns);
 				trial_stop(&s);
-				return tunnel_teardown(n, true);
+				return tunnel_teardown(n, ns, true);
 			}
 		}
 		if (died(&s, &pf[1], &si, have_si))
@@ -604,6 +604,6 @@ int supervise(const struct ns_names *n, const struct ns_config *ns, const struct
 	}
 	sd_notifyf(0, "STATUS=tunnel died: %s", s.why);
 	log_msg("%s: the tunnel died: %s; taking it down (the kill switch holds)", n->ns, s.why);
-	tunnel_teardown(n, true);
+	tunnel_teardown(n, ns, true);
 	return -ECONNABORTED;
 }

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "conntrack.h"
 #include "diag.h"
+#include "egress.h"
 #include "log.h"
 #include "netns.h"
 #include "nft.h"
@@ -62,9 +63,17 @@ const char *tunnel_wg_device(const struct ns_names *n, const struct tunnel_recor
 
 static const char *const implementations[] = { "kernel", "userspace", "pending" };
 
+struct record_ctx {
+	const char *ns;
+	struct tunnel_record *rec;
+};
+
 /* One "key=value" of the record into rec; -EBADMSG for anything wg-up does
  * not write. */
-static int record_field(const char *ns, struct tunnel_record *rec, const char *key, const char *value) {
+static int record_field(void *userdata, const char *key, const char *value) {
+	const struct record_ctx *c = userdata;
+	const char *ns = c->ns;
+	struct tunnel_record *rec = c->rec;
 	uint64_t v;
 
 	if (streq(key, "implementation")) {
@@ -96,26 +105,13 @@ static int record_field(const char *ns, struct tunnel_record *rec, const char *k
 }
 
 int tunnel_record_load(const char *ns, struct tunnel_record *rec) {
-	_cleanup_free_ char *text = NULL;
 	int r;
 
 	*rec = (struct tunnel_record){ 0 };
-	r = rundir_read(ns, RUN_WG, &text);
-	if (r < 0)
+	r = rundir_read_fields(ns, RUN_WG, record_field, &(struct record_ctx){ .ns = ns, .rec = rec });
+	if (r < 0) {
+		*rec = (struct tunnel_record){ 0 };
 		return r;
-	for (char *line = text, *next; *line; line = next) {
-		char *eq;
-
-		next = strchrnul(line, '\n');
-		if (*next)
-			*next++ = '\0';
-		eq = strchr(line, '=');
-		if (eq)
-			*eq = '\0';
-		if (!eq || record_field(ns, rec, line, eq + 1) < 0) {
-			*rec = (struct tunnel_record){ 0 };
-			return -EBADMSG;
-		}
 	}
 	if (!rec->implementation || !rec->tmpname[0] || (rec->pid && !rec->has_socket)) {
 		*rec = (struct tunnel_record){ 0 };
@@ -450,11 +446,21 @@ int tunnel_up(const struct ns_names *n, const struct ns_config *ns, struct wg_co
 	r = resolve_endpoints(n, wg, u->resolve_attempts);
 	if (r < 0)
 		return r;
+	/* An endpoint given by name is an address now: inside AllowedEgress=,
+	 * this attempt fails (the name may resolve elsewhere next time). */
+	{
+		_cleanup_(diag_clear) struct diag d = { 0 };
+
+		r = egress_check_wg(ns, wg, &d);
+		diag_print(&d, stderr, "vpn-confinement");
+		if (r < 0)
+			return r;
+	}
 
 	/* Up while up: replace the tunnel. The base ruleset holds meanwhile. */
 	if (rundir_exists(n->ns, RUN_WG)) {
 		log_msg("%s: replacing the running tunnel", n->ns);
-		if ((r = tunnel_teardown(n, true)) < 0)
+		if ((r = tunnel_teardown(n, ns, true)) < 0)
 			return r;
 	} else {
 		_cleanup_netns_leave_ int saved = -1;
@@ -512,13 +518,13 @@ int tunnel_up(const struct ns_names *n, const struct ns_config *ns, struct wg_co
 	return 0;
 }
 
-void tunnel_undo(const struct ns_names *n, const struct tunnel_up_state *u) {
+void tunnel_undo(const struct ns_names *n, const struct ns_config *ns, const struct tunnel_up_state *u) {
 	log_msg("%s: undoing what this run did", n->ns);
 	if (!u->recorded)
 		return;
 	/* The teardown finds the interface under either name, on either side,
 	 * stops wireguard-go, restores the base ruleset. */
-	tunnel_teardown(n, true);
+	tunnel_teardown(n, ns, true);
 	/* A wireguard-go that never got recorded (it failed to start). */
 	if (u->rec.has_socket && u->rec.pid > 0 && waitpid(u->rec.pid, NULL, WNOHANG) == 0) {
 		kill(u->rec.pid, SIGKILL);
@@ -526,7 +532,7 @@ void tunnel_undo(const struct ns_names *n, const struct tunnel_up_state *u) {
 	}
 }
 
-int tunnel_config_load(const char *path, struct wg_config **out) {
+int tunnel_config_load(const struct ns_config *ns, const char *path, struct wg_config **out) {
 	_cleanup_(diag_clear) struct diag d = { 0 };
 	int r;
 
@@ -534,6 +540,10 @@ int tunnel_config_load(const char *path, struct wg_config **out) {
 	r = wgconf_check_owner(path, 0, &d);
 	if (r == 0)
 		r = wgconf_load(path, out, &d);
+	/* What the ini parser could not see: AllowedEgress= around its DNS
+	 * servers and endpoints. */
+	if (r == 0)
+		r = egress_check_wg(ns, *out, &d);
 	diag_print(&d, stderr, "vpn-confinement");
 	if (r == 0)
 		return 0;
@@ -588,6 +598,15 @@ int tunnel_reconnect(const struct ns_names *n, const struct ns_config *ns, struc
 		if (r < 0)
 			return r;
 	}
+	/* A name that moved into AllowedEgress= is refused, as at bring-up. */
+	{
+		_cleanup_(diag_clear) struct diag d = { 0 };
+
+		r = egress_check_wg(ns, wg, &d);
+		diag_print(&d, stderr, "vpn-confinement");
+		if (r < 0)
+			return r;
+	}
 	{
 		_cleanup_netns_leave_ int saved = -1;
 
@@ -606,8 +625,10 @@ int tunnel_reconnect(const struct ns_names *n, const struct ns_config *ns, struc
 				return r;
 			if ((r = resolv_publish(n->ns, resolv)) < 0)
 				return log_errno(r, "%s: writing resolv.conf", n->ns);
-			/* No flow of the old provider's goes on through the new one. */
-			if ((r = conntrack_flush(AF_INET)) < 0 || (r = conntrack_flush(AF_INET6)) < 0)
+			/* No flow of the old provider's goes on through the new one (those to
+			 * AllowedEgress= stay on the veth). */
+			if ((r = conntrack_flush(AF_INET, RULESET_CT_MARK_EGRESS)) < 0 ||
+			    (r = conntrack_flush(AF_INET6, RULESET_CT_MARK_EGRESS)) < 0)
 				return log_errno(r, "%s: flushing the namespace's conntrack table", n->ns);
 		}
 		/* A kernel device is set in the namespace it is in. */
@@ -715,7 +736,7 @@ static int delete_host_tmp_links(const struct ns_names *n) {
 	return first;
 }
 
-int tunnel_teardown(const struct ns_names *n, bool restore_base) {
+int tunnel_teardown(const struct ns_names *n, const struct ns_config *ns, bool restore_base) {
 	struct tunnel_record rec = { 0 };
 	_cleanup_close_ int nsfd = -1;
 	int r, first = 0;
@@ -738,7 +759,7 @@ int tunnel_teardown(const struct ns_names *n, bool restore_base) {
 		else {
 			if (restore_base) {
 				_cleanup_free_ char *base = NULL;
-				r = ruleset_ns_base_text(n->ns, RULESET_REPLACE, &base);
+				r = ruleset_ns_base_text(n->ns, ns, RULESET_REPLACE, &base);
 				if (r < 0)
 					RET_GATHER(first, log_errno(r, "%s: rendering the base ruleset", n->ns));
 				else
@@ -748,8 +769,10 @@ int tunnel_teardown(const struct ns_names *n, bool restore_base) {
 				RET_GATHER(first, log_errno(r, "%s: deleting the WireGuard interface", n->ns));
 			if (rec.tmpname[0] && (r = rtnl_link_del_named(rec.tmpname)) < 0)
 				RET_GATHER(first, log_errno(r, "%s: deleting the WireGuard interface (temporary name)", n->ns));
-			/* No established flow may survive onto another path. */
-			if ((r = conntrack_flush(AF_INET)) < 0 || (r = conntrack_flush(AF_INET6)) < 0)
+			/* No established flow may survive onto another path; those
+			 * through the veth to AllowedEgress= stay on theirs. */
+			if ((r = conntrack_flush(AF_INET, RULESET_CT_MARK_EGRESS)) < 0 ||
+			    (r = conntrack_flush(AF_INET6, RULESET_CT_MARK_EGRESS)) < 0)
 				RET_GATHER(first, log_errno(r, "%s: flushing the namespace's conntrack table", n->ns));
 		}
 	} else if (nsfd != -ENOENT)

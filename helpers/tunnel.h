@@ -72,12 +72,12 @@ int tunnel_up(const struct ns_names *n, const struct ns_config *ns, struct wg_co
 	      struct tunnel_up_state *u);
 /* After a failed tunnel_up(): remove what it made, put the base ruleset
  * back. */
-void tunnel_undo(const struct ns_names *n, const struct tunnel_up_state *u);
+void tunnel_undo(const struct ns_names *n, const struct ns_config *ns, const struct tunnel_up_state *u);
 
 /* A wg config as wg-up uses it: refused unless root owns it and no one
  * else can write it (wgconf_check_owner), parsed strictly; its messages
  * (warnings too) printed. 0 or a negative errno. */
-int tunnel_config_load(const char *path, struct wg_config **out);
+int tunnel_config_load(const struct ns_config *ns, const char *path, struct wg_config **out);
 
 /* Reconnect in place, on the running tunnel (rec) of namespace n: resolve
  * wg's endpoint names again (once, in the host namespace) and set its
@@ -118,8 +118,11 @@ int tunnel_trial_answered(const struct tunnel_trial *t);
 int tunnel_trial_stop(const struct ns_names *n, struct tunnel_trial *t);
 
 /* wg-down, from the name and the run directory alone: put the base ruleset
- * back (restore_base), delete the interface (either name, either side, and
- * any other "vc-N-XXXX" on the host: a failback trial's),
- * flush the namespace's conntrack, stop wireguard-go, withdraw resolv.conf,
- * remove the record. Keeps going; reports each failure; returns the first. */
-int tunnel_teardown(const struct ns_names *n, bool restore_base);
+ * back (restore_base; rendered with ns's AllowedEgress=, without any when
+ * ns is NULL: the ini could not be used), delete the interface (either
+ * name, either side, and any other "vc-N-XXXX" on the host: a failback
+ * trial's), flush the namespace's conntrack but for the flows
+ * through the veth to AllowedEgress= (they stay on their path), stop
+ * wireguard-go, withdraw resolv.conf, remove the record. Keeps going;
+ * reports each failure; returns the first. */
+int tunnel_teardown(const struct ns_names *n, const struct ns_config *ns, bool restore_base);

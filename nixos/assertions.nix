@@ -280,6 +280,109 @@ rec {
       p: optional (net.overlaps p.a.n p.b.n) "${opt name}.accessibleFrom: ${quoted p.a.value} and ${quoted p.b.value} overlap."
     ) (pairs valid);
 
+  # allowedEgress: the ini's AllowedEgress= grammar and rules
+  # (vpn-confinement.ini(5)), all but the check against the WireGuard
+  # config's DNS servers and endpoints, which only wg-up can do (the config
+  # is a secret outside the store).
+  #   DESTINATION[:PORT[:tcp|udp|both]], an IPv6 DESTINATION with a port
+  #   in brackets: "[fd00::10]:8096:tcp".
+  parseEgress =
+    s:
+    let
+      bracketed = match "\\[([^]]*)](:(.*))?" s;
+      colon = match "([^:]*):(.*)" s;
+      v4 = if colon == null then null else net.parseCidr (elemAt colon 0);
+      dest =
+        if bracketed != null then
+          elemAt bracketed 0
+        else if v4 != null && v4.family == 4 then
+          elemAt colon 0
+        else
+          s;
+      rest =
+        if bracketed != null then
+          elemAt bracketed 2
+        else if v4 != null && v4.family == 4 then
+          elemAt colon 1
+        else
+          null;
+      n = net.parseCidr dest;
+      portMatch = if rest == null then null else match "(0|[1-9][0-9]{0,4})(:(tcp|udp|both))?" rest;
+    in
+    {
+      inherit n;
+      badSyntax = !isString s || (match "\\[.*" s != null && bracketed == null) || (rest != null && portMatch == null);
+      badBrackets = bracketed != null && n != null && n.family != 6;
+      port = if portMatch == null then 0 else builtins.fromJSON (elemAt portMatch 0);
+      hasPort = rest != null;
+      protocol = if portMatch == null || elemAt portMatch 2 == null then "tcp" else elemAt portMatch 2;
+    };
+
+  allowedEgressProblems =
+    name: ns:
+    let
+      where = "${opt name}.allowedEgress";
+      special = map net.parseCidr [
+        "0.0.0.0/8"
+        "127.0.0.0/8"
+        "169.254.0.0/16"
+        "224.0.0.0/3"
+        "::/128"
+        "::1/128"
+        "::ffff:0:0/96"
+        "fe80::/10"
+        "ff00::/8"
+      ];
+      hostOf = v: if isString v then net.parseCidr (builtins.head (split "/" v)) else null;
+      ns4 = hostOf ns.namespaceAddress;
+      ns6 = if ns.namespaceAddressIPv6 == null then null else hostOf ns.namespaceAddressIPv6;
+      parsed = map (v: { value = v; } // parseEgress v) (ns.allowedEgress or [ ]);
+      one =
+        e:
+        let
+          n = e.n;
+          min = if n.family == 4 then 8 else 16;
+        in
+        if e.badSyntax || n == null then
+          [
+            ("${where}: ${quoted e.value} is not DESTINATION[:PORT[:tcp|udp|both]] with DESTINATION an IP address or "
+            + "CIDR prefix (an IPv6 destination with a port in brackets: \"[fd00::10]:8096:tcp\").")
+          ]
+        else if e.badBrackets then
+          [ "${where}: ${quoted e.value}: only an IPv6 destination is written in brackets." ]
+        else
+          optional (!net.isNetwork n) "${where}: ${quoted e.value} has host bits set; the prefix is ${net.formatNetwork n}."
+          ++ optional (n.prefix < min)
+            "${where}: ${quoted e.value} is wider than /${toString min}: it would send a large part of the internet around the tunnel."
+          ++ optional (builtins.any (u: u != null && net.overlaps u n) special)
+            "${where}: ${quoted e.value} is not a destination behind the bridge (loopback, link-local, multicast or reserved addresses)."
+          ++ optional (e.hasPort && (e.port < 1 || e.port > 65535)) "${where}: ${quoted e.value}: the port must be 1 to 65535."
+          ++ optional (e.hasPort && (e.port == 53 || e.port == 853))
+            "${where}: ${quoted e.value}: port ${toString e.port} is DNS, which only ever goes to the VPN's DNS servers through the tunnel."
+          ++ optional (n.family == 6 && ns6 == null)
+            "${where}: ${quoted e.value} is IPv6: set namespaceAddressIPv6 and bridgeAddressIPv6 (the bridge is its way out)."
+          ++ optional (n.family == 4 && ns4 != null && net.overlaps n ns4)
+            "${where}: ${quoted e.value} contains the namespace's own address ${ns.namespaceAddress}."
+          ++ optional (n.family == 6 && ns6 != null && net.overlaps n ns6)
+            "${where}: ${quoted e.value} contains the namespace's own address ${ns.namespaceAddressIPv6}.";
+      valid = filter (e: !e.badSyntax && !e.badBrackets && e.n != null && one e == [ ]) parsed;
+      # The same kind twice (one nft set): every port, or one port and a
+      # protocol in common, with networks that overlap.
+      clash =
+        a: b:
+        net.overlaps a.n b.n
+        && (
+          if !a.hasPort || !b.hasPort then
+            !a.hasPort && !b.hasPort
+          else
+            a.port == b.port && net.protocolsOverlap a.protocol b.protocol
+        );
+    in
+    concatMap one parsed
+    ++ concatMap (
+      p: optional (clash p.a p.b) "${where}: ${quoted p.a.value} and ${quoted p.b.value} overlap."
+    ) (pairs valid);
+
   # Open ports on the tunnel: the same port and protocol twice is an error in
   # the ini format.
   openVPNPortProblems =
@@ -289,6 +392,33 @@ rec {
       optional (p.a.port == p.b.port && net.protocolsOverlap p.a.protocol p.b.protocol)
         "${opt name}.openVPNPorts: port ${toString p.a.port} is opened twice (${p.a.protocol} and ${p.b.protocol})."
     ) (pairs ns.openVPNPorts);
+
+  # portForwarding: what the ini parser refuses (vpn-confinement.ini(5)):
+  # a gateway or hook without enable (they would do nothing), a gateway
+  # that is no IPv4 address (NAT-PMP is IPv4 only), a hook without an
+  # absolute program, a line break (one ini line).
+  portForwardingProblems =
+    name: ns:
+    let
+      pf = ns.portForwarding;
+      where = "${opt name}.portForwarding";
+      gw = if isString pf.gateway then net.parseHost pf.gateway else null;
+      program =
+        if builtins.isList pf.hook then
+          (if pf.hook == [ ] then "" else builtins.head pf.hook)
+        else if isString pf.hook then
+          builtins.head (builtins.match "[ \t]*\"?([^ \t\"]*).*" pf.hook)
+        else
+          null;
+      words = if builtins.isList pf.hook then pf.hook else if pf.hook == null then [ ] else [ pf.hook ];
+    in
+    optional (!pf.enable && pf.gateway != null) "${where}.gateway is set but portForwarding.enable is false."
+    ++ optional (!pf.enable && pf.hook != null) "${where}.hook is set but portForwarding.enable is false."
+    ++ optional (pf.gateway != null && (gw == null || gw.family != 4 || match "[0-9.]+" pf.gateway == null))
+      "${where}.gateway = ${quoted pf.gateway} is not an IPv4 address (NAT-PMP is IPv4 only)."
+    ++ optional (program != null && !hasPrefix "/" program)
+      "${where}.hook: the program must be an absolute path, not ${quoted program}."
+    ++ optional (builtins.any (w: match "[^\n\r]*" w == null) words) "${where}.hook contains a line break.";
 
   # namespaces: attrset of enabled namespaces (name -> option values).
   # No two may share a subnet (IPv4, or IPv6 where both have one).
@@ -399,7 +529,9 @@ rec {
         ++ healthProblems name ns
         ++ addressProblems name ns
         ++ accessibleFromProblems name ns
-        ++ openVPNPortProblems name ns;
+        ++ allowedEgressProblems name ns
+        ++ openVPNPortProblems name ns
+        ++ portForwardingProblems name ns;
       confined = filter (s: services.${s}.vpnConfinement.enable or false) (attrNames services);
       validEnabled = builtins.removeAttrs enabled (
         filter (n: addressProblems n enabled.${n} != [ ]) (attrNames enabled)

@@ -16,10 +16,18 @@
   accessibleFrom = [ ];
   portMappings = [ ];
   openVPNPorts = [ ];
+  allowedEgress = [ ];
   namespaceAddress = "192.168.15.1";
   bridgeAddress = "192.168.15.5";
   namespaceAddressIPv6 = null;
   bridgeAddressIPv6 = null;
   # portMappings.*.protocol and openVPNPorts.*.protocol
   protocol = "tcp";
+  # portForwarding: its sub-options' defaults below.
+  portForwarding = { };
+  portForwardingOptions = {
+    enable = false;
+    gateway = null;
+    hook = null;
+  };
 }

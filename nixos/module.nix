@@ -18,9 +18,10 @@
 }:
 let
   cfg = config.vpnNamespaces;
+  metricsCfg = config.services.vpnConfinement.metrics;
   pure = import ./pure.nix;
 
-  package = pkgs.vpn-confinement or (pkgs.callPackage ./package.nix { });
+  package = config.vpnConfinement.package;
 
   enabledNames = lib.attrNames (lib.filterAttrs (_: ns: ns.enable) cfg);
   # Only the vpnConfinement part of each service is read here, so this does
@@ -40,6 +41,21 @@ let
 in
 {
   imports = [ ./options.nix ];
+
+  # Here rather than in options.nix, which has no pkgs.
+  options.vpnConfinement.package = lib.mkOption {
+    type = lib.types.package;
+    default = pkgs.vpn-confinement or (pkgs.callPackage ./package.nix { });
+    defaultText = lib.literalExpression "pkgs.vpn-confinement or (pkgs.callPackage ./package.nix { })";
+    description = ''
+      The vpn-confinement package: the generator, the unit templates, the
+      helper and the example port forwarding hooks
+      (`share/vpn-confinement/examples/`, for
+      `vpnNamespaces.<name>.portForwarding.hook`). Defaults to
+      `pkgs.vpn-confinement` when an overlay provides it, else the one
+      built from this module's source.
+    '';
+  };
 
   # Applied to every systemd.services entry that exists (it creates none).
   options.systemd.services = lib.mkOption {
@@ -124,5 +140,27 @@ in
       # the interfaces that lead to accessibleFrom, and restores it on
       # netns-down (vpn-confinement(8)).
     })
+    # services.vpnConfinement.metrics (metrics.nix decides).
+    (lib.mkIf metricsCfg.enable (
+      let
+        m = pure.metrics.settings {
+          metrics = metricsCfg;
+          nodeExporterEnabled = config.services.prometheus.exporters.node.enable or false;
+        };
+      in
+      {
+        assertions = map (message: {
+          assertion = false;
+          message = "vpn-confinement: ${message}";
+        }) (pure.metrics.problems metricsCfg);
+        # The timer and its service come with the package (registered
+        # above when a namespace is enabled).
+        systemd.packages = lib.mkIf (enabledNames == [ ]) [ package ];
+        systemd.timers.vpn-confinement-metrics = m.timer;
+        systemd.services.vpn-confinement-metrics.environment = m.environment;
+        systemd.tmpfiles.rules = m.tmpfiles;
+        services.prometheus.exporters.node = lib.mkIf (m.nodeExporter != null) m.nodeExporter;
+      }
+    ))
   ];
 }

@@ -227,6 +227,36 @@ let
           '';
         };
 
+        allowedEgress = mkOption {
+          type = types.listOf types.str;
+          default = defaults.allowedEgress;
+          example = [
+            "192.168.1.0/24"
+            "192.168.1.10:8096:tcp"
+            "fd25:9ab6:6133::203"
+            "[fd25:9ab6:6133::10]:5432:tcp"
+          ];
+          description = ''
+            Destinations on the LAN or the host that the namespace may open
+            connections to outside the tunnel, e.g. a media server or a
+            database: an IPv4 or IPv6 address or CIDR prefix (host bits
+            zero), optionally with `:port` and `:tcp`, `:udp` or `:both`
+            (default `tcp`); an IPv6 destination with a port in brackets
+            (`"[fd00::10]:8096:tcp"`). Traffic to them is routed over the
+            veth pair instead of the tunnel, allowed by the namespace's
+            kill switch and by the host's guard (which forwards it with the
+            host's address, or accepts it when the destination is one of
+            the host's own addresses), also while the tunnel is down. All
+            other outgoing traffic still only leaves through the tunnel, and
+            DNS never takes this path: ports 53 and 853 are refused, and a
+            destination that contains one of the WireGuard config's DNS
+            servers or its endpoint makes the tunnel refuse to start (the
+            config is a secret the build cannot read). An IPv6 destination
+            needs `namespaceAddressIPv6` and `bridgeAddressIPv6`. The host's
+            own firewall still applies to its services.
+          '';
+        };
+
         namespaceAddress = mkOption {
           type = types.str;
           default = defaults.namespaceAddress;
@@ -269,6 +299,62 @@ let
             IPv6 address of the host bridge, in the subnet of
             `namespaceAddressIPv6`, or `null`.
           '';
+        };
+
+        portForwarding = mkOption {
+          type = types.submodule {
+            options = {
+              enable = mkOption {
+                type = types.bool;
+                default = defaults.portForwardingOptions.enable;
+                example = true;
+                description = ''
+                  Whether to ask the VPN provider for a forwarded port over
+                  NAT-PMP (ProtonVPN, and any provider whose gateway speaks
+                  it) and keep it: `vpn-portfwd@${name}.service` asks while
+                  the tunnel is up, renews the mapping every 45 s, opens the
+                  port on `${name}0` (and only there), publishes it in
+                  `/run/vpn-confinement/${name}/forwarded-port` and
+                  `vpn-confinement status`, and runs `hook` with it after
+                  every change and every tunnel reconnect. It replaces an
+                  `openVPNPorts` entry for the client's peer port.
+                '';
+              };
+              gateway = mkOption {
+                type = types.nullOr types.str;
+                default = defaults.portForwardingOptions.gateway;
+                example = "10.2.0.1";
+                description = ''
+                  The NAT-PMP gateway's IPv4 address, or `null` for the
+                  tunnel's: the first IPv4 `DNS` server of the WireGuard
+                  configuration (ProtonVPN's `10.2.0.1`).
+                '';
+              };
+              hook = mkOption {
+                type = types.nullOr (types.either types.str (types.listOf types.str));
+                default = defaults.portForwardingOptions.hook;
+                example = [
+                  "/run/current-system/sw/share/vpn-confinement/examples/transmission-port-hook"
+                  "--url"
+                  "http://192.168.15.1:9091/transmission/rpc"
+                ];
+                description = ''
+                  The command that tells the client the port, run inside the
+                  namespace with the port as its last argument and in
+                  `$VPN_CONFINEMENT_FORWARDED_PORT`, as root without any
+                  capability, never through a shell: a list of arguments
+                  (each quoted for the ini), or one string split as
+                  systemd splits `ExecStart=` (see
+                  `vpn-confinement.ini(5)`). The program must be an
+                  absolute path. The package ships hooks for Transmission
+                  and qBittorrent in
+                  `''${config.vpnConfinement.package}/share/vpn-confinement/examples/`.
+                '';
+              };
+            };
+          };
+          default = defaults.portForwarding;
+          description = "Provider port forwarding (NAT-PMP) for the namespace's client.";
         };
       };
     };
@@ -317,4 +403,54 @@ in
       }
     );
   };
+
+  options.services.vpnConfinement.metrics =
+    let
+      d = (import ./metrics.nix).defaults;
+    in
+    {
+      enable = mkOption {
+        type = types.bool;
+        default = d.enable;
+        example = true;
+        description = ''
+          Whether to write the metrics of every VPN namespace (tunnel up,
+          handshake age, bytes through the tunnel, packets dropped by the
+          kill switch, the DNS rules and the host guard, confined units;
+          vpn-confinement(8), METRICS) for Prometheus every `interval`,
+          into `directory`/vpn-confinement.prom, the textfile collector's
+          directory of the node exporter. Turns on the package's
+          `vpn-confinement-metrics.timer`.
+        '';
+      };
+      directory = mkOption {
+        type = types.str;
+        default = d.directory;
+        example = "/var/lib/node-exporter";
+        description = ''
+          The node exporter's textfile directory (made 0755 root if
+          missing). With `configureNodeExporter` and
+          `services.prometheus.exporters.node.enable`, the node exporter
+          is told to read it.
+        '';
+      };
+      interval = mkOption {
+        type = types.str;
+        default = d.interval;
+        example = "1min";
+        description = "How often the metrics are written: a systemd time span.";
+      };
+      configureNodeExporter = mkOption {
+        type = types.bool;
+        default = d.configureNodeExporter;
+        example = false;
+        description = ''
+          When `services.prometheus.exporters.node.enable` is on, add the
+          `textfile` collector to its `enabledCollectors` and
+          `--collector.textfile.directory=<directory>` to its `extraFlags`.
+          Turn it off if you configure the textfile directory yourself (and
+          set `directory` to it).
+        '';
+      };
+    };
 }

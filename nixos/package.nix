@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # vpn-confinement built with its Makefile: the helper, the generator, the
-# unit templates and the man pages, with the store paths of wg and
+# unit templates, the man pages and the example port forwarding hooks, with the store paths of wg and
 # wireguard-go substituted into the helper and the templates.
 #
 # The package runs no tests itself; passthru.tests.unit (the flake's
@@ -18,6 +18,11 @@
   systemdLibs,
   wireguard-tools,
   wireguard-go,
+  libnatpmp,
+  curl,
+  coreutils,
+  gnused,
+  gnugrep,
 }:
 let
   fs = lib.fileset;
@@ -30,6 +35,7 @@ let
     ../helpers
     ../units
     ../man
+    ../examples/hooks
   ];
   # What `make check-unit` reads besides: the runner, the unit tests, and
   # the shipped example that tests/unit/test-config.c loads.
@@ -54,9 +60,11 @@ stdenv.mkDerivation (finalAttrs: {
   nativeBuildInputs = [ pkg-config ];
   # libnftables (the rulesets are applied in-process) and libsystemd
   # (sd_notify); systemdLibs has both libraries without the rest of systemd.
+  # libnatpmp: port forwarding's NAT-PMP requests (docs/ARCHITECTURE.md).
   buildInputs = [
     nftables
     systemdLibs
+    libnatpmp
   ];
 
   makeFlags = [
@@ -65,6 +73,16 @@ stdenv.mkDerivation (finalAttrs: {
     "SYSTEMDGENERATORDIR=${placeholder "out"}/lib/systemd/system-generators"
     "WG=${wireguard-tools}/bin/wg"
     "WIREGUARD_GO=${wireguard-go}/bin/wireguard-go"
+    # The example port forwarding hooks run curl and a few tools; the PATH
+    # port-forward gives them (/usr/bin, /bin) has none of them on NixOS.
+    "HOOK_PATH=${
+      lib.makeBinPath [
+        curl
+        coreutils
+        gnused
+        gnugrep
+      ]
+    }"
   ];
 
   enableParallelBuilding = true;

@@ -37,6 +37,7 @@ in
 rec {
   inherit renderIni checks;
   hardening = import ./hardening.nix;
+  metrics = import ./metrics.nix;
 
   # Option defaults for a plain attrset namespace definition.
   withDefaults =
@@ -48,6 +49,7 @@ rec {
         accessibleFrom
         portMappings
         openVPNPorts
+        allowedEgress
         namespaceAddress
         bridgeAddress
         namespaceAddressIPv6
@@ -59,6 +61,7 @@ rec {
       portMappings = map (m: { protocol = defaults.protocol; } // m) (ns.portMappings or [ ]);
       openVPNPorts = map (p: { protocol = defaults.protocol; } // p) (ns.openVPNPorts or [ ]);
       health = defaults.health // (ns.health or { });
+      portForwarding = defaults.portForwardingOptions // (ns.portForwarding or { });
     };
 
   # Names of the services confined in namespace `name`.
@@ -188,7 +191,7 @@ rec {
   # or that a user may (the namespace units netns@, wg-up@, vpn-ns@,
   # vpn-online@), is written as a drop-in.
   isInstance = name: match "[^@]+@[^@]+" name != null;
-  isNamespaceUnit = name: match "(netns|wg-up|vpn-ns|vpn-online)@[a-z][a-z0-9]{0,6}" name != null;
+  isNamespaceUnit = name: match "(netns|wg-up|vpn-ns|vpn-online|vpn-portfwd)@[a-z][a-z0-9]{0,6}" name != null;
   overrideStrategyFor =
     { name, confined }: if isNamespaceUnit name || (confined && isInstance name) then "asDropin" else null;
 
@@ -270,7 +273,8 @@ rec {
           module {
             lib = stubLib;
             pkgs = unavailable "pkgs";
-            config = unavailable "config";
+            # Only the package (a fixed store path), for the hooks it ships.
+            config.vpnConfinement.package = "/nix/store/00000000000000000000000000000000-vpn-confinement-0.1.0";
             options = unavailable "options";
           }
         else

@@ -64,9 +64,15 @@ e2e_units
 seen() { grep -c "^tcpdata $1 $2 $3 " "$LAB_DIR/log/srv-inet.log"; }
 seen_other() { grep "^tcpdata $1 " "$LAB_DIR/log/srv-inet.log" | grep " $3 " | grep -v "^tcpdata $1 ${TUN2_IP:-$2} " | grep -vc "^tcpdata $1 $2 "; }
 seen_at_least() { [ "$(seen "$2" "$3" "$4")" -ge "$1" ]; }
-# same_netns PID: the process is in /run/netns/$N.
+# same_netns PID: the process is in /run/netns/$N. (A Type=simple service's
+# MainPID is known as soon as systemd forked it, before the child entered
+# the namespace: wait until it has exec'd, its comm no longer systemd's
+# "(name)".)
 same_netns() {
-	local a b
+	local a b i
+	for i in $(seq 1 100); do
+		case $(in_c cat "/proc/$1/comm" 2>/dev/null) in "("*) sleep 0.1 ;; *) break ;; esac
+	done
 	a=$(ino "/proc/$1/ns/net") b=$(ino "/run/netns/$N")
 	[ -n "$a" ] && [ "$a" = "$b" ]
 }
@@ -259,6 +265,8 @@ t_check "attack: the tunnel is still up" in_c systemctl is-active -q "wg-up@$N.s
 rm -rf "$units/vccmd@.service.d"
 in_c systemctl daemon-reload
 
+. "$here/part-exec.sh" # vpn-confinement exec, under real systemd (issue 14)
+
 # --- Socket activation (issue 10, item 5) ------------------------------------------
 # vcsock.socket comes with vcsock.service (the ini lists the service only):
 # its sockets are made in the namespace, and a datagram the service sends
@@ -362,6 +370,9 @@ t_check "transmission: its RPC answers from the LAN through the port mapping (HT
 in_c systemctl stop transmission-daemon.service
 rm -rf "$units/transmission-daemon.service.d"
 in_c systemctl daemon-reload
+
+. "$here/part-metrics.sh"
+. "$here/part-portfwd.sh" # provider port forwarding, Transmission told (issue 15)
 
 # --- Tunnel restart (L3) ------------------------------------------------------------
 pid=$(mainpid vcprobe.service)

@@ -20,7 +20,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 gen=$BUILD/vpn-confinement-generator
 helper=$BUILD/vpn-confinement
 units=$BUILD/units
-for f in "$gen" "$helper" "$units/netns@.service" "$units/wg-up@.service" "$units/vpn-ns@.service" "$units/vpn-online@.service"; do
+for f in "$gen" "$helper" "$units/netns@.service" "$units/wg-up@.service" "$units/vpn-ns@.service" \
+	"$units/vpn-online@.service" "$units/vpn-portfwd@.service"; do
 	[ -e "$f" ] || { echo "missing $f (run make)"; echo "0 passed, 1 failed"; exit 1; }
 done
 # The helper path compiled into the templates (and the generator).
@@ -81,7 +82,7 @@ verify_tree() {
 		[ -d "$d" ] || continue
 		u=${d##*/}; u=${u%.d}
 		case $u in
-		netns@*|wg-up@*|vpn-ns@*|vpn-online@*) list+=("$u"); continue ;;
+		netns@*|wg-up@*|vpn-ns@*|vpn-online@*|vpn-portfwd@*) list+=("$u"); continue ;;
 		esac
 		# A stub for the confined service (its template for an instance).
 		base=$u
@@ -178,7 +179,7 @@ check_case() {
 	t_check "$name: no PrivateNetwork= anywhere" [ -z "$bad" ]
 	for f in "$out/normal"/*.service.d/50-vpn-confinement.conf; do
 		[ -f "$f" ] || continue
-		case $f in */netns@*|*/wg-up@*|*/vpn-ns@*|*/vpn-online@*) continue ;; esac
+		case $f in */netns@*|*/wg-up@*|*/vpn-ns@*|*/vpn-online@*|*/vpn-portfwd@*) continue ;; esac
 		# In its namespace, or (listed by a file whose name is no
 		# namespace name) kept from starting and in none that exists.
 		grep -q '^NetworkNamespacePath=/run/netns/[a-z][a-z0-9]*$' "$f" ||

@@ -6,6 +6,7 @@
 # AccessibleFrom, the host, not from the LAN outside it); an unmapped port
 # unreachable from everywhere; open VPN ports reachable from the peer only.
 # Each "blocked" check is paired with a positive control.
+# vm-tier: kernel
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../lib.sh"
 source "$HERE/lab.sh"

@@ -6,6 +6,7 @@
 # Every "blocked" check has a positive control: the same probe seen without
 # the protection (tunnel up, namespace ruleset replaced by accept-all, or
 # host guard removed).
+# vm-tier: kernel
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../lib.sh"
 source "$HERE/lab.sh"

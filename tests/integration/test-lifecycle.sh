@@ -5,6 +5,7 @@
 # (PostUp, missing config, unreachable endpoint, name clash) fail with their
 # message and leave the host as before; two namespaces at once pass the same
 # checks; status --json shows both without key material.
+# vm-tier: auto
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../lib.sh"
 source "$HERE/lab.sh"

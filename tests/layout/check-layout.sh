@@ -3,7 +3,8 @@
 # files"): files by noun in layers, arrows pointing down only.
 #   commands  main.c, cmd-*.c, cli.c      arguments, exit codes, messages
 #   domain    the namespace, the tunnel, its supervisor, the run directory,
-#             the host forwarding, the rulesets, resolv.conf, status, checks
+#             the host forwarding, the rulesets, resolv.conf, status, checks,
+#             metrics
 #   system    netlink, rtnetlink, conntrack, nft, sysctl, processes, netns,
 #             the wg tool, the systemd manager, log
 #   model     wgconf.c (the wg-quick parser), common/ (both binaries)
@@ -37,10 +38,12 @@ LAYERS = {
     "model": 0, "system": 1, "domain": 2, "commands": 3,
 }
 HELPERS = {
-    "system": ["netlink", "rtnl", "conntrack", "nft", "sysctl", "proc", "netns", "wgtool", "probe", "manager", "log"],
-    "domain": ["rundir", "hostfwd", "ruleset", "resolv", "health", "tunnel", "supervisor", "namespace", "status", "checks"],
+    "system": ["netlink", "rtnl", "conntrack", "nft", "sysctl", "proc", "netns", "wgtool", "probe", "manager", "log",
+               "seccomp", "creds", "mounts", "gateway"],
+    "domain": ["rundir", "hostfwd", "ruleset", "resolv", "health", "tunnel", "supervisor", "namespace", "status",
+               "checks", "metrics", "confine", "portmap", "hook", "portfwd"],
     "commands": ["main", "cli", "commands"],
-    "model": ["wgconf"],
+    "model": ["wgconf", "egress"],
 }
 passed = failed = 0
 def check(ok, what):

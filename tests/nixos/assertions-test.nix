@@ -429,6 +429,81 @@ let
       expect = [ "\"10.0.0.0/8\" and \"10.1.0.0/16\" overlap" ];
     }
     {
+      name = "allowedEgress: addresses, prefixes, ports, protocols and brackets of both families pass";
+      config.vpnNamespaces.wg = ok {
+        namespaceAddressIPv6 = "fd93:9701:1d00::2";
+        bridgeAddressIPv6 = "fd93:9701:1d00::1";
+        allowedEgress = [
+          "192.168.1.10:8096:tcp"
+          "192.168.1.10:8096:udp"
+          "192.168.1.0/24"
+          "10.0.0.0/8:5432:both"
+          "192.168.1.10:8097"
+          "192.168.15.5:8096"
+          "fd00:1::/64"
+          "[fd00::10]:8096:tcp"
+          "[fd00:2::/48]"
+          "fd93:9701:1d00::1"
+        ];
+      };
+      expect = [ ];
+    }
+    {
+      name = "allowedEgress: syntax, brackets, host bits, width, special ranges, ports";
+      config.vpnNamespaces.wg = ok {
+        allowedEgress = [
+          "lan"
+          "fd00::10:8096:tcp"
+          "[fd00::10:8096"
+          "192.168.1.1:80:sctp"
+          "[192.168.1.1]:80"
+          "192.168.1.1/24"
+          "12.0.0.0/7"
+          "127.0.0.1:80"
+          "224.0.0.251:5353:udp"
+          "192.168.1.1:0"
+          "192.168.1.2:70000"
+          "192.168.1.3:53:udp"
+          "192.168.1.4:853"
+        ];
+      };
+      expect = [
+        "\"lan\" is not DESTINATION[:PORT[:tcp|udp|both]]"
+        "\"fd00::10:8096:tcp\" is not DESTINATION"
+        "\"[fd00::10:8096\" is not DESTINATION"
+        "\"192.168.1.1:80:sctp\" is not DESTINATION"
+        "\"[192.168.1.1]:80\": only an IPv6 destination is written in brackets"
+        "\"192.168.1.1/24\" has host bits set; the prefix is 192.168.1.0/24"
+        "\"12.0.0.0/7\" is wider than /8"
+        "\"127.0.0.1:80\" is not a destination behind the bridge"
+        "\"224.0.0.251:5353:udp\" is not a destination behind the bridge"
+        "\"192.168.1.1:0\": the port must be 1 to 65535"
+        "\"192.168.1.2:70000\": the port must be 1 to 65535"
+        "\"192.168.1.3:53:udp\": port 53 is DNS"
+        "\"192.168.1.4:853\": port 853 is DNS"
+      ];
+    }
+    {
+      name = "allowedEgress: IPv6 needs the IPv6 pair; never the namespace's own address; overlaps of a kind";
+      config.vpnNamespaces.wg = ok {
+        allowedEgress = [
+          "fd00::/64"
+          "192.168.15.0/24"
+          "172.16.0.0/16"
+          "172.16.1.10"
+          "10.0.0.1:80:both"
+          "10.0.0.0/24:80:udp"
+          "10.0.0.1:81"
+        ];
+      };
+      expect = [
+        "\"fd00::/64\" is IPv6: set namespaceAddressIPv6 and bridgeAddressIPv6"
+        "\"192.168.15.0/24\" contains the namespace's own address 192.168.15.1"
+        "\"172.16.0.0/16\" and \"172.16.1.10\" overlap"
+        "\"10.0.0.1:80:both\" and \"10.0.0.0/24:80:udp\" overlap"
+      ];
+    }
+    {
       name = "an open VPN port given twice is rejected";
       config.vpnNamespaces.wg = ok {
         openVPNPorts = [
@@ -437,6 +512,77 @@ let
         ];
       };
       expect = [ "port 51413 is opened twice (both and udp)" ];
+    }
+    {
+      name = "port forwarding with the tunnel's gateway and a hook as a list passes";
+      config.vpnNamespaces.wg = ok {
+        portForwarding = {
+          enable = true;
+          hook = [ "/nix/store/x-vpn-confinement/share/vpn-confinement/examples/transmission-port-hook" "--url" "http://192.168.15.1:9091/transmission/rpc" ];
+        };
+      };
+      expect = [ ];
+    }
+    {
+      name = "port forwarding: a hook as a string, a gateway";
+      config.vpnNamespaces.wg = ok {
+        portForwarding = {
+          enable = true;
+          gateway = "10.2.0.1";
+          hook = "/etc/hooks/tell --port";
+        };
+      };
+      expect = [ ];
+    }
+    {
+      name = "port forwarding: gateway and hook without enable";
+      config.vpnNamespaces.wg = ok {
+        portForwarding = {
+          gateway = "10.2.0.1";
+          hook = [ "/bin/true" ];
+        };
+      };
+      expect = [
+        "portForwarding.gateway is set but portForwarding.enable is false"
+        "portForwarding.hook is set but portForwarding.enable is false"
+      ];
+    }
+    {
+      name = "port forwarding: an IPv6 or prefixed gateway, a relative hook";
+      config.vpnNamespaces = {
+        wg = ok {
+          portForwarding = {
+            enable = true;
+            gateway = "2001:db8::1";
+            hook = "transmission-port-hook";
+          };
+        };
+        two = ok {
+          namespaceAddress = "192.168.16.1";
+          bridgeAddress = "192.168.16.5";
+          portForwarding = {
+            enable = true;
+            gateway = "10.2.0.1/32";
+            hook = [ "hook" "x" ];
+          };
+        };
+      };
+      expect = [
+        "vpnNamespaces.wg.portForwarding.gateway = \"2001:db8::1\" is not an IPv4 address"
+        "vpnNamespaces.wg.portForwarding.hook: the program must be an absolute path, not \"transmission-port-hook\""
+        "vpnNamespaces.two.portForwarding.gateway = \"10.2.0.1/32\" is not an IPv4 address"
+        "vpnNamespaces.two.portForwarding.hook: the program must be an absolute path, not \"hook\""
+      ];
+    }
+    {
+      name = "port forwarding: a line break in the hook";
+      config.vpnNamespaces.wg = ok {
+        portForwarding = {
+          enable = true;
+          hook = [ "/bin/hook" "a\nb" ];
+        };
+      };
+      expect = [ "portForwarding.hook contains a line break" ];
     }
     {
       name = "a template service (no instance) cannot be confined";

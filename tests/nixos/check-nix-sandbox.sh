@@ -161,6 +161,8 @@ prefix=$(attr package makeFlags | sed -n 's/^PREFIX=//p')
 for f in bin/vpn-confinement lib/systemd/system-generators/vpn-confinement-generator \
 	lib/systemd/system/netns@.service lib/systemd/system/wg-up@.service lib/systemd/system/vpn-ns@.service \
 	lib/systemd/system/vpn-online@.service \
+	lib/systemd/system/vpn-portfwd@.service share/vpn-confinement/examples/transmission-port-hook \
+	share/vpn-confinement/examples/qbittorrent-port-hook \
 	share/man/man8/vpn-confinement.8 share/man/man8/vpn-confinement-generator.8 share/man/man5/vpn-confinement.ini.5; do
 	t_check "package: installs \$out/$f" test -f "$tmp/build/dest$prefix/$f"
 done

@@ -14,7 +14,8 @@
 #     the links dhcpcd, NetworkManager and networkd must leave alone
 #     (against networkd's default .network files); the nftables warning;
 #   - module.nix applies them to the right options, at the right priority
-#     (tests/nixos/module-wiring-test.nix);
+#     (tests/nixos/module-wiring-test.nix); services.vpnConfinement.metrics
+#     (tests/nixos/metrics-test.nix);
 #   - the NixOS VM test's Python script compiles and names only its nodes,
 #     and its probe tells a negative check from a failure to check;
 #   - the Nix snippets of README.md (```nix blocks) parse, those that
@@ -157,6 +158,7 @@ run_table "$here/options-test.nix"
 # ---- 4b. The module's decisions, and where module.nix puts them.
 run_table "$here/module-test.nix"
 run_table "$here/module-wiring-test.nix"
+run_table "$here/metrics-test.nix"
 
 # ---- 4c. pure.hostLinks names the WireGuard interface's temporary host
 # name as "vc-N-*", after wg-up's (helpers/tunnel.c, tmpname_pick): if that
@@ -209,7 +211,7 @@ probe_expr="let
       if builtins.isAttrs v && a ? \${n} && builtins.isAttrs a.\${n} then lib.recursiveUpdate a.\${n} v else v) b;
   };
   pkgs = { writeShellScript = name: text: text; curl = null; dig = null; getent = null; gnugrep = null; };
-  host = (import $here/vm-test.nix { module = null; }).nodes.host { inherit lib pkgs; };
+  host = (import $here/vm-test.nix { module = null; }).nodes.host { inherit lib pkgs; config = { }; };
 in host.systemd.services.probe.serviceConfig.ExecStart"
 if nix_json "$probe_expr" >"$tmp/probe.json" 2>"$tmp/err" &&
 	python3 -c 'import json,sys; sys.stdout.write(json.load(sys.stdin))' <"$tmp/probe.json" |

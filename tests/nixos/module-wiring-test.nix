@@ -30,7 +30,9 @@ let
     types = {
       attrsOf = t: { attrsOf = t; };
       submodule = m: { submodule = m; };
+      package = "package";
     };
+    literalExpression = text: { inherit text; };
     mkMerge = contents: {
       _type = "merge";
       inherit contents;
@@ -108,17 +110,22 @@ let
       nftables ? {
         enable = false;
       },
+      metrics ? pure.metrics.defaults,
+      nodeExporter ? false,
     }:
     let
       module = import ../../nixos/module.nix {
         inherit lib;
         pkgs.vpn-confinement = "/stub/vpn-confinement";
         config = {
+          vpnConfinement.package = "/stub/vpn-confinement";
           vpnNamespaces = cfg.namespaces;
           systemd.services = cfg.services;
           systemd.network.enable = networkd;
           networking.networkmanager.enable = networkmanager;
           networking.nftables = nftables;
+          services.vpnConfinement.metrics = metrics;
+          services.prometheus.exporters.node.enable = nodeExporter;
         };
       };
     in
@@ -157,6 +164,37 @@ let
     inherit value;
   }) pure.hardening;
   svc = full.service;
+
+  # services.vpnConfinement.metrics
+  metricsOn = pure.metrics.defaults // {
+    enable = true;
+  };
+  withMetrics = evalModule {
+    metrics = metricsOn // {
+      interval = "1min";
+    };
+  };
+  metricsNoNs = evalModule {
+    cfg = pure.evalConfig { systemd.services.plain = { }; };
+    metrics = metricsOn;
+  };
+  metricsExporter = evalModule {
+    metrics = metricsOn;
+    nodeExporter = true;
+  };
+  metricsExporterSelf = evalModule {
+    metrics = metricsOn // {
+      configureNodeExporter = false;
+    };
+    nodeExporter = true;
+  };
+  metricsBad = evalModule {
+    metrics = metricsOn // {
+      directory = "/var/lib/../tmp";
+      interval = "soon";
+    };
+  };
+  textfileDir = pure.metrics.defaults.directory;
 in
 [
   (eq "the ini file of each enabled namespace in /etc" full.config.environment.etc {
@@ -218,4 +256,62 @@ in
     restartTriggers = triggers."vpn-ns@wg";
   })
   (eq "an unconfined service: nothing" (svc "plain" { vpnConfinement.enable = false; }) { })
+  (row "metrics off (the default): no timer, no tmpfiles rule, no node exporter setting" (
+    !(quiet.config.systemd or { } ? timers)
+    && !(quiet.config.systemd or { } ? tmpfiles)
+    && !(quiet.config.services or { } ? prometheus)
+  ) (toJSON quiet.config))
+  (eq
+    "metrics on: the package's timer wanted by timers.target, its times reset (OnBootSec's empty value first) and its interval set"
+    withMetrics.config.systemd.timers
+    {
+      vpn-confinement-metrics = {
+        wantedBy = [ "timers.target" ];
+        timerConfig = {
+          OnBootSec = [
+            ""
+            "15s"
+          ];
+          OnUnitActiveSec = "1min";
+        };
+      };
+    }
+  )
+  (row "... the reset comes first as NixOS writes the keys (sorted)" (
+    builtins.attrNames withMetrics.config.systemd.timers.vpn-confinement-metrics.timerConfig == [
+      "OnBootSec"
+      "OnUnitActiveSec"
+    ]
+  ) "")
+  (eq "metrics on: the service writes DIRECTORY/vpn-confinement.prom"
+    withMetrics.config.systemd.services.vpn-confinement-metrics
+    { environment.METRICS_FILE = "${textfileDir}/vpn-confinement.prom"; }
+  )
+  (eq "metrics on: the directory is made" withMetrics.config.systemd.tmpfiles.rules [
+    "d ${textfileDir} 0755 root root -"
+  ])
+  (eq "metrics on, with a namespace: the package registered once" withMetrics.config.systemd.packages [
+    "/stub/vpn-confinement"
+  ])
+  (eq "metrics on, no namespace: the package registered for the timer" metricsNoNs.config.systemd.packages [
+    "/stub/vpn-confinement"
+  ])
+  (eq "metrics on, valid: no assertion" withMetrics.config.assertions [ ])
+  (row "metrics on, without the node exporter: its settings untouched" (
+    !(withMetrics.config.services.prometheus.exporters or { } ? node)
+  ) (toJSON (withMetrics.config.services or { })))
+  (eq "metrics on, with the node exporter: its textfile collector reads the directory"
+    metricsExporter.config.services.prometheus.exporters.node
+    {
+      enabledCollectors = [ "textfile" ];
+      extraFlags = [ "--collector.textfile.directory=${textfileDir}" ];
+    }
+  )
+  (row "configureNodeExporter = false: the node exporter left alone" (
+    !(metricsExporterSelf.config.services.prometheus.exporters or { } ? node)
+  ) (toJSON (metricsExporterSelf.config.services or { })))
+  (eq "a bad directory and interval: two assertions" (map (a: a.assertion) metricsBad.config.assertions) [
+    false
+    false
+  ])
 ]

@@ -28,6 +28,7 @@ let
     listOf = t: stubType "list" // { elem = t; };
     attrsOf = t: stubType "attrs" // { elem = t; };
     nullOr = t: t // { nullable = true; };
+    either = a: b: stubType "either" // { alternatives = [ a b ]; };
     coercedTo = from: f: to: to;
     submodule = m: stubType "submodule" // { module = m; };
   };
@@ -51,10 +52,12 @@ let
     accessibleFrom = "AccessibleFrom=";
     portMappings = "PortMapping=";
     openVPNPorts = "OpenVPNPort=";
+    allowedEgress = "AllowedEgress=";
     namespaceAddress = "NamespaceAddress=";
     bridgeAddress = "BridgeAddress=";
     namespaceAddressIPv6 = "NamespaceAddressIPv6=";
     bridgeAddressIPv6 = "BridgeAddressIPv6=";
+    portForwarding = "PortForwarding=";
     # systemd.services.<name>.vpnConfinement
     "vpnConfinement.enable" = "Unit=";
     "vpnConfinement.vpnNamespace" = "Unit=";
@@ -75,6 +78,12 @@ let
       failoverAfter = "FailoverAfter=3";
       failbackAfter = "FailbackAfter=2h";
       address = "HealthCheckAddress=10.64.0.1";
+    };
+    # A submodule of its own, not a list.
+    portForwarding = {
+      enable = "PortForwarding=natpmp";
+      gateway = "PortForwardingGateway=10.2.0.1";
+      hook = "PortForwardingHook=\"/etc/vpn-confinement/hook\"";
     };
   };
 
@@ -138,6 +147,7 @@ builtins.concatLists (map checkOption (attrNames namespaceOptions))
     ok =
       attrNames namespaceOptions == [
         "accessibleFrom"
+        "allowedEgress"
         "bridgeAddress"
         "bridgeAddressIPv6"
         "enable"
@@ -145,6 +155,7 @@ builtins.concatLists (map checkOption (attrNames namespaceOptions))
         "namespaceAddress"
         "namespaceAddressIPv6"
         "openVPNPorts"
+        "portForwarding"
         "portMappings"
         "wireguardConfigFile"
         "wireguardConfigFiles"

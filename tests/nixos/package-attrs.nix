@@ -78,6 +78,7 @@ let
         };
     };
     licenses.mit = "mit";
+    makeBinPath = ps: builtins.concatStringsSep ":" (map (p: "${p.outPath}/bin") ps);
     platforms.linux = [ "x86_64-linux" ];
   };
 
@@ -91,6 +92,11 @@ let
     systemdLibs = stubPackage "systemd-minimal-libs";
     wireguard-tools = stubPackage "wireguard-tools";
     wireguard-go = stubPackage "wireguard-go";
+    libnatpmp = stubPackage "libnatpmp";
+    curl = stubPackage "curl";
+    coreutils = stubPackage "coreutils";
+    gnused = stubPackage "gnused";
+    gnugrep = stubPackage "gnugrep";
   };
 
   # What stdenv's phases read (pkgs/stdenv/generic/setup.sh): the make

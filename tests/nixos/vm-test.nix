@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # NixOS VM test of the module, end to end: a VPN provider, a host with two
-# confined namespaces (Transmission in one, as in the README), a LAN client.
+# confined namespaces (Transmission in one, as in the README, with the port
+# its provider forwards over NAT-PMP), a LAN client.
 #
 #   LAN (vlan 1)   client 192.168.1.10 ── 192.168.1.2 host
 #   "internet"     host 192.168.2.2 ── 192.168.2.1 server (vlan 2)
@@ -93,6 +94,24 @@ in
           pkgs.netcat
           pkgs.wireguard-tools
         ];
+
+        # Port forwarding as ProtonVPN's gateway does it (the lab's
+        # natpmp-gw.py, tests/integration/): NAT-PMP on the tunnel address,
+        # the port it assigns forwarded from the public address to the same
+        # port of the client.
+        boot.kernel.sysctl."net.ipv4.ip_forward" = 1;
+        systemd.services.natpmp-gw = {
+          wantedBy = [ "multi-user.target" ];
+          # The address must be there to bind to; a restart of the tunnel
+          # (the kill switch subtest) leaves the socket bound.
+          wants = [ "wireguard-wg0.service" ];
+          after = [ "wireguard-wg0.service" ];
+          path = [ pkgs.nftables ];
+          serviceConfig = {
+            RuntimeDirectory = "natpmp-gw";
+            ExecStart = "${pkgs.python3}/bin/python3 -u ${../integration/natpmp-gw.py} --listen 10.66.0.1 --range 40000-40099 --control /run/natpmp-gw/control --log /run/natpmp-gw/log --dnat eth1 --ext-ip ${serverAddr}";
+          };
+        };
       };
 
     # The LAN: a client of the web UI, and the LAN's DNS resolver.
@@ -121,7 +140,12 @@ in
       };
 
     host =
-      { lib, pkgs, ... }:
+      {
+        config,
+        lib,
+        pkgs,
+        ...
+      }:
       let
         # One probe, several confined (and one unconfined) services that run
         # it: the test writes "MODE ARG..." to /run/probe/cmd, then starts a
@@ -247,12 +271,16 @@ in
               to = 9091;
             }
           ];
-          openVPNPorts = [
-            {
-              port = 51413;
-              protocol = "both";
-            }
-          ];
+          # The README's: the port the provider forwards, told to
+          # Transmission by the shipped hook.
+          portForwarding = {
+            enable = true;
+            hook = [
+              "${config.vpnConfinement.package}/share/vpn-confinement/examples/transmission-port-hook"
+              "--url"
+              "http://192.168.15.1:9091/transmission/rpc"
+            ];
+          };
         };
 
         vpnNamespaces.two = {
@@ -267,7 +295,15 @@ in
               to = 8080;
             }
           ];
+          # echo-inst@a's port.
+          openVPNPorts = [ { port = 8084; } ];
         };
+
+        # The metrics (README, Metrics): the timer writes them into the
+        # node exporter's textfile directory, which the module points the
+        # exporter at.
+        services.vpnConfinement.metrics.enable = true;
+        services.prometheus.exporters.node.enable = true;
 
         # The README's example.
         services.transmission = {
@@ -275,8 +311,8 @@ in
           package = pkgs.transmission_4;
           settings = {
             rpc-bind-address = "192.168.15.1";
-            rpc-whitelist = "127.0.0.1,192.168.15.5,192.168.1.*";
-            peer-port = 51413;
+            rpc-whitelist = "127.0.0.1,192.168.15.1,192.168.15.5,192.168.1.*";
+            port-forwarding-enabled = false;
           };
         };
         systemd.services.transmission = confinedIn "wg";
@@ -308,6 +344,7 @@ in
         environment.systemPackages = [
           pkgs.curl
           pkgs.dig
+          pkgs.netcat
         ];
 
         # The same host with Transmission's web UI moved to host port 9092
@@ -329,6 +366,7 @@ in
   };
 
   testScript = ''
+    import json
     import shlex
 
 
@@ -460,10 +498,30 @@ in
         )
 
     with subtest("open VPN ports: open through the tunnel, other ports closed"):
-        server.succeed("nc -z -w 5 10.66.0.2 51413")
+        # echo-inst@a listens on 8084, an open VPN port of namespace two.
+        server.succeed("nc -z -w 5 10.66.0.3 8084")
         # echo-two listens on 8080 (the client just reached it through the
         # port mapping), but 8080 is no open VPN port of namespace two.
         fails_with(server, "nc -z -w 3 10.66.0.3 8080", [1])
+
+    with subtest("port forwarding: the provider's port, open on wg0, told to Transmission by the shipped hook"):
+        host.wait_until_succeeds("test -s /run/vpn-confinement/wg/forwarded-port", timeout=120)
+        port = int(host.succeed("cat /run/vpn-confinement/wg/forwarded-port"))
+        assert 40000 <= port <= 40099, f"not a port the gateway assigns: {port}"
+        server.succeed(f"grep -q ' -> 0 {port}$' /run/natpmp-gw/log")
+        host.succeed(f"ip netns exec wg nft list set inet vpn-confinement forwarded_tcp | grep -q 'elements = {{ {port} }}'")
+        host.wait_until_succeeds(
+            f"journalctl -u vpn-portfwd@wg.service | grep -q \"Transmission's peer port is now {port}\"", timeout=120
+        )
+        host.wait_until_succeeds(f"ip netns exec wg ss -Hltn 'sport = :{port}' | grep -q LISTEN", timeout=60)
+        # A peer on the internet (the host's WAN address, as anyone's)
+        # reaches Transmission through the provider's public address.
+        host.succeed(f"nc -z -w 5 ${serverAddr} {port}")
+        pf = json.loads(host.succeed("vpn-confinement status wg --json"))["namespaces"][0]["port_forwarding"]
+        assert pf["forwarded_port"] == port and pf["gateway"] == "10.66.0.1", pf
+        # Namespace two has no port forwarding: no unit, no sets.
+        host.fail("systemctl is-active vpn-portfwd@two.service")
+        host.fail("ip netns exec two nft list set inet vpn-confinement forwarded_tcp")
 
     with subtest("DNS: only the VPN's server, only through the tunnel"):
         host.succeed(probe("probe", "getent", "vpn-only.test", "10.66.0.99"))
@@ -494,6 +552,30 @@ in
         host_caps = host.succeed("systemctl show -p CapabilityBoundingSet --value probe-host").split()
         assert "cap_net_admin" in host_caps and "cap_net_raw" in host_caps, host_caps
         assert caps and "cap_net_admin" not in caps and "cap_net_raw" not in caps, caps
+
+    with subtest("metrics: the timer writes them, the node exporter serves them"):
+        host.wait_for_unit("prometheus-node-exporter.service")
+        host.succeed("systemctl is-active vpn-confinement-metrics.timer")
+        host.wait_until_succeeds(
+            "curl -fsS http://127.0.0.1:9100/metrics | grep -qx 'vpn_confinement_tunnel_up{namespace=\"two\"} 1'",
+            timeout=60,
+        )
+        served = host.succeed("curl -fsS http://127.0.0.1:9100/metrics").splitlines()
+        for line in [
+            'vpn_confinement_tunnel_up{namespace="wg"} 1',
+            'vpn_confinement_config_valid{namespace="wg"} 1',
+            'vpn_confinement_ruleset_matches{namespace="wg",table="namespace"} 1',
+            'vpn_confinement_systemd_reachable 1',
+        ]:
+            assert line in served, f"{line!r} not served: {served}"
+        assert any(l.startswith('vpn_confinement_killswitch_dropped_packets_total{namespace="wg",chain="output"} ') for l in served)
+        assert any(l.startswith('vpn_confinement_peer_receive_bytes_total{namespace="two",peer="0"} ') for l in served)
+        # Transmission runs: at least one confined unit of wg is active.
+        active = [l for l in served if l.startswith('vpn_confinement_confined_units_active{namespace="wg"} ')]
+        assert active and int(active[0].split()[1]) >= 1, active
+        # Read by the exporter's own user: the file is 0644, the textfile collector had no error.
+        host.succeed("stat -c %a /var/lib/prometheus-node-exporter-textfile/vpn-confinement.prom | grep -qx 644")
+        assert "node_textfile_scrape_error 0" in served
 
     with subtest("kill switch: the server's WireGuard down, nothing leaves outside the tunnel"):
         server.succeed("systemctl stop wireguard-wg0.service")

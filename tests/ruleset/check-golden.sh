@@ -19,6 +19,15 @@ set_elements() {
 	' "$1"
 }
 
+# The last rule of chain NAME in a rendered table (comments left out).
+last_rule() {
+	awk -v chain="$2" '
+		$0 ~ "^\tchain " chain " \\{$" { c = 1; next }
+		c && /^\t}/ { print last; exit }
+		c && !/^\t\t#/ && NF { last = $0; sub(/^\t+/, "", last) }
+	' "$1"
+}
+
 # The DNS server addresses of a wg.conf of the tunnel's families, sorted.
 wg_dns_expected() {
 	local conf=$1 fams=""
@@ -53,6 +62,15 @@ for case_dir in "$CASES_DIR"/*/; do
 		t_pass "$name: matches expected.nft"
 	else
 		t_fail "$name: differs from expected.nft (UPDATE=1 to regenerate after review)"
+	fi
+	# The base form too, where it is more than the name's (AllowedEgress=).
+	if [ -e "$case_dir/expected-base.nft" ]; then
+		[ -n "${UPDATE:-}" ] && cp "$out/base.nft" "$case_dir/expected-base.nft"
+		if diff -u "$case_dir/expected-base.nft" "$out/base.nft"; then
+			t_pass "$name: the base form matches expected-base.nft"
+		else
+			t_fail "$name: the base form differs from expected-base.nft (UPDATE=1 to regenerate after review)"
+		fi
 	fi
 	t_check "$name: default output is --full then --host" \
 		cmp -s "$out/default.nft" <(cat "$out/full.nft"; echo; cat "$out/host.nft")
@@ -96,9 +114,36 @@ for case_dir in "$CASES_DIR"/*/; do
 	t_check "$name: dns-restrict accepts only via ${name}0 to the DNS sets" test "$accepts" = "$want_accepts"
 	t_check "$name: dns-restrict ends in a counted drop" \
 		sh -c "awk '/^\tchain dns-restrict \\{/ { c = 1; next } c && /^\t}/ { exit } c' '$full' | tail -n 1 | grep -qx '		counter name \"dns_drop\" drop'"
+	# The metrics count every final drop (vpn-confinement(8), METRICS): each
+	# filter chain ends in a drop through its named counter, declared once.
+	for form in base full; do
+		for chain in input output forward; do
+			t_check "$name/$form: chain $chain ends in a drop counted by ${chain}_drop" \
+				test "$(last_rule "$out/$form.nft" "$chain")" = "counter name \"${chain}_drop\" drop"
+			t_check "$name/$form: counter ${chain}_drop declared once" \
+				test "$(grep -c $'^\tcounter '"${chain}_drop {\$" "$out/$form.nft")" = 1
+		done
+	done
+	for chain in forward input; do
+		t_check "$name/host: chain $chain ends in a drop counted by guard_${chain}_drop" \
+			test "$(last_rule "$out/host.nft" "$chain")" = "oifname \"$name-br\" counter name \"guard_${chain}_drop\" drop" -o \
+			"$(last_rule "$out/host.nft" "$chain")" = "iifname \"$name-br\" counter name \"guard_${chain}_drop\" drop"
+	done
 	# Router advertisements are never accepted: the only mention is the drop.
 	t_check "$name: RA only dropped" test "$(grep -c nd-router-advert "$full")" = 1 -a \
 		"$(grep -c 'icmpv6 type { nd-router-advert, nd-redirect } counter name "ra_drop" drop' "$full")" = 1
+	# The forwarded port's sets exist only with PortForwarding=natpmp, empty
+	# as rendered, and open only on ${name}0 for IPv4.
+	if grep -qx 'PortForwarding=natpmp' "$case_dir/ns.ini"; then
+		t_check "$name: forwarded_tcp and forwarded_udp, empty" \
+			test "$(grep -c $'^\tset forwarded_\\(tcp\\|udp\\) {$' "$full")" = 2 -a \
+			-z "$(set_elements "$full" forwarded_tcp; set_elements "$full" forwarded_udp)"
+		t_check "$name: the forwarded port opens only on ${name}0, IPv4, new flows" \
+			test "$(grep -c '@forwarded_' "$full")" = 2 -a \
+			"$(grep -c "^		iifname \"${name}0\" ct state new meta nfproto ipv4 \(tcp\|udp\) dport @forwarded_\(tcp\|udp\) ct mark set 0x1 accept\$" "$full")" = 2
+	else
+		t_check_not "$name: no forwarded port without PortForwarding=natpmp" grep -q forwarded "$full"
+	fi
 	# IPv6 leaves via the tunnel only when the wg config has an IPv6 address.
 	if grep -qiE '^\s*Address\s*=.*:' "$case_dir/wg.conf"; then
 		t_check_not "$name: IPv6 allowed out via ${name}0" grep -q "oifname \"${name}0\" ct state new meta nfproto ipv4 " "$full"

@@ -239,6 +239,33 @@ n=$(flow_moves)
 t_check "full: not one packet of the tunnel flow on the veth ($n)" test "$n" -eq 0
 t_check "full: ... dropped by the output chain" test "$(counter output_drop)" -gt 0
 
+# ---- The named counters count the packets their rules drop, and only those
+# (the metrics read them: vpn-confinement(8), METRICS). DNS: the VPN's
+# server asked through the tunnel is not a dns_drop. Forward: the namespace
+# made a router (only root outside the confinement could), a packet from the
+# LAN to the VPN side is forwarded without the ruleset and dropped and
+# counted with it, base or full; a packet for the namespace itself is not.
+before=$(counter dns_drop)
+t_check "counters: DNS to the VPN's server is answered" probe "$IN" udp 10.2.0.1 53
+t_check "counters: ... and not counted by dns_drop" test "$(counter dns_drop)" = "$before"
+in_ns "$IN" sysctl -qw net.ipv4.ip_forward=1
+ip -n "$LAN" route add 10.2.0.0/24 via 192.168.15.1 dev lanif
+ip -n "$VPN" route add 192.168.15.0/24 via 10.2.0.2 dev vpnif
+in_ns "$IN" nft delete table inet vpn-confinement
+t_check "control: without the ruleset, the LAN reaches the VPN side through the namespace" probe "$LAN" tcp 10.2.0.1 80
+for form in base full; do
+	in_ns "$IN" nft -f "$work/proton/$form.nft"
+	before=$(counter forward_drop)
+	t_check_not "$form: nothing is forwarded through the namespace" probe "$LAN" tcp 10.2.0.1 80
+	t_check "$form: ... counted by forward_drop ($before -> $(counter forward_drop))" test "$(counter forward_drop)" -gt "$before"
+done
+before=$(counter forward_drop)
+t_check "full: a mapped port (delivered, not forwarded) is reached" probe "$LAN" tcp 192.168.15.1 9091
+t_check "full: ... and not counted by forward_drop" test "$(counter forward_drop)" = "$before"
+in_ns "$IN" sysctl -qw net.ipv4.ip_forward=0
+ip -n "$LAN" route del 10.2.0.0/24
+ip -n "$VPN" route del 192.168.15.0/24
+
 # ---- IPv6 with the "dual" case: dual-stack tunnel (dual0), IPv6 bridge
 # addresses, AccessibleFrom=fd00:1::/64, PortMapping=9091:9091:tcp.
 IN=rs6i$tag LAN=rs6l$tag VPN=rs6v$tag

@@ -33,6 +33,15 @@ t_check "wait-online without a tunnel: 1 after --timeout" status_is 1 "$VC" wait
 t_check "... saying so" grep -q "abc: no handshake within 1 s" $tmp/err
 t_check "the help lists wait-online" sh -c "'$VC' --help | grep -q '^  wait-online N'"
 
+# exec's own failures are 125 (its command's statuses are its own).
+t_check "exec without a name: 125" status_is 125 "$VC" exec
+t_check "exec without a command: 125" status_is 125 "$VC" exec abc
+t_check "exec with an invalid name: 125" status_is 125 "$VC" exec Bad_Name -- true
+t_check "exec with an unknown option: 125" status_is 125 "$VC" exec abc --bogus -- true
+t_check "exec --user without a user: 125" status_is 125 "$VC" exec abc --user= -- true
+t_check "exec --help: 0" status_is 0 "$VC" exec --help
+t_check "exec without an ini: 125, and the command is not run" status_is 125 "$VC" exec abc -- touch $tmp/ran
+t_check_not "... it was not" test -e $tmp/ran
 t_check "netns-up without an ini: 3" status_is 3 "$VC" netns-up abc
 t_check "wg-up without an ini: 3" status_is 3 "$VC" wg-up abc
 printf '[Namespace]\nWireGuardConfigFile=%s/wg.conf\nBogus=1\n' $tmp >$tmp/conf/abc.ini

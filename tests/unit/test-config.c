@@ -63,7 +63,15 @@ static char *summary(const struct ns_config *c) {
 	fprintf(f, "] op=[");
 	for (size_t i = 0; i < c->n_open_ports; i++)
 		fprintf(f, "%s%u:%s", i ? "," : "", c->open_ports[i].port, proto_str(c->open_ports[i].proto));
-	fprintf(f, "] impl=%s units=[", wg_impl_str(c->wg_impl));
+	fprintf(f, "]");
+	if (c->n_egress) {
+		char e[EGRESS_STRLEN];
+		fprintf(f, " eg=[");
+		for (size_t i = 0; i < c->n_egress; i++)
+			fprintf(f, "%s%s@%u", i ? "," : "", egress_rule_str(&c->egress[i], e), c->egress[i].line);
+		fprintf(f, "]");
+	}
+	fprintf(f, " impl=%s units=[", wg_impl_str(c->wg_impl));
 	put_units(f, c);
 	fprintf(f, "] hardening=%s", c->hardening ? "yes" : "no");
 	fclose(f);
@@ -169,6 +177,25 @@ static const struct {
 	{ "tr.ini", "[Namespace]\nWireGuardConfigFile=/a/b-c_d.e+f@g:h,i=j~k$l;m#n/.o/p..q/...\n",
 	  "name=tr wg=/a/b-c_d.e+f@g:h,i=j~k$l;m#n/.o/p..q/... ns=192.168.15.1/24 br=192.168.15.5/24 "
 	  "af=[] pm=[] op=[] impl=auto units=[] hardening=yes" },
+	/* AllowedEgress: addresses and prefixes of both families, with and
+	 * without a port, the default protocol, brackets with and without a
+	 * port; overlaps of different kinds (all ports and one port; two
+	 * ports; two protocols of one port) are fine; the bridge address
+	 * (the host itself) is a destination like any other. */
+	{ "tr.ini",
+	  "[Namespace]\n" WG "NamespaceAddressIPv6=fd93::2\nBridgeAddressIPv6=fd93::1\n"
+	  "AllowedEgress=192.168.1.10:8096:tcp\nAllowedEgress=192.168.1.0/24\nAllowedEgress=192.168.1.10:8097\n"
+	  "AllowedEgress=192.168.1.10:8096:udp\nAllowedEgress=10.0.0.0/8:5432:both\nAllowedEgress=[fd00::10]:8096:tcp\n"
+	  "AllowedEgress=fd00:1::/64\nAllowedEgress=[fd00:2::/48]\nAllowedEgress=[fd00::10]:1\nAllowedEgress=192.168.15.5:8096\n"
+	  "AllowedEgress=fd93::1\n",
+	  "name=tr wg=/run/secrets/wg0.conf ns=192.168.15.1/24 br=192.168.15.5/24 ns6=fd93::2/64 br6=fd93::1/64 "
+	  "af=[] pm=[] op=[] eg=[192.168.1.10:8096:tcp@5,192.168.1.0/24@6,192.168.1.10:8097:tcp@7,192.168.1.10:8096:udp@8,"
+	  "10.0.0.0/8:5432:both@9,[fd00::10]:8096:tcp@10,fd00:1::/64@11,fd00:2::/48@12,[fd00::10]:1:tcp@13,"
+	  "192.168.15.5:8096:tcp@14,fd93::1@15] impl=auto units=[] hardening=yes" },
+	/* The widest prefixes, a public host. */
+	{ "tr.ini", "[Namespace]\n" WG "AllowedEgress=10.0.0.0/8\nAllowedEgress=203.0.113.7:443\n",
+	  "name=tr wg=/run/secrets/wg0.conf ns=192.168.15.1/24 br=192.168.15.5/24 af=[] pm=[] op=[] "
+	  "eg=[10.0.0.0/8@3,203.0.113.7:443:tcp@4] impl=auto units=[] hardening=yes" },
 	/* A UTF-8 comment and a value with '=' in it. */
 	{ "tr.ini", "# Zürich ☃\n[Namespace]\nWireGuardConfigFile=/a=b\n",
 	  "name=tr wg=/a=b ns=192.168.15.1/24 br=192.168.15.5/24 af=[] pm=[] op=[] impl=auto "
@@ -322,6 +349,65 @@ static const struct invalid_case invalid_cases[] = {
 	{ "tr.ini", NS "AccessibleFrom=192.168.0.0/24,10.0.0.0/8\n", 0, { "tr.ini:3: AccessibleFrom: '192.168.0.0/24,10.0.0.0/8' is not an IP address or prefix" }, "" },
 	{ "tr.ini", NS "AccessibleFrom=192.168.0.0/16\nAccessibleFrom=192.168.1.0/24\n", 0, { "tr.ini:4: AccessibleFrom: 192.168.1.0/24 overlaps 192.168.0.0/16 given on line 3" }, "" },
 	{ "tr.ini", NS "AccessibleFrom=10.0.0.0/8\nAccessibleFrom=10.0.0.0/8\n", 0, { "tr.ini:4: AccessibleFrom: 10.0.0.0/8 overlaps 10.0.0.0/8 given on line 3" }, "" },
+
+	/* --- AllowedEgress --- */
+	{ "tr.ini", NS "AllowedEgress=lan\n", 0, { "tr.ini:3: AllowedEgress: 'lan' is not an IP address or prefix" }, "" },
+	{ "tr.ini", NS "AllowedEgress=192.168.1.300:80\n", 0, { "tr.ini:3: AllowedEgress: '192.168.1.300:80' is not an IP address or prefix" }, "" },
+	{ "tr.ini", NS "AllowedEgress=fd00::10:8096:tcp\n", 0,
+	  { "tr.ini:3: AllowedEgress: 'fd00::10:8096:tcp' is not an IP address or prefix (an IPv6 destination with a port is written in brackets: '[ADDRESS]:PORT')" }, "" },
+	{ "tr.ini", NS "AllowedEgress=[fd00::10:8096\n", 0,
+	  { "tr.ini:3: AllowedEgress: expected '[IPV6ADDRESS[/LEN]]' or '[IPV6ADDRESS[/LEN]]:PORT[:tcp|udp|both]', got '[fd00::10:8096'" }, "" },
+	{ "tr.ini", NS "AllowedEgress=[fd00::10]8096\n", 0,
+	  { "tr.ini:3: AllowedEgress: expected '[IPV6ADDRESS[/LEN]]' or '[IPV6ADDRESS[/LEN]]:PORT[:tcp|udp|both]', got '[fd00::10]8096'" }, "" },
+	{ "tr.ini", NS "AllowedEgress=[192.168.1.1]:80\n", 0, { "tr.ini:3: AllowedEgress: '[192.168.1.1]:80': only an IPv6 destination is written in brackets" }, "" },
+	{ "tr.ini", NS "AllowedEgress=[lan]:80\n", 0, { "tr.ini:3: AllowedEgress: 'lan' is not an IP address or prefix" }, "" },
+	{ "tr.ini", NS "AllowedEgress=192.168.1.1/24\n", 0, { "tr.ini:3: AllowedEgress: '192.168.1.1/24' has host bits set (the prefix is 192.168.1.0/24)" }, "" },
+	{ "tr.ini", NS "AllowedEgress=192.168.1.0/33\n", 0, { "tr.ini:3: AllowedEgress: '192.168.1.0/33' is not an IP address or prefix" }, "" },
+	{ "tr.ini", NS "AllowedEgress=[fd00::1/64]:80\n", 0, { "tr.ini:3: AllowedEgress: 'fd00::1/64' has host bits set (the prefix is fd00::/64)" }, "" },
+	{ "tr.ini", NS "AllowedEgress=0.0.0.0/0\n", 0,
+	  { "tr.ini:3: AllowedEgress: 0.0.0.0/0 is wider than /8: it would send a large part of the internet around the tunnel" }, "" },
+	{ "tr.ini", NS "AllowedEgress=12.0.0.0/7:80\n", 0,
+	  { "tr.ini:3: AllowedEgress: 12.0.0.0/7 is wider than /8: it would send a large part of the internet around the tunnel" }, "" },
+	{ "tr.ini", NS "AllowedEgress=2000::/3\n", 0,
+	  { "tr.ini:3: AllowedEgress: 2000::/3 is wider than /16: it would send a large part of the internet around the tunnel" }, "" },
+	{ "tr.ini", NS "AllowedEgress=127.0.0.1:80\nAllowedEgress=169.254.1.1\nAllowedEgress=224.0.0.251:5353:udp\n"
+	  "AllowedEgress=255.255.255.255\nAllowedEgress=0.0.0.0\nAllowedEgress=[::1]:80\n", 0,
+	  { "tr.ini:3: AllowedEgress: 127.0.0.1/32 is not a destination behind the bridge (it is or contains 127.0.0.0/8: loopback, link-local, multicast or reserved addresses)",
+	    "tr.ini:4: AllowedEgress: 169.254.1.1/32 is not a destination behind the bridge (it is or contains 169.254.0.0/16: loopback, link-local, multicast or reserved addresses)",
+	    "tr.ini:5: AllowedEgress: 224.0.0.251/32 is not a destination behind the bridge (it is or contains 224.0.0.0/3: loopback, link-local, multicast or reserved addresses)",
+	    "tr.ini:6: AllowedEgress: 255.255.255.255/32 is not a destination behind the bridge (it is or contains 224.0.0.0/3: loopback, link-local, multicast or reserved addresses)",
+	    "tr.ini:7: AllowedEgress: 0.0.0.0/32 is not a destination behind the bridge (it is or contains 0.0.0.0/8: loopback, link-local, multicast or reserved addresses)",
+	    "tr.ini:8: AllowedEgress: ::1/128 is not a destination behind the bridge (it is or contains ::1/128: loopback, link-local, multicast or reserved addresses)" }, "" },
+	{ "tr.ini", NS "AllowedEgress=fe80::1\nAllowedEgress=ff02::fb\nAllowedEgress=::ffff:10.0.0.1\nAllowedEgress=::\n", 0,
+	  { "tr.ini:3: AllowedEgress: fe80::1/128 is not a destination behind the bridge (it is or contains fe80::/10: loopback, link-local, multicast or reserved addresses)",
+	    "tr.ini:4: AllowedEgress: ff02::fb/128 is not a destination behind the bridge (it is or contains ff00::/8: loopback, link-local, multicast or reserved addresses)",
+	    "tr.ini:5: AllowedEgress: ::ffff:10.0.0.1/128 is not a destination behind the bridge (it is or contains ::ffff:0:0/96: loopback, link-local, multicast or reserved addresses)",
+	    "tr.ini:6: AllowedEgress: ::/128 is not a destination behind the bridge (it is or contains ::/128: loopback, link-local, multicast or reserved addresses)" }, "" },
+	{ "tr.ini", NS "AllowedEgress=192.168.1.1:0\nAllowedEgress=192.168.1.1:65536\nAllowedEgress=192.168.1.1:x\n"
+	  "AllowedEgress=192.168.1.1:80:sctp\nAllowedEgress=192.168.1.1:80:tcp:x\nAllowedEgress=192.168.1.1:\n", 0,
+	  { "tr.ini:3: AllowedEgress: port '0' out of range 1-65535", "tr.ini:4: AllowedEgress: port '65536' out of range 1-65535",
+	    "tr.ini:5: AllowedEgress: invalid port 'x'", "tr.ini:6: AllowedEgress: unknown protocol 'sctp' (expected tcp, udp or both)",
+	    "tr.ini:7: AllowedEgress: expected 'DESTINATION[:PORT[:tcp|udp|both]]', got '192.168.1.1:80:tcp:x'",
+	    "tr.ini:8: AllowedEgress: invalid port ''" }, "" },
+	/* DNS never takes this path. */
+	{ "tr.ini", NS "AllowedEgress=192.168.1.1:53:udp\nAllowedEgress=[fd00::1]:853\n", 0,
+	  { "tr.ini:3: AllowedEgress: port 53 is DNS, which only ever goes to the VPN's DNS servers through the tunnel",
+	    "tr.ini:4: AllowedEgress: port 853 is DNS, which only ever goes to the VPN's DNS servers through the tunnel" }, "" },
+	/* The same kind twice (one nft set): overlapping networks. */
+	{ "tr.ini", NS "AllowedEgress=172.16.0.0/16\nAllowedEgress=172.16.1.10\nAllowedEgress=10.0.0.1:80:both\n"
+	  "AllowedEgress=10.0.0.0/24:80:udp\nAllowedEgress=10.0.0.1:81\n", 0,
+	  { "tr.ini:4: AllowedEgress: 172.16.1.10 overlaps 172.16.0.0/16 given on line 3",
+	    "tr.ini:6: AllowedEgress: 10.0.0.0/24:80:udp overlaps 10.0.0.1:80:both given on line 5" }, "" },
+	/* Against the veth pair's addresses (whatever the order of the keys). */
+	{ "tr.ini", NS "AllowedEgress=[fd00::10]:80\nAllowedEgress=fd00::/64\n", 0,
+	  { "tr.ini:3: AllowedEgress: the IPv6 destination [fd00::10]:80:tcp needs NamespaceAddressIPv6= and BridgeAddressIPv6= (the bridge is its way out)",
+	    "tr.ini:4: AllowedEgress: the IPv6 destination fd00::/64 needs NamespaceAddressIPv6= and BridgeAddressIPv6= (the bridge is its way out)" }, "" },
+	{ "tr.ini", NS "AllowedEgress=192.168.15.0/24\nAllowedEgress=10.1.2.0/24:80\nNamespaceAddress=10.1.2.3\nBridgeAddress=10.1.2.4\n", 0,
+	  { "tr.ini:4: AllowedEgress: 10.1.2.0/24:80:tcp contains the namespace's own address 10.1.2.3 (NamespaceAddress=)" }, "" },
+	{ "tr.ini", NS "NamespaceAddressIPv6=fd93::2\nBridgeAddressIPv6=fd93::1\nAllowedEgress=fd93::/64\nAllowedEgress=192.168.15.1\n", 0,
+	  { "tr.ini:5: AllowedEgress: fd93::/64 contains the namespace's own address fd93::2 (NamespaceAddressIPv6=)",
+	    "tr.ini:6: AllowedEgress: 192.168.15.1 contains the namespace's own address 192.168.15.1 (NamespaceAddress=)" }, "" },
+	{ "tr.ini", "[Namespace]\nAllowedEgress=\n", 0, { "tr.ini:2: AllowedEgress: empty value", "tr.ini: missing WireGuardConfigFile= in [Namespace]" }, "" },
 
 	/* --- ports --- */
 	{ "tr.ini", NS "PortMapping=70000:1\n", 0, { "tr.ini:3: PortMapping: port '70000' out of range 1-65535" }, "" },
@@ -1072,7 +1158,7 @@ static void test_shipped_examples(void) {
 		n_examples++;
 		p = end;
 	}
-	CHECK(n_examples == 3, "three ini examples in the man page (%zu)", n_examples);
+	CHECK(n_examples == 4, "four ini examples in the man page (%zu)", n_examples);
 	r = ns_config_load_dir(tmpdir, &s, &d);
 	CHECK(r == 0 && set_count(&s, false) == n_examples && d.n == 0, "the man page's examples are valid together (%d)", r);
 	for (size_t i = 0; i < d.n; i++) {
@@ -1082,7 +1168,7 @@ static void test_shipped_examples(void) {
 	ns_config_set_clear(&s);
 	diag_clear(&d);
 	{
-		const char *names[] = { "tr.ini", "arr.ini" };
+		const char *names[] = { "tr.ini", "arr.ini", "pv.ini" };
 		for (size_t i = 0; i < ELEMENTSOF(names); i++) {
 			_cleanup_free_ char *f = NULL;
 			if (asprintf(&f, "%s/%s", tmpdir, names[i]) >= 0)
@@ -1178,6 +1264,73 @@ static void test_health(void) {
 	CHECK(unit_is_own("vpn-online@tr.service"), "vpn-online@ is one of ours");
 }
 
+/* PortForwarding=, PortForwardingGateway=, PortForwardingHook=. */
+static void test_port_forwarding(void) {
+	static const struct invalid_case bad[] = {
+		{ "tr.ini", NS "PortForwarding=yes\n", 0,
+		  { "tr.ini:3: PortForwarding: unknown value 'yes' (expected natpmp or no)" }, "" },
+		{ "tr.ini", NS "PortForwarding=natpmp\nPortForwarding=natpmp\n", 0, { "tr.ini:4: PortForwarding= given twice" }, "" },
+		{ "tr.ini", NS "PortForwarding=natpmp\nPortForwardingGateway=2001:db8::1\n", 0,
+		  { "tr.ini:4: PortForwardingGateway: '2001:db8::1' is not an IPv4 address (NAT-PMP is IPv4 only)" }, "" },
+		{ "tr.ini", NS "PortForwarding=natpmp\nPortForwardingGateway=10.2.0.1/32\n", 0,
+		  { "tr.ini:4: PortForwardingGateway: '10.2.0.1/32' is not an IPv4 address (NAT-PMP is IPv4 only)" }, "" },
+		{ "tr.ini", NS "PortForwarding=natpmp\nPortForwardingGateway=224.0.0.1\n", 0,
+		  { "tr.ini:4: PortForwardingGateway: 224.0.0.1 is not a usable unicast address" }, "" },
+		{ "tr.ini", NS "PortForwarding=natpmp\nPortForwardingHook=hook 1\n", 0,
+		  { "tr.ini:4: PortForwardingHook: the program must be an absolute path, not 'hook'" }, "" },
+		{ "tr.ini", NS "PortForwarding=natpmp\nPortForwardingHook=/bin/sh -c 'echo $PORT'\n", 0,
+		  { "tr.ini:4: PortForwardingHook: environment variables ($P...) are not supported (write $$ for a $)" }, "" },
+		{ "tr.ini", NS "PortForwarding=natpmp\nPortForwardingHook=/bin/hook %i\n", 0,
+		  { "tr.ini:4: PortForwardingHook: specifier %i is not supported (write %% for a %)" }, "" },
+		{ "tr.ini", NS "PortForwarding=natpmp\nPortForwardingHook=/bin/hook \"a\n", 0,
+		  { "tr.ini:4: PortForwardingHook: unbalanced quote (\")" }, "" },
+		/* Without PortForwarding=natpmp they would do nothing: errors. */
+		{ "tr.ini", NS "PortForwardingGateway=10.2.0.1\nPortForwardingHook=/bin/true\n", 0,
+		  { "tr.ini:3: PortForwardingGateway= given without PortForwarding=natpmp",
+		    "tr.ini:4: PortForwardingHook= given without PortForwarding=natpmp" }, "" },
+		{ "tr.ini", NS "PortForwarding=no\nPortForwardingHook=/bin/true\n", 0,
+		  { "tr.ini:4: PortForwardingHook= given without PortForwarding=natpmp" }, "" },
+		{ "tr.ini", NS "[Confinement]\nPortForwarding=natpmp\n", 0,
+		  { "tr.ini:4: unknown key 'PortForwarding' in section [Confinement]" }, "" },
+	};
+	const char *good = NS "PortForwarding=natpmp\nPortForwardingGateway=10.2.0.1\n"
+			      "PortForwardingHook=/usr/bin/hook --url \"http://127.0.0.1:9091/transmission/rpc\" 'a b'\n";
+	struct diag d = { 0 };
+	struct ns_config *c = NULL;
+	char buf[IPNET_STRLEN];
+	int r;
+
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+		check_invalid(&bad[i], bad[i].text, strlen(bad[i].text));
+
+	r = ns_config_parse("tr.ini", good, strlen(good), &c, &d);
+	CHECK(r == 0 && c && c->valid && d.n == 0, "port forwarding: valid (%d, %zu messages)", r, d.n);
+	if (c) {
+		CHECK(c->pf.enabled && c->pf.line == 3, "PortForwarding=natpmp on line 3");
+		CHECK_STREQ(ipaddr_str(&c->pf.gateway, buf), "10.2.0.1", "the gateway");
+		CHECK(c->pf.gateway_line == 4 && c->pf.hook_line == 5, "their lines");
+		CHECK(c->pf.hook.argc == 4, "the hook's words: %zu", c->pf.hook.argc);
+		if (c->pf.hook.argc == 4) {
+			CHECK_STREQ(c->pf.hook.argv[0], "/usr/bin/hook", "argv[0]");
+			CHECK_STREQ(c->pf.hook.argv[2], "http://127.0.0.1:9091/transmission/rpc", "a quoted word");
+			CHECK_STREQ(c->pf.hook.argv[3], "a b", "a word with a space");
+		}
+	}
+	ns_config_free(TAKE_PTR(c));
+	diag_clear(&d);
+
+	/* Off by default; on with neither gateway (the tunnel's) nor hook. */
+	r = ns_config_parse("tr.ini", NS, strlen(NS), &c, &d);
+	CHECK(r == 0 && c && !c->pf.enabled && c->pf.hook.argc == 0, "off by default");
+	ns_config_free(TAKE_PTR(c));
+	diag_clear(&d);
+	r = ns_config_parse("tr.ini", NS "PortForwarding=natpmp\n", strlen(NS) + 22, &c, &d);
+	CHECK(r == 0 && c && c->pf.enabled && c->pf.gateway.family == 0 && c->pf.hook.argc == 0,
+	      "on, the tunnel's gateway, no hook");
+	ns_config_free(TAKE_PTR(c));
+	diag_clear(&d);
+}
+
 int main(void) {
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
@@ -1195,6 +1348,7 @@ int main(void) {
 	test_load_dir_unnamed();
 	test_shipped_examples();
 	test_health();
+	test_port_forwarding();
 	clear_dir();
 	rmdir(tmpdir);
 	return test_done();

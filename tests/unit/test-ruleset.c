@@ -19,6 +19,7 @@ struct tcase {
 	struct ns_range accessible[4];
 	struct port_mapping maps[4];
 	struct open_port opens[4];
+	struct egress_rule egress[6];
 	struct ipnet wg_addrs[2];
 	struct ipaddr dns[4];
 };
@@ -43,6 +44,7 @@ static void tcase_init(struct tcase *t, const char *label, const char *name) {
 	t->ns.accessible_from = t->accessible;
 	t->ns.port_mappings = t->maps;
 	t->ns.open_ports = t->opens;
+	t->ns.egress = t->egress;
 	t->ns.hardening = true;
 	t->ns.valid = true;
 	t->wg.addresses = t->wg_addrs;
@@ -58,6 +60,12 @@ static void add_map(struct tcase *t, uint16_t from, uint16_t to, enum proto p) {
 static void add_open(struct tcase *t, uint16_t port, enum proto p) {
 	t->opens[t->ns.n_open_ports++] = (struct open_port){ .port = port, .proto = p };
 }
+static void add_egress(struct tcase *t, const char *s, uint16_t port, enum proto p) {
+	struct egress_rule *e = &t->egress[t->ns.n_egress++];
+	net(s, &e->net);
+	e->port = port;
+	e->proto = port ? p : 0;
+}
 static void add_wg_addr(struct tcase *t, const char *s) { net(s, &t->wg_addrs[t->wg.n_addresses++]); }
 static void add_dns(struct tcase *t, const char *s) { addr(s, &t->dns[t->wg.n_dns++]); }
 static void set_ipv6(struct tcase *t, const char *ns6, const char *br6) {
@@ -66,7 +74,7 @@ static void set_ipv6(struct tcase *t, const char *ns6, const char *br6) {
 	net(br6, &t->ns.bridge_addr6);
 }
 
-enum { CASE_MIN4, CASE_DUAL, CASE_MAPS, CASE_PROTON, CASE_MULTIDNS, CASE_V6BRIDGE_V4TUN, N_CASES };
+enum { CASE_MIN4, CASE_DUAL, CASE_MAPS, CASE_PROTON, CASE_MULTIDNS, CASE_V6BRIDGE_V4TUN, CASE_EGRESS, N_CASES };
 
 static void build_cases(struct tcase *c) {
 	tcase_init(&c[CASE_MIN4], "minimal v4", "min");
@@ -115,6 +123,17 @@ static void build_cases(struct tcase *c) {
 	set_ipv6(&c[CASE_V6BRIDGE_V4TUN], "fd93:1::2/64", "fd93:1::1/64");
 	add_accessible(&c[CASE_V6BRIDGE_V4TUN], "fd00:2::/48");
 	add_map(&c[CASE_V6BRIDGE_V4TUN], 80, 8080, PROTO_TCP);
+
+	tcase_init(&c[CASE_EGRESS], "AllowedEgress, both families", "eg");
+	add_wg_addr(&c[CASE_EGRESS], "10.2.0.2/32");
+	add_dns(&c[CASE_EGRESS], "10.2.0.1");
+	set_ipv6(&c[CASE_EGRESS], "fd93:9701:1d00::2/64", "fd93:9701:1d00::1/64");
+	add_accessible(&c[CASE_EGRESS], "192.168.1.0/24");
+	add_egress(&c[CASE_EGRESS], "192.168.1.10/32", 8096, PROTO_TCP);
+	add_egress(&c[CASE_EGRESS], "10.20.0.0/16", 5432, PROTO_BOTH);
+	add_egress(&c[CASE_EGRESS], "192.168.1.20/32", 0, 0);
+	add_egress(&c[CASE_EGRESS], "fd00:1::10/128", 8096, PROTO_UDP);
+	add_egress(&c[CASE_EGRESS], "fd00:2::/64", 0, 0);
 }
 
 /* ---- Reading rendered text back ---- */
@@ -272,7 +291,7 @@ static void test_properties(struct tcase *cases) {
 		_cleanup_free_ char *base = NULL, *full = NULL, *host = NULL;
 		char host_table[64];
 
-		CHECK(ruleset_ns_base_text(t->ns.name, RULESET_REPLACE, &base) == 0, "%s: base renders", t->label);
+		CHECK(ruleset_ns_base_text(t->ns.name, &t->ns, RULESET_REPLACE, &base) == 0, "%s: base renders", t->label);
 		CHECK(ruleset_ns_full_text(&t->ns, &t->wg, RULESET_REPLACE, &full) == 0, "%s: full renders", t->label);
 		CHECK(ruleset_host_text(&t->ns, RULESET_REPLACE, &host) == 0, "%s: host renders", t->label);
 		if (!base || !full || !host)
@@ -284,6 +303,14 @@ static void test_properties(struct tcase *cases) {
 		check_policies_drop(t->label, base);
 		check_policies_drop(t->label, full);
 		check_dns_exact(t, full);
+		/* No DNS port in any egress set, whatever the model says. */
+		CHECK(!strstr(full, " . 53,") && !strstr(full, " . 53 }") && !strstr(full, " . 853"),
+		      "%s: no DNS port allowed out through the veth", t->label);
+		/* Without AllowedEgress=, no trace of it anywhere. */
+		if (t->ns.n_egress == 0)
+			CHECK(!strstr(base, "egress") && !strstr(full, "egress") && !strstr(host, "egress") &&
+				      !strstr(host, "masquerade"),
+			      "%s: nothing of AllowedEgress= without it", t->label);
 
 		/* Router advertisements are never accepted. */
 		_cleanup_free_ char *input = block_of(full, "chain", "input");
@@ -305,7 +332,7 @@ static void test_base(struct tcase *cases) {
 	_cleanup_free_ char *text = NULL;
 	_cleanup_free_ char *in = NULL, *out = NULL, *fwd = NULL;
 
-	CHECK(ruleset_ns_base_text(cases[CASE_MIN4].ns.name, RULESET_REPLACE, &text) == 0, "base");
+	CHECK(ruleset_ns_base_text(cases[CASE_MIN4].ns.name, NULL, RULESET_REPLACE, &text) == 0, "base");
 	if (!text)
 		return;
 	in = block_of(text, "chain", "input");
@@ -420,13 +447,142 @@ static void test_host(struct tcase *cases) {
 		}
 }
 
+/* The position of line (whole, after tabs) in block, or -1. */
+static ssize_t line_pos(const char *block, const char *line) {
+	size_t n = strlen(line);
+	for (const char *p = block; p && *p;) {
+		const char *nl = strchr(p, '\n'), *q = p;
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		while (len && *q == '\t')
+			q++, len--;
+		if (len == n && strncmp(q, line, n) == 0)
+			return p - block;
+		p = nl ? nl + 1 : NULL;
+	}
+	return -1;
+}
+
+static void test_egress(struct tcase *cases) {
+	struct tcase *t = &cases[CASE_EGRESS];
+	_cleanup_free_ char *base = NULL, *base0 = NULL, *plain = NULL, *full = NULL, *host = NULL;
+	_cleanup_free_ char *bout = NULL, *bin = NULL, *fout = NULL, *fin = NULL, *hfwd = NULL, *hin = NULL,
+			   *hpost = NULL, *e4 = NULL, *p4 = NULL, *e6 = NULL, *p6 = NULL;
+	const char *dns_drop = "meta l4proto { tcp, udp } th dport { 53, 853 } counter name \"output_drop\" drop";
+	const char *new4 = "oifname \"veth-eg\" ct state new ip daddr @egress4 ct mark set 0x4 accept";
+	const char *newp4 = "oifname \"veth-eg\" ct state new ip daddr . meta l4proto . th dport @egress_ports4 ct mark set 0x4 accept";
+	const char *new6 = "oifname \"veth-eg\" ct state new ip6 daddr @egress6 ct mark set 0x4 accept";
+	const char *est = "oifname \"veth-eg\" ct mark 0x4 ct direction original ct state established,related accept";
+	const char *rep = "iifname \"veth-eg\" ct mark 0x4 ct direction reply ct state established,related accept";
+	struct ns_config other;
+
+	CHECK(ruleset_ns_base_text("eg", &t->ns, RULESET_REPLACE, &base) == 0, "egress base");
+	CHECK(ruleset_ns_base_text("eg", NULL, RULESET_REPLACE, &base0) == 0, "base without a config");
+	CHECK(ruleset_ns_base_text("min", &cases[CASE_MIN4].ns, RULESET_REPLACE, &plain) == 0, "base, no egress");
+	CHECK(ruleset_ns_full_text(&t->ns, &t->wg, RULESET_REPLACE, &full) == 0, "egress full");
+	CHECK(ruleset_host_text(&t->ns, RULESET_REPLACE, &host) == 0, "egress host");
+	if (!base || !base0 || !plain || !full || !host)
+		return;
+	/* Without AllowedEgress= the base form is the name's alone. */
+	{
+		_cleanup_free_ char *min0 = NULL;
+		CHECK(ruleset_ns_base_text("min", NULL, RULESET_REPLACE, &min0) == 0 && min0 && streq(min0, plain),
+		      "base without egress == base of the name alone");
+	}
+	CHECK(!strstr(base0, "egress") && !strstr(base0, "veth"), "base without a config: lo only");
+
+	/* The sets: each kind, "both" as two elements, hosts as addresses. */
+	e4 = block_of(base, "set", "egress4");
+	p4 = block_of(base, "set", "egress_ports4");
+	e6 = block_of(base, "set", "egress6");
+	p6 = block_of(base, "set", "egress_ports6");
+	CHECK(e4 && has_line(e4, "elements = { 192.168.1.20 }"), "egress4");
+	CHECK(p4 && has_line(p4, "elements = { 192.168.1.10 . tcp . 8096, 10.20.0.0/16 . tcp . 5432, 10.20.0.0/16 . udp . 5432 }"),
+	      "egress_ports4");
+	CHECK(p4 && has_line(p4, "type ipv4_addr . inet_proto . inet_service"), "egress_ports4 type");
+	CHECK(e6 && has_line(e6, "elements = { fd00:2::/64 }"), "egress6");
+	CHECK(p6 && has_line(p6, "elements = { fd00:1::10 . udp . 8096 }"), "egress_ports6");
+
+	/* Base: DNS dropped before anything goes out through the veth; ND
+	 * with the bridge (IPv6); replies in. */
+	bout = block_of(base, "chain", "output");
+	bin = block_of(base, "chain", "input");
+	CHECK(bout && line_pos(bout, dns_drop) >= 0 && line_pos(bout, dns_drop) < line_pos(bout, est) &&
+		      line_pos(bout, est) < line_pos(bout, new4),
+	      "base: DNS drop, then the egress rules");
+	CHECK(bout && line_pos(bout, newp4) >= 0 && line_pos(bout, new6) >= 0, "base: every egress kind");
+	CHECK(bout && has_line(bout, "oifname \"veth-eg\" icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept"),
+	      "base: ND out");
+	CHECK(bin && has_line(bin, rep), "base: replies in");
+	CHECK(bin && has_line(bin, "iifname \"veth-eg\" icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept"),
+	      "base: ND in");
+	CHECK(!strstr(base, "eg0"), "base: nothing of the tunnel");
+
+	/* Full: after the dns-restrict jump, before the tunnel's accept. */
+	fout = block_of(full, "chain", "output");
+	fin = block_of(full, "chain", "input");
+	{
+		ssize_t jump = fout ? line_pos(fout, "meta l4proto { tcp, udp } th dport { 53, 853 } ct direction original jump dns-restrict") : -1;
+		ssize_t tun = fout ? line_pos(fout, "oifname \"eg0\" ct state new meta nfproto ipv4 ct mark set 0x1 accept") : -1;
+		CHECK(jump >= 0 && tun >= 0 && jump < line_pos(fout, est) && line_pos(fout, new6) < tun,
+		      "full: egress after DNS, before the tunnel");
+	}
+	CHECK(fout && !strstr(fout, dns_drop), "full: DNS goes through dns-restrict, not a drop of its own");
+	CHECK(fin && has_line(fin, rep), "full: replies in");
+
+	/* Host: DNS dropped before the accepts, from NamespaceAddress only;
+	 * established in both directions; masquerade. */
+	hfwd = block_of(host, "chain", "forward");
+	hin = block_of(host, "chain", "input");
+	hpost = block_of(host, "chain", "postrouting");
+	{
+		const char *hdns = "iifname \"eg-br\" ct state new meta l4proto { tcp, udp } th dport { 53, 853 } counter name \"guard_forward_drop\" drop";
+		const char *hnew = "iifname \"eg-br\" ct state new ip saddr 192.168.15.1 ip daddr @egress4 accept";
+		const char *hdrop = "iifname \"eg-br\" counter name \"guard_forward_drop\" drop";
+		CHECK(hfwd && line_pos(hfwd, hdns) >= 0 && line_pos(hfwd, hdns) < line_pos(hfwd, hnew) &&
+			      line_pos(hfwd, hnew) < line_pos(hfwd, hdrop),
+		      "host forward: DNS drop, egress accepts, then the guard's drop");
+	}
+	CHECK(hfwd && has_line(hfwd, "iifname \"eg-br\" ct state new ip6 saddr fd93:9701:1d00::2 ip6 daddr . meta l4proto . th dport @egress_ports6 accept"),
+	      "host forward: IPv6 ports");
+	CHECK(hfwd && has_line(hfwd, "iifname \"eg-br\" ct direction original ct state established,related ct original ip saddr 192.168.15.1 accept"),
+	      "host forward: the rest of the namespace's flows");
+	CHECK(hfwd && has_line(hfwd, "oifname \"eg-br\" ct direction reply ct state established,related ct original ip saddr 192.168.15.1 accept"),
+	      "host forward: their replies into the bridge");
+	CHECK(hin && has_line(hin, "iifname \"eg-br\" ct state new meta l4proto { tcp, udp } th dport { 53, 853 } counter name \"guard_input_drop\" drop"),
+	      "host input: DNS drop");
+	CHECK(hin && has_line(hin, "iifname \"eg-br\" ct state new ip saddr 192.168.15.1 ip daddr . meta l4proto . th dport @egress_ports4 accept"),
+	      "host input: the host's own addresses when listed");
+	CHECK(hpost && has_line(hpost, "oifname != \"eg-br\" ip saddr 192.168.15.1 masquerade") &&
+		      has_line(hpost, "oifname != \"eg-br\" ip6 saddr fd93:9701:1d00::2 masquerade"),
+	      "host: masquerade");
+
+	/* Errors: a config of another name, IPv6 without the pair, a port
+	 * without a protocol. */
+	{
+		_cleanup_free_ char *s = NULL;
+		struct egress_rule bad = { .port = 80, .proto = 0 };
+
+		CHECK(ruleset_ns_base_text("other", &t->ns, RULESET_REPLACE, &s) == -EINVAL, "base: config of another name");
+		other = t->ns;
+		other.has_ipv6 = false;
+		CHECK(ruleset_ns_base_text("eg", &other, RULESET_REPLACE, &s) == -EINVAL, "IPv6 egress without the pair");
+		CHECK(ruleset_host_text(&other, RULESET_REPLACE, &s) == -EINVAL, "IPv6 egress without the pair (host)");
+		net("10.0.0.1/32", &bad.net);
+		other = t->ns;
+		other.egress = &bad;
+		other.n_egress = 1;
+		CHECK(ruleset_ns_full_text(&other, &t->wg, RULESET_REPLACE, &s) == -EINVAL, "a port without a protocol");
+		CHECK(s == NULL, "nothing returned");
+	}
+}
+
 static void test_errors(struct tcase *cases) {
 	struct tcase t;
 	_cleanup_free_ char *s = NULL;
 
 	t = cases[CASE_MAPS];
 	snprintf(t.ns.name, sizeof(t.ns.name), "Bad");
-	CHECK(ruleset_ns_base_text(t.ns.name, RULESET_REPLACE, &s) == -EINVAL, "invalid name rejected");
+	CHECK(ruleset_ns_base_text(t.ns.name, NULL, RULESET_REPLACE, &s) == -EINVAL, "invalid name rejected");
 	snprintf(t.ns.name, sizeof(t.ns.name), "a\"b");
 	CHECK(ruleset_host_text(&t.ns, RULESET_REPLACE, &s) == -EINVAL, "quote in name rejected");
 	snprintf(t.ns.name, sizeof(t.ns.name), "%s", "");
@@ -462,7 +618,7 @@ static void test_errors(struct tcase *cases) {
 	FILE *f = fmemopen(small, sizeof(small), "w");
 	if (f) {
 		setvbuf(f, NULL, _IONBF, 0);
-		CHECK(ruleset_render_ns_base(cases[CASE_MIN4].ns.name, RULESET_REPLACE, f) == -EIO, "write error reported");
+		CHECK(ruleset_render_ns_base(cases[CASE_MIN4].ns.name, NULL, RULESET_REPLACE, f) == -EIO, "write error reported");
 		fclose(f);
 	}
 }
@@ -486,6 +642,7 @@ int main(void) {
 	test_full_dual(cases);
 	test_v6bridge_v4tunnel(cases);
 	test_host(cases);
+	test_egress(cases);
 	test_errors(cases);
 	test_delete();
 	test_properties(cases);

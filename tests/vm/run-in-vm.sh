@@ -21,7 +21,9 @@
 #   variable named in VM_PASS_ENV (space-separated) copied from here.
 # - The VM has no network device. It does not touch this machine's network.
 #
-# Settings (environment): VM_TIMEOUT (seconds, default 900), VM_MEM (2G),
+# Settings (environment): VM_SLOTS (how many VMs may run at once on this
+# machine, default its number of CPUs; a VM waits for a slot),
+# VM_TIMEOUT (seconds, default 900), VM_MEM (2G),
 # VM_SMP (1), VM_ACCEL (tcg), VM_CACHE (default .cache/vm at the repository
 # top), VM_KERNEL_PACKAGE (default: what linux-image-amd64 depends on),
 # VM_KERNEL_VERSION (default: apt's candidate), VM_VERBOSE=1 (also print the
@@ -292,6 +294,27 @@ guest_run >"$work/io/run.sh"
 	printf ' %q' "$@"
 	printf '\n'
 } >"$work/io/cmd.sh"
+
+# At most VM_SLOTS VMs run at once on this machine (default: its CPUs), so
+# that test tiers run side by side never oversubscribe it with TCG guests,
+# each of which keeps a CPU busy. A slot is a lock on a file in VM_CACHE,
+# held by this script until it exits.
+take_vm_slot() {
+	local slots=${VM_SLOTS:-$(nproc)} i waited=0
+	for ((;;)); do
+		for ((i = 0; i < slots; i++)); do
+			exec 8>"$VM_CACHE/slot.$i"
+			if flock -n 8; then
+				[ $waited -eq 0 ] || say "got VM slot $i after ${waited}s"
+				return 0
+			fi
+			exec 8>&-
+		done
+		sleep 1
+		waited=$((waited + 1))
+	done
+}
+take_vm_slot
 
 start=$(date +%s.%N)
 timeout --kill-after=10 "$VM_TIMEOUT" \

@@ -1,17 +1,25 @@
 #!/bin/bash
 # The integration suite (tests/integration/test-*.sh) under a kernel with the
-# WireGuard module, in a VM booting Debian's kernel: once with
-# WireGuardImplementation=kernel and once with auto (which must pick the
-# kernel module there: every test checks that status says kernel), each in a
-# fresh VM, so the module is loaded only if the suite made a kernel link.
+# WireGuard module, in VMs booting Debian's kernel. Each test file says in a
+# line "# vm-tier: kernel", "# vm-tier: auto" or "# vm-tier: none (why)" under
+# which WireGuardImplementation= it runs here: every test whose behaviour
+# depends on the WireGuard implementation runs once in a VM, with `kernel`
+# or with `auto` (which must pick the kernel module there: every test checks
+# that status says kernel), the two sets in two VMs side by side; the tests
+# of what lies above the tunnel (the same code whichever implementation
+# carries it) say none. A test file without the line fails this tier. On
+# this machine (TCG) a test takes 7 to 12 times its native time, so a test
+# here is chosen, not inherited.
 #
 # The lab writes VPN_TEST_WG_IMPL into each ini, holds status to
 # VPN_TEST_EXPECT_IMPL, and stretches its waits and probe timeouts by
 # LAB_TIME_SCALE (5 here: process starts are ~10x slower under TCG).
-# VM_INTEGRATION_TESTS (names or paths, space-separated) limits the files run;
-# VM_INTEGRATION_IMPLS (default "kernel auto") the implementations;
-# VM_INTEGRATION_JOBS (default: 2 when this machine has 2 CPUs or more) how
-# many VMs run at once. Each VM has one vCPU, which beat two here.
+# VM_INTEGRATION_TESTS (names or paths, space-separated) runs those files
+# under every implementation instead; VM_INTEGRATION_IMPLS (default
+# "kernel auto") the implementations; VM_INTEGRATION_JOBS (default: 2 when
+# this machine has 2 CPUs or more) how many VMs run at once (and
+# run-in-vm.sh's VM_SLOTS how many on the machine). Each VM has one vCPU,
+# which beat two here.
 #
 # Run as root: tests/vm/test-kernel-integration.sh. Outside a VM it starts
 # the VMs (tests/vm/run-in-vm.sh), which run this script with --in-vm IMPL,
@@ -22,6 +30,10 @@ source "$HERE/../lib.sh"
 t_require_root
 INTEG=$(cd "$HERE/../integration" && pwd)
 
+# vm_tier FILE: the word of its "# vm-tier:" line (kernel, auto, none), or
+# nothing.
+vm_tier() { sed -nE 's/^# vm-tier: (kernel|auto|none)\b.*/\1/p' "$1" | head -n 1; }
+# tests_to_run IMPL: the files to run under IMPL.
 tests_to_run() {
 	local t
 	if [ -n "${VM_INTEGRATION_TESTS:-}" ]; then
@@ -29,8 +41,11 @@ tests_to_run() {
 			case $t in */*) echo "$t" ;; *) echo "$INTEG/${t%.sh}.sh" ;; esac
 		done
 	else
-		ls "$INTEG"/test-*.sh
+		for t in "$INTEG"/test-*.sh; do
+			[ "$(vm_tier "$t")" = "$1" ] && echo "$t"
+		done
 	fi
+	return 0
 }
 # counts LOG: "PASSED FAILED" from the last "N passed, N failed" line of LOG.
 counts() {
@@ -49,7 +64,7 @@ if [ "${1:-}" = --in-vm ]; then
 	fi
 	export VPN_TEST_WG_IMPL=$impl VPN_TEST_EXPECT_IMPL=kernel
 	export LAB_TIME_SCALE=${LAB_TIME_SCALE:-5}
-	for t in $(tests_to_run); do
+	for t in $(tests_to_run "$impl"); do
 		name=${t#"$T_TOP"/}
 		log=$(mktemp)
 		start=$(date +%s)
@@ -70,6 +85,12 @@ if [ "${1:-}" = --in-vm ]; then
 fi
 
 # --- outside: one VM per implementation ------------------------------------------
+for t in "$INTEG"/test-*.sh; do
+	if [ -z "$(vm_tier "$t")" ]; then
+		t_fail "${t#"$T_TOP"/}: no '# vm-tier: kernel|auto|none (why)' line"
+	fi
+done
+[ "$T_FAIL" -eq 0 ] || t_done
 jobs=${VM_INTEGRATION_JOBS:-$(($(nproc) >= 2 ? 2 : 1))}
 export BUILD VM_INTEGRATION_TESTS=${VM_INTEGRATION_TESTS:-}
 out=$(mktemp -d)

@@ -53,6 +53,23 @@
       }
       { port = 22000; }
     ];
+    allowedEgress = [
+      "192.168.1.10:8096:tcp"
+      "10.20.0.0/16"
+      "[fd25:9ab6:6133::10]:5432:both"
+    ];
+    # A hook as a list: each word quoted for the ini, with what the
+    # splitter would read otherwise escaped (\ " % $).
+    portForwarding = {
+      enable = true;
+      gateway = "10.2.0.1";
+      hook = [
+        "/etc/vpn-confinement/hook"
+        "--url"
+        "http://192.168.15.1:9091/transmission/rpc"
+        "a \"quoted\" \\ 100% $HOME"
+      ];
+    };
   };
 
   systemd.services.everything.vpnConfinement = {

@@ -13,6 +13,8 @@
         to = 9091;
       }
     ];
+    # Besides the tunnel, what it may reach: Jellyfin on the LAN, one port.
+    allowedEgress = [ "192.168.1.10:8096:tcp" ];
   };
 
   # Run transmission.service in it.

@@ -1,9 +1,10 @@
 # configuration.nix
-{ pkgs, ... }:
+{ config, pkgs, ... }:
 {
-  # A ProtonVPN WireGuard configuration, kept out of the Nix store
-  # (e.g. a sops-nix or agenix secret). Its DNS = 10.2.0.1 becomes the
-  # only resolver the namespace can use.
+  # A ProtonVPN WireGuard configuration made with port forwarding (NAT-PMP)
+  # on, kept out of the Nix store (e.g. a sops-nix or agenix secret). Its
+  # DNS = 10.2.0.1 becomes the only resolver the namespace can use, and is
+  # the gateway that forwards a port to it.
   vpnNamespaces.proton = {
     enable = true;
     wireguardConfigFile = "/run/secrets/protonvpn.conf";
@@ -16,14 +17,17 @@
         to = 9091;
       }
     ];
-    # The peer port your provider forwards to you (set it in ProtonVPN's
-    # port forwarding and in peer-port below).
-    openVPNPorts = [
-      {
-        port = 51413;
-        protocol = "both";
-      }
-    ];
+    # The peer port ProtonVPN forwards: asked for and renewed, open on
+    # proton0 only, and told to Transmission by the shipped hook whenever
+    # it changes or the tunnel reconnects.
+    portForwarding = {
+      enable = true;
+      hook = [
+        "${config.vpnConfinement.package}/share/vpn-confinement/examples/transmission-port-hook"
+        "--url"
+        "http://192.168.15.1:9091/transmission/rpc"
+      ];
+    };
   };
 
   systemd.services.transmission.vpnConfinement = {
@@ -37,9 +41,12 @@
     settings = {
       # Listen on the namespace's end of the veth pair.
       rpc-bind-address = "192.168.15.1";
-      # The host (through the bridge) and the LAN.
-      rpc-whitelist = "127.0.0.1,192.168.15.5,192.168.1.*";
-      peer-port = 51413;
+      # The hook (from the namespace's own address), the host (through the
+      # bridge) and the LAN.
+      rpc-whitelist = "127.0.0.1,192.168.15.1,192.168.15.5,192.168.1.*";
+      # peer-port is the hook's; Transmission's own port mapping would ask
+      # the wrong gateway.
+      port-forwarding-enabled = false;
     };
   };
 }
