@@ -5,6 +5,7 @@
 
 #include "checks.h"
 #include "config.h"
+#include "health.h"
 #include "status.h"
 #include "util.h"
 #include "version.h"
@@ -36,6 +37,16 @@ enum counter_table {
 /* What a row of a peer gives. */
 enum peer_value { PEER_HANDSHAKE, PEER_HANDSHAKE_AGE, PEER_RX, PEER_TX };
 
+/* What a row of the supervisor's health record gives; the times last. */
+enum health_value {
+	HEALTH_ACTIVE_CONFIG,
+	HEALTH_RECOVERIES,
+	HEALTH_FAILOVERS,
+	HEALTH_FAILBACKS,
+	HEALTH_LAST_SIGN,
+	HEALTH_LAST_RECOVERY,
+};
+
 struct row {
 	const char *name;
 	enum metric_type type;
@@ -51,6 +62,8 @@ struct row {
 	bool bytes;
 	/* Rows of a peer's values: which. */
 	enum peer_value peer;
+	/* Rows of the health record: which. */
+	enum health_value health;
 };
 
 /* A row with one sample at most: v when present. */
@@ -218,6 +231,50 @@ static int s_forwarded_port_since(const struct row *r, const struct metrics_ns *
 	return one(s, i, forwarding(m->f) && m->f->pf.since, m->f->pf.since);
 }
 
+/* The supervisor's record, when there is one it wrote (wg-up --foreground). */
+static const struct health_record *health(const struct ns_facts *f) {
+	return f->health_recorded && f->health_error == 0 ? &f->health : NULL;
+}
+
+/* One sample per state, 1 for the current one (a Prometheus state set). */
+static int s_health_state(const struct row *r, const struct metrics_ns *m, size_t i, struct sample *s) {
+	const struct health_record *h = health(m->f);
+
+	if (i >= _HEALTH_STATE_MAX || !h)
+		return SAMPLE_END;
+	s->v = h->state == (enum health_state)i;
+	return add_label(s, "state", health_state_str((enum health_state)i));
+}
+
+static int s_health_value(const struct row *r, const struct metrics_ns *m, size_t i, struct sample *s) {
+	const struct health_record *h = health(m->f);
+	uint64_t v = 0;
+
+	if (h)
+		switch (r->health) {
+		case HEALTH_ACTIVE_CONFIG:
+			v = h->config;
+			break;
+		case HEALTH_RECOVERIES:
+			v = h->recoveries;
+			break;
+		case HEALTH_FAILOVERS:
+			v = h->failovers;
+			break;
+		case HEALTH_FAILBACKS:
+			v = h->failbacks;
+			break;
+		case HEALTH_LAST_SIGN:
+			v = h->last_sign;
+			break;
+		case HEALTH_LAST_RECOVERY:
+			v = h->last_recovery;
+			break;
+		}
+	/* Times of "never" are left out rather than given as 1970. */
+	return one(s, i, h && (v || r->health < HEALTH_LAST_SIGN), v);
+}
+
 static int s_problems(const struct row *r, const struct metrics_ns *m, size_t i, struct sample *s) {
 	return one(s, i, true, m->fi->n_problems);
 }
@@ -310,6 +367,24 @@ static const struct row rows[] = {
 	  .ns = s_forwarded_port },
 	{ P "forwarded_port_since_timestamp_seconds", GAUGE, "Unix time at which the forwarded port was first mapped.",
 	  .ns = s_forwarded_port_since },
+	{ P "health_state", GAUGE,
+	  "1 for the state of the tunnel as its supervisor (wg-up --foreground) judges it, 0 for the others; none without a supervisor.",
+	  .ns = s_health_state },
+	{ P "active_config_index", GAUGE,
+	  "The WireGuardConfigFile= the tunnel uses, from 0 (the first); another after a failover.",
+	  .ns = s_health_value, .health = HEALTH_ACTIVE_CONFIG },
+	{ P "recoveries_total", COUNTER,
+	  "Recoveries of the tunnel (reconnects in place, rebuilds, failovers) since its supervisor started.",
+	  .ns = s_health_value, .health = HEALTH_RECOVERIES },
+	{ P "failovers_total", COUNTER, "Moves to the next WireGuardConfigFile= since the supervisor started.",
+	  .ns = s_health_value, .health = HEALTH_FAILOVERS },
+	{ P "failbacks_total", COUNTER, "Moves back to the first WireGuardConfigFile= since the supervisor started.",
+	  .ns = s_health_value, .health = HEALTH_FAILBACKS },
+	{ P "last_sign_of_life_timestamp_seconds", GAUGE,
+	  "Unix time of the tunnel's last sign of life (a handshake or bytes received from the peer), as the supervisor saw it.",
+	  .ns = s_health_value, .health = HEALTH_LAST_SIGN },
+	{ P "last_recovery_timestamp_seconds", GAUGE, "Unix time of the supervisor's last recovery step.",
+	  .ns = s_health_value, .health = HEALTH_LAST_RECOVERY },
 	{ P "problems", GAUGE, "Problems vpn-confinement check would report (0: the namespace is as it should be).",
 	  .ns = s_problems },
 };

@@ -26,6 +26,7 @@
 #               namespace and its process untouched
 #   no uplink   the host loses its uplink: it says so and waits, nothing
 #               counted, no failover; back, it reconnects
+# vm-tier: auto (a failback trial's device and a reconnect in place on a kernel N0; recoveries timed under an emulated CPU)
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../lib.sh"
 source "$HERE/lab.sh"
@@ -239,6 +240,14 @@ t_check "failover: status --json: health online, config 2 of 2, 1 failover" \
 vc status "$A" >"$LAB_DIR/status.txt"
 t_check "failover: status says which config is active and why it switched" \
 	sh -c "grep -q 'config 2 of 2' $LAB_DIR/status.txt && grep -q 'last: failover' $LAB_DIR/status.txt && grep -q 'failed-recoveries' $LAB_DIR/status.txt"
+vc status --format=prometheus "$A" >"$LAB_DIR/metrics.txt"
+t_check "failover: the metrics: config index 1, 1 failover, bytes from the second provider's peer" \
+	sh -c "grep -qx 'vpn_confinement_active_config_index{namespace=\"$A\"} 1' $LAB_DIR/metrics.txt &&
+		grep -qx 'vpn_confinement_failovers_total{namespace=\"$A\"} 1' $LAB_DIR/metrics.txt &&
+		grep -qx 'vpn_confinement_recoveries_total{namespace=\"$A\"} $(hrec "$A" recoveries)' $LAB_DIR/metrics.txt &&
+		grep -Eqx 'vpn_confinement_peer_receive_bytes_total\{namespace=\"$A\",peer=\"0\"\} [1-9][0-9]*' $LAB_DIR/metrics.txt"
+t_check "failover: the metrics' state is the record's ($(hrec "$A" state))" \
+	grep -qx "vpn_confinement_health_state{namespace=\"$A\",state=\"$(hrec "$A" state)\"} 1" "$LAB_DIR/metrics.txt"
 c=$(obs_count "$LAB_HOST" vclveth allip)
 t_check "failover: 0 IP packets left through veth-$A-br meanwhile ($c)" test "$c" = 0
 t_check "the rulesets are replaced, never missing: the namespace ruleset is the full one" \

@@ -171,6 +171,10 @@ static void test_render(void) {
 	cfg.pf.enabled = true;
 	up.pf_running = true;
 	up.pf.port = up.pf.tcp = up.pf.udp = 51820, up.pf.since = 1699999500;
+	/* A supervisor on the second config after a failover. */
+	up.health_recorded = true;
+	up.health = (struct health_record){ .state = HEALTH_RECOVERING, .config = 1, .n_configs = 2, .recoveries = 3,
+					    .failovers = 1, .last_sign = 1700000030, .last_recovery = 1700000010 };
 	/* down: an invalid config, no namespace, systemd not asked. */
 	down.ns_rs = down.host_rs = RS_UNKNOWN;
 	/* odd: a name no namespace can have, for the escaping. */
@@ -223,6 +227,17 @@ static void test_render(void) {
 		"vpn_confinement_confined_units_active{namespace=\"tr\"} 2",
 		"vpn_confinement_forwarded_port{namespace=\"tr\"} 51820",
 		"vpn_confinement_forwarded_port_since_timestamp_seconds{namespace=\"tr\"} 1699999500",
+		"# TYPE vpn_confinement_health_state gauge",
+		"vpn_confinement_health_state{namespace=\"tr\",state=\"online\"} 0",
+		"vpn_confinement_health_state{namespace=\"tr\",state=\"recovering\"} 1",
+		"vpn_confinement_health_state{namespace=\"tr\",state=\"no-uplink\"} 0",
+		"vpn_confinement_active_config_index{namespace=\"tr\"} 1",
+		"# TYPE vpn_confinement_recoveries_total counter",
+		"vpn_confinement_recoveries_total{namespace=\"tr\"} 3",
+		"vpn_confinement_failovers_total{namespace=\"tr\"} 1",
+		"vpn_confinement_failbacks_total{namespace=\"tr\"} 0",
+		"vpn_confinement_last_sign_of_life_timestamp_seconds{namespace=\"tr\"} 1700000030",
+		"vpn_confinement_last_recovery_timestamp_seconds{namespace=\"tr\"} 1700000010",
 		"vpn_confinement_problems{namespace=\"tr\"} 0",
 		"vpn_confinement_problems{namespace=\"ab\"} 2",
 	};
@@ -236,6 +251,14 @@ static void test_render(void) {
 	CHECK(!strstr(text, "tunnel_info{namespace=\"ab\""), "no tunnel info while down");
 	CHECK(!strstr(text, "killswitch_dropped_packets_total{namespace=\"ab\""), "no counters without a table");
 	CHECK(!strstr(text, "forwarded_port{namespace=\"ab\""), "no forwarded port without port-forward");
+	CHECK(!strstr(text, "health_state{namespace=\"ab\"") && !strstr(text, "recoveries_total{namespace=\"ab\""),
+	      "no health without a supervisor");
+	{
+		size_t states = 0;
+		for (const char *q = text; (q = strstr(q, "\nvpn_confinement_health_state{namespace=\"tr\"")); q++)
+			states++;
+		CHECK(states == _HEALTH_STATE_MAX, "one sample per state (%zu)", states);
+	}
 	CHECK(!strstr(text, "PrivateKey") && !strstr(text, dump_peers[0].public_key),
 	      "no key material, no public key either");
 
@@ -243,6 +266,21 @@ static void test_render(void) {
 	 * port-forward that stopped (its record left): no forwarded port. */
 	dump_peers[0].latest_handshake = 0;
 	up.pf_running = false;
+	/* A supervisor's record refused: no health metrics; a first start:
+	 * no times of "never". */
+	up.health = (struct health_record){ .state = HEALTH_CONNECTING, .n_configs = 1 };
+	text2 = render(&h, ms, 1);
+	CHECK(text2 && has_line(text2, "vpn_confinement_active_config_index{namespace=\"tr\"} 0") &&
+		      has_line(text2, "vpn_confinement_health_state{namespace=\"tr\",state=\"connecting\"} 1") &&
+		      !strstr(text2, "last_recovery_timestamp") && !strstr(text2, "last_sign_of_life"),
+	      "a new supervisor: its config and state, no times yet");
+	free(text2);
+	up.health_error = -EBADMSG;
+	text2 = render(&h, ms, 1);
+	CHECK(text2 && !strstr(text2, "health_state") && !strstr(text2, "active_config_index"),
+	      "a refused health record gives no health metrics");
+	free(text2);
+	up.health_error = 0, up.health_recorded = false;
 	text2 = render(&h, ms, 1);
 	CHECK(text2 && !strstr(text2, "forwarded_port"), "no forwarded port once port-forward stopped");
 	CHECK(text2 && has_line(text2, "vpn_confinement_peer_latest_handshake_timestamp_seconds{namespace=\"tr\",peer=\"1\"} 0"),
