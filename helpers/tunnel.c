@@ -165,6 +165,16 @@ static int tmpname_pick(const char *ns, char out[IF_NAMESIZE]) {
 }
 
 /* Resolve one DNS-name endpoint; 0, or the getaddrinfo() error. */
+/* AllowedEgress= against wg's DNS servers and (resolved) endpoints, as
+ * the ini parser could not see them; the reasons printed. */
+static int check_egress(const struct ns_config *ns, const struct wg_config *wg) {
+	_cleanup_(diag_clear) struct diag d = { 0 };
+	int r = egress_check_wg(ns, wg, &d);
+
+	diag_print(&d, stderr, "vpn-confinement");
+	return r;
+}
+
 static int resolve_one(struct wg_peer *p) {
 	/* AI_ADDRCONFIG: no IPv6 endpoint on a host without IPv6. */
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM, .ai_flags = AI_ADDRCONFIG };
@@ -448,14 +458,8 @@ int tunnel_up(const struct ns_names *n, const struct ns_config *ns, struct wg_co
 		return r;
 	/* An endpoint given by name is an address now: inside AllowedEgress=,
 	 * this attempt fails (the name may resolve elsewhere next time). */
-	{
-		_cleanup_(diag_clear) struct diag d = { 0 };
-
-		r = egress_check_wg(ns, wg, &d);
-		diag_print(&d, stderr, "vpn-confinement");
-		if (r < 0)
-			return r;
-	}
+	if ((r = check_egress(ns, wg)) < 0)
+		return r;
 
 	/* Up while up: replace the tunnel. The base ruleset holds meanwhile. */
 	if (rundir_exists(n->ns, RUN_WG)) {
@@ -599,14 +603,8 @@ int tunnel_reconnect(const struct ns_names *n, const struct ns_config *ns, struc
 			return r;
 	}
 	/* A name that moved into AllowedEgress= is refused, as at bring-up. */
-	{
-		_cleanup_(diag_clear) struct diag d = { 0 };
-
-		r = egress_check_wg(ns, wg, &d);
-		diag_print(&d, stderr, "vpn-confinement");
-		if (r < 0)
-			return r;
-	}
+	if ((r = check_egress(ns, wg)) < 0)
+		return r;
 	{
 		_cleanup_netns_leave_ int saved = -1;
 
