@@ -137,6 +137,12 @@ in
           };
         };
         environment.systemPackages = [ pkgs.curl ];
+        # Two LAN services: namespace two may reach the first (its
+        # allowedEgress), nothing confined the second.
+        systemd.services = lib.genAttrs [ "lan-allowed" "lan-other" ] (name: {
+          wantedBy = [ "multi-user.target" ];
+          serviceConfig.ExecStart = "${pkgs.python3}/bin/python3 -m http.server --bind ${clientAddr} --directory ${pkgs.writeTextDir "index.html" "${name}\n"} ${if name == "lan-allowed" then "8000" else "8001"}";
+        });
       };
 
     host =
@@ -297,6 +303,9 @@ in
           ];
           # echo-inst@a's port.
           openVPNPorts = [ { port = 8084; } ];
+          # One LAN service, by the veth and the bridge: that port of that
+          # host and nothing else.
+          allowedEgress = [ "${clientAddr}:8000:tcp" ];
         };
 
         # The metrics (README, Metrics): the timer writes them into the
@@ -522,6 +531,21 @@ in
         # Namespace two has no port forwarding: no unit, no sets.
         host.fail("systemctl is-active vpn-portfwd@two.service")
         host.fail("ip netns exec two nft list set inet vpn-confinement forwarded_tcp")
+
+    with subtest("allowed egress: namespace two reaches its one LAN service, nothing else of the LAN"):
+        client.wait_for_unit("lan-allowed.service")
+        client.wait_for_unit("lan-other.service")
+        host.succeed(probe("probe-two", "http", "http://${clientAddr}:8000/"))
+        # The controls: unconfined, both answer.
+        host.succeed(probe("probe-host", "http", "http://${clientAddr}:8000/"))
+        host.succeed(probe("probe-host", "http", "http://${clientAddr}:8001/"))
+        probe_fails("probe-two", "http", "http://${clientAddr}:8001/")
+        # Namespace wg has no allowedEgress.
+        probe_fails("probe", "http", "http://${clientAddr}:8000/")
+        # DNS to the same host is no egress: still the VPN's server only.
+        probe_fails("probe-two", "dig", "${clientAddr}", "lan-only.test")
+        # By the bridge, not the tunnel: the route says so.
+        host.succeed("ip -n two route get ${clientAddr} | grep -q 'dev veth-two'")
 
     with subtest("DNS: only the VPN's server, only through the tunnel"):
         host.succeed(probe("probe", "getent", "vpn-only.test", "10.66.0.99"))
