@@ -73,8 +73,8 @@ in
             (lib.mkIf config.vpnConfinement.enable {
               serviceConfig = lib.mapAttrs (_: lib.mkOverride hardeningPriority) pure.hardening;
             })
-            # vpn-ns@N and the services confined in N (pure.nix says when
-            # they change).
+            # vpn-ns@N, wg-up@N, vpn-portfwd@N and the services confined in
+            # N (pure.nix says when they change).
             (lib.mkIf (restartTriggers ? ${name}) {
               restartTriggers = restartTriggers.${name};
             })
@@ -117,11 +117,17 @@ in
       systemd.packages = [ package ];
       systemd.generators.vpn-confinement-generator = "${package}/lib/systemd/system-generators/vpn-confinement-generator";
 
-      # Start every namespace with the system (its drop-in gets the restart
-      # triggers above; the unit itself is the template).
-      systemd.services = lib.genAttrs (map (n: "vpn-ns@${n}") enabledNames) (_: {
-        wantedBy = [ "multi-user.target" ];
-      });
+      systemd.services = lib.mkMerge [
+        # Start every namespace with the system (its drop-in gets the
+        # restart triggers above; the unit itself is the template).
+        (lib.genAttrs (map (n: "vpn-ns@${n}") enabledNames) (_: {
+          wantedBy = [ "multi-user.target" ];
+        }))
+        # wg-up@N and vpn-portfwd@N: a drop-in for their own restart
+        # triggers, so that a change only they read restarts them alone.
+        # (Names from vpnNamespaces only: see pure.namespaceUnits.)
+        (lib.genAttrs (pure.namespaceUnits cfg) (_: { }))
+      ];
 
       # The bridge, the host end of the veth pair and the WireGuard
       # interface before it moves: no DHCP, no IPv4LL, no router

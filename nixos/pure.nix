@@ -93,18 +93,69 @@ rec {
 
   # ---- Restarts on switch-to-configuration.
   #
-  # switch-to-configuration restarts an active unit when its unit file
-  # (drop-ins included) changed, restartTriggers (X-Restart-Triggers=)
-  # being part of it. The module's triggers are computed from the rendered
-  # ini files, so they change exactly when what the generator reads does:
-  #   - vpn-ns@N: the [Namespace] section of N.ini. Restarting it restarts
-  #     netns@N and wg-up@N (PartOf=), and with netns@N every service
-  #     confined in N (BindsTo=).
-  #   - a confined service: its namespace's name and [Namespace] section.
-  #     A service added to or removed from [Confinement] restarts, alone;
+  # switch-to-configuration(-ng) restarts an active unit when its unit file
+  # changed, drop-ins included, restartTriggers (X-Restart-Triggers= in
+  # [Unit]) being part of it: for an instance with no unit file of its own
+  # ("wg-up@wg.service"), it parses the template ("wg-up@.service") with the
+  # template's drop-ins and then the instance's ("wg-up@wg.service.d/
+  # *.conf"), and compares the result (nixpkgs,
+  # pkgs/by-name/sw/switch-to-configuration-ng/src/src/main.rs: the
+  # template-instance branch of the loop over the active units, parse_unit,
+  # compare_units, which ignores a few [Unit] keys but not
+  # X-Restart-Triggers=; handle_modified_unit then stops the service
+  # before the activation and starts it after). So a trigger in an
+  # instance's drop-in restarts that instance alone, when it is active or
+  # activating (a tunnel waiting to retry is). The module's triggers are computed from the rendered
+  # ini files, each from the lines that the unit it is on reads, so that a
+  # unit restarts exactly when what it reads changed (who reads which key:
+  # namespaceKeyUnit below):
+  #   - vpn-ns@N: the [Namespace] lines read by the generator or netns-up.
+  #     Restarting it restarts netns@N, wg-up@N and vpn-portfwd@N
+  #     (PartOf=), and with netns@N every service confined in N (BindsTo=).
+  #   - wg-up@N: the lines only the tunnel (wg-up --foreground, its
+  #     supervisor) reads: the health checks (and WireGuardImplementation=,
+  #     which the module does not write). The confined services are bound to
+  #     netns@N, not to the tunnel, so they keep running; while the tunnel
+  #     restarts the namespace's base ruleset drops their traffic
+  #     (docs/ARCHITECTURE.md, L3). vpn-online@N (PartOf=wg-up@N) goes
+  #     with it and is started again at the new tunnel's first handshake;
+  #     vpn-portfwd@N follows the new tunnel without restarting.
+  #   - vpn-portfwd@N (with PortForwarding=natpmp): the lines only
+  #     port-forward reads, the gateway and the hook. Nothing else restarts.
+  #   - a confined service: its namespace's name and vpn-ns@N's lines. A
+  #     service added to or removed from [Confinement] restarts, alone;
   #     the other services of the namespace do not. When the namespace
   #     restarts, its services are restarted by switch-to-configuration
   #     itself, also those that no target wants (BindsTo= only stops them).
+
+  # Which unit of namespace N reads a [Namespace] key, when only one does
+  # (common/config.c key_defs[] names the keys; the helpers' code says who
+  # uses them): the health keys only the supervisor (helpers/supervisor.c),
+  # WireGuardImplementation= only the tunnel's bring-up (helpers/tunnel.c,
+  # create_link), the gateway and the hook only port-forward
+  # (helpers/portfwd.c). Every other key, and any line this table does not
+  # know, counts for the whole namespace (vpn-ns), as a key the generator,
+  # netns-up's ruleset or addresses, or more than one unit reads:
+  # WireGuardConfigFile= (the generator's drop-ins, netns-up's DNS rules,
+  # wg-up), the addresses, AccessibleFrom=, PortMapping=, OpenVPNPort=,
+  # AllowedEgress= (the ruleset, and wg-up's check), PortForwarding= (the
+  # ruleset's sets, the generator's vpn-portfwd@N).
+  namespaceKeyUnit = {
+    HealthCheckTimeout = "wg-up";
+    FailoverAfter = "wg-up";
+    FailbackAfter = "wg-up";
+    HealthCheckAddress = "wg-up";
+    WireGuardImplementation = "wg-up";
+    PortForwardingGateway = "vpn-portfwd";
+    PortForwardingHook = "vpn-portfwd";
+  };
+  # "vpn-ns", "wg-up" or "vpn-portfwd": the unit a [Namespace] line is for.
+  namespaceLineUnit =
+    line:
+    let
+      key = match "([A-Za-z0-9]+)=.*" line;
+    in
+    if key == null then "vpn-ns" else namespaceKeyUnit.${builtins.head key} or "vpn-ns";
 
   # { SECTION = [ lines ]; } of an ini text; comments and empty lines out.
   iniSections =
@@ -134,8 +185,9 @@ rec {
       (lines text)
     ).sections;
 
-  # { "<systemd.services name>" = [ trigger ]; } for vpn-ns@N of every
-  # enabled namespace and every service its ini confines.
+  # { "<systemd.services name>" = [ trigger ]; } for vpn-ns@N and wg-up@N
+  # of every enabled namespace, vpn-portfwd@N of those with port forwarding,
+  # and every service an ini confines.
   restartTriggers =
     cfg:
     let
@@ -145,7 +197,10 @@ rec {
         let
           name = builtins.head (match "(.*)[.]ini" file);
           sections = iniSections files.${file};
-          namespaceHash = hashString "sha256" (concatStringsSep "\n" (sections.Namespace or [ ]));
+          nsLines = sections.Namespace or [ ];
+          hashOf = unit: hashString "sha256" (concatStringsSep "\n" (filter (l: namespaceLineUnit l == unit) nsLines));
+          namespaceHash = hashOf "vpn-ns";
+          portForwarding = cfg.namespaces.${name}.portForwarding.enable;
           units = map (l: removePrefix "Unit=" l) (filter (hasPrefix "Unit=") (sections.Confinement or [ ]));
           service = unit: builtins.head (match "(.*)[.]service" unit);
         in
@@ -154,13 +209,46 @@ rec {
             name = "vpn-ns@${name}";
             value = [ "vpn-confinement namespace ${name} ${namespaceHash}" ];
           }
+          {
+            name = "wg-up@${name}";
+            value = [ "vpn-confinement tunnel ${name} ${hashOf "wg-up"}" ];
+          }
         ]
+        ++ (
+          if portForwarding then
+            [
+              {
+                name = "vpn-portfwd@${name}";
+                value = [ "vpn-confinement port forwarding ${name} ${hashOf "vpn-portfwd"}" ];
+              }
+            ]
+          else
+            [ ]
+        )
         ++ map (unit: {
           name = service unit;
           value = [ "vpn-confinement confined in ${name} ${namespaceHash}" ];
         }) units;
     in
     listToAttrs (concatLists (map perNamespace (attrNames files)));
+
+  # The namespace units that get a restart trigger: vpn-ns@N and wg-up@N of
+  # every enabled namespace, vpn-portfwd@N of those with port forwarding.
+  # module.nix makes a systemd.services entry (a drop-in) for each, so the
+  # names come from vpnNamespaces alone: names that depended on
+  # systemd.services would be an infinite recursion there.
+  namespaceUnits =
+    namespaces:
+    concatLists (
+      map (
+        n:
+        [
+          "vpn-ns@${n}"
+          "wg-up@${n}"
+        ]
+        ++ (if namespaces.${n}.portForwarding.enable then [ "vpn-portfwd@${n}" ] else [ ])
+      ) (filter (n: namespaces.${n}.enable) (attrNames namespaces))
+    );
 
   # The units (with ".service") that switching from configuration old to
   # new restarts, by the rules above: the units defined in both whose
@@ -171,14 +259,22 @@ rec {
     let
       t0 = restartTriggers old;
       t1 = restartTriggers new;
-      defined =
-        cfg:
-        attrNames cfg.services
-        ++ map (n: "vpn-ns@${n}") (filter (n: cfg.namespaces.${n}.enable) (attrNames cfg.namespaces));
+      defined = cfg: attrNames cfg.services ++ namespaceUnits cfg.namespaces;
       both = filter (u: elem u (defined new)) (unique (defined old));
       changed = filter (u: (t0.${u} or [ ]) != (t1.${u} or [ ])) both;
       namespaces = map (removePrefix "vpn-ns@") (filter (hasPrefix "vpn-ns@") changed);
-      propagated = concatLists (map (n: [ "netns@${n}" "wg-up@${n}" ] ++ servicesIn old.services n) namespaces);
+      # PartOf=vpn-ns@N: netns@N, wg-up@N, and vpn-portfwd@N where it ran.
+      propagated = concatLists (
+        map (
+          n:
+          [
+            "netns@${n}"
+            "wg-up@${n}"
+          ]
+          ++ filter (u: t0 ? ${u}) [ "vpn-portfwd@${n}" ]
+          ++ servicesIn old.services n
+        ) namespaces
+      );
     in
     sort builtins.lessThan (unique (map (u: "${u}.service") (changed ++ propagated)));
 

@@ -13,6 +13,8 @@
 #     switch restarts, computed from the rendered ini; overrideStrategy;
 #     the links dhcpcd, NetworkManager and networkd must leave alone
 #     (against networkd's default .network files); the nftables warning;
+#   - the keys that restart one unit of a namespace rather than all of it
+#     are [Namespace] keys of common/config.c's key_defs[];
 #   - module.nix applies them to the right options, at the right priority
 #     (tests/nixos/module-wiring-test.nix); services.vpnConfinement.metrics
 #     (tests/nixos/metrics-test.nix);
@@ -158,6 +160,26 @@ run_table "$here/options-test.nix"
 # ---- 4b. The module's decisions, and where module.nix puts them.
 run_table "$here/module-test.nix"
 run_table "$here/module-wiring-test.nix"
+
+# The keys that restart one unit of a namespace instead of all of it
+# (pure.namespaceKeyUnit) are [Namespace] keys of the C parser's table: a
+# key renamed there must not silently fall out of the table here (the
+# other way round, a key the table does not know restarts the namespace).
+if keys=$(nix_json "builtins.attrNames (import $top/nixos/pure.nix).namespaceKeyUnit" 2>"$tmp/err") &&
+	keys=$(python3 -c 'import json, sys; print("\n".join(json.load(sys.stdin)))' <<<"$keys") && [ -n "$keys" ]; then
+	missing=
+	while read -r key; do
+		grep -Eq "\{ SECTION_NAMESPACE, \"$key\"," "$top/common/config.c" || missing+=" $key"
+	done <<<"$keys"
+	if [ -z "$missing" ]; then
+		t_pass "pure.namespaceKeyUnit names only [Namespace] keys of common/config.c key_defs[] ($(wc -l <<<"$keys") keys)"
+	else
+		t_fail "pure.namespaceKeyUnit names keys that common/config.c key_defs[] has not in [Namespace]:$missing"
+	fi
+else
+	t_fail "pure.namespaceKeyUnit can be read"
+	sed 's/^/  /' "$tmp/err"
+fi
 run_table "$here/metrics-test.nix"
 
 # ---- 4c. pure.hostLinks names the WireGuard interface's temporary host

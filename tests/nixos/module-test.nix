@@ -169,12 +169,14 @@ let
       let
         t = pure.restartTriggers (pure.evalConfig base);
       in
-      eq "triggers: for vpn-ns@N of each enabled namespace and each service an ini confines" (attrNames t) [
+      eq "triggers: for vpn-ns@N and wg-up@N of each enabled namespace and each service an ini confines" (attrNames t) [
         "echo"
         "prowlarr"
         "transmission"
         "vpn-ns@two"
         "vpn-ns@wg"
+        "wg-up@two"
+        "wg-up@wg"
         "worker@main"
       ]
     )
@@ -194,6 +196,182 @@ let
       ];
       Confinement = [ "Unit=x.service" ];
     })
+  ];
+
+  # ---- Restarts by who reads a key: the tunnel's supervisor (wg-up@N),
+  # port-forward (vpn-portfwd@N), or the namespace as a whole (vpn-ns@N).
+  setHealth = ns: health: setNamespace ns { health = health; };
+  setPortForwarding = ns: pf: setNamespace ns { portForwarding = pf; };
+  hook = [
+    "/nix/store/00000000000000000000000000000000-vpn-confinement-0.1.0/share/vpn-confinement/examples/transmission-port-hook"
+    "--url"
+    "http://192.168.15.1:9091/transmission/rpc"
+  ];
+  # base with port forwarding on in wg, and a health check set: the
+  # configuration the fine-grained cases change.
+  pfBase = setHealth "wg" { timeout = "1min"; } (
+    setPortForwarding "wg" {
+      enable = true;
+      inherit hook;
+    } base
+  );
+  restartsFrom = from: f: pure.switchRestarts (pure.evalConfig from) (pure.evalConfig (f from));
+  pfRestarts = restartsFrom pfBase;
+  # What a [Namespace] change of wg restarts when its port forwarding runs.
+  wgPfRestart = sort lessThan (wgRestart ++ [ "vpn-portfwd@wg.service" ]);
+  healthValues = {
+    timeout = "45s";
+    failoverAfter = 5;
+    failbackAfter = "30min";
+    address = "1.1.1.1";
+  };
+
+  keyRestartRows = [
+    (eq "switch: the same configuration, port forwarding and health on, restarts nothing" (pfRestarts (c: c)) [ ])
+  ]
+  ++ map (
+    key:
+    eq "switch: health.${key} set restarts the tunnel wg-up@wg alone: not the namespace, not its services" (restarts (
+      setHealth "wg" { ${key} = healthValues.${key}; }
+    )) [ "wg-up@wg.service" ]
+  ) (attrNames healthValues)
+  ++ [
+    (eq "switch: health.timeout changed restarts wg-up@wg alone" (pfRestarts (setHealth "wg" { timeout = "2min"; })) [
+      "wg-up@wg.service"
+    ])
+    (eq "switch: health.timeout unset (the helper's default) restarts wg-up@wg alone" (pfRestarts (
+      setHealth "wg" { timeout = null; }
+    )) [ "wg-up@wg.service" ])
+    (eq "switch: health of namespace two restarts wg-up@two alone, nothing of wg" (restarts (
+      setHealth "two" { timeout = "45s"; }
+    )) [ "wg-up@two.service" ])
+    (eq "switch: the port forwarding hook changed restarts vpn-portfwd@wg alone" (pfRestarts (
+      setPortForwarding "wg" {
+        enable = true;
+        hook = hook ++ [ "--verbose" ];
+      }
+    )) [ "vpn-portfwd@wg.service" ])
+    (eq "switch: the hook given as a string instead of a list restarts vpn-portfwd@wg alone" (pfRestarts (
+      setPortForwarding "wg" {
+        enable = true;
+        hook = builtins.head hook;
+      }
+    )) [ "vpn-portfwd@wg.service" ])
+    (eq "switch: the hook removed restarts vpn-portfwd@wg alone" (pfRestarts (
+      setPortForwarding "wg" { enable = true; }
+    )) [ "vpn-portfwd@wg.service" ])
+    (eq "switch: the port forwarding gateway set restarts vpn-portfwd@wg alone" (pfRestarts (
+      setPortForwarding "wg" {
+        enable = true;
+        inherit hook;
+        gateway = "10.2.0.1";
+      }
+    )) [ "vpn-portfwd@wg.service" ])
+    (eq "switch: hook and health at once: vpn-portfwd@wg and wg-up@wg, nothing else" (pfRestarts (
+      c:
+      setHealth "wg" { timeout = "2min"; } (
+        setPortForwarding "wg" {
+          enable = true;
+          hook = hook ++ [ "--verbose" ];
+        } c
+      )
+    )) [
+      "vpn-portfwd@wg.service"
+      "wg-up@wg.service"
+    ])
+    (eq "switch: port forwarding turned off restarts the whole namespace, vpn-portfwd@wg with it" (pfRestarts (
+      setPortForwarding "wg" { enable = false; }
+    )) wgPfRestart)
+    (eq "switch: port forwarding turned on restarts the whole namespace (vpn-portfwd@wg is started)" (restarts (
+      setPortForwarding "wg" {
+        enable = true;
+        inherit hook;
+      }
+    )) wgRestart)
+    (eq "switch: accessibleFrom changed, port forwarding on: the whole namespace" (pfRestarts (
+      setNamespace "wg" { accessibleFrom = [ "192.168.1.0/24" ]; }
+    )) wgPfRestart)
+    (eq "switch: a port mapping changed, port forwarding on: the whole namespace" (pfRestarts newPort) wgPfRestart)
+    (eq "switch: a port mapping and the health at once: the whole namespace (wg-up@wg is in it)" (pfRestarts (
+      c: setHealth "wg" { timeout = "2min"; } (newPort c)
+    )) wgPfRestart)
+    (eq "switch: another WireGuard config to fail over to: the whole namespace (the generator and netns-up read it)"
+      (pfRestarts (setNamespace "wg" { wireguardConfigFiles = [ "/run/secrets/wg2.conf" ]; }))
+      wgPfRestart
+    )
+    (eq "switch: allowedEgress changed: the whole namespace (the ruleset)" (pfRestarts (
+      setNamespace "wg" { allowedEgress = [ "192.168.1.10:8000:tcp" ]; }
+    )) wgPfRestart)
+    (eq "switch: a service confined, port forwarding and health on: that service alone" (pfRestarts (
+      setService "plain" (confined "wg")
+    )) [ "plain.service" ])
+    (eq "switch: a service unconfined, port forwarding and health on: that service alone" (pfRestarts (
+      setService "transmission" { vpnConfinement.enable = false; }
+    )) [ "transmission.service" ])
+    (
+      let
+        t0 = pure.restartTriggers (pure.evalConfig pfBase);
+        t1 = pure.restartTriggers (
+          pure.evalConfig (
+            setHealth "wg" { timeout = "2min"; } (
+              setPortForwarding "wg" {
+                enable = true;
+                hook = hook ++ [ "--verbose" ];
+              } pfBase
+            )
+          )
+        );
+        same = filter (u: t0.${u} == t1.${u}) (attrNames t0);
+      in
+      eq "triggers: a health and hook change leaves vpn-ns@wg's and its services' triggers as they were" (sort lessThan (
+        filter (u: !(elem u same)) (attrNames t0)
+      )) [ "vpn-portfwd@wg" "wg-up@wg" ]
+    )
+    (
+      let
+        t = pure.restartTriggers (pure.evalConfig pfBase);
+      in
+      eq "triggers: the namespace units that get one are pure.namespaceUnits (module.nix makes their entries)" (sort lessThan (
+        filter pure.isNamespaceUnit (attrNames t)
+      )) (sort lessThan (pure.namespaceUnits (pure.evalConfig pfBase).namespaces))
+    )
+    (eq "namespaceUnits: vpn-ns@ and wg-up@ of each enabled namespace, vpn-portfwd@ where port forwarding is on"
+      (sort lessThan (pure.namespaceUnits (pure.evalConfig pfBase).namespaces))
+      [
+        "vpn-ns@two"
+        "vpn-ns@wg"
+        "vpn-portfwd@wg"
+        "wg-up@two"
+        "wg-up@wg"
+      ]
+    )
+    (eq "lines: each [Namespace] line goes to the unit that reads it; an unknown key or a line that is no key=value to the namespace" (map pure.namespaceLineUnit [
+      "HealthCheckTimeout=45s"
+      "FailoverAfter=3"
+      "FailbackAfter=30min"
+      "HealthCheckAddress=1.1.1.1"
+      "WireGuardImplementation=userspace"
+      "PortForwardingGateway=10.2.0.1"
+      "PortForwardingHook=/bin/hook 1"
+      "PortForwarding=natpmp"
+      "WireGuardConfigFile=/run/secrets/wg.conf"
+      "AccessibleFrom=192.168.1.0/24"
+      "SomeFutureKey=1"
+      "no key"
+    ]) [
+      "wg-up"
+      "wg-up"
+      "wg-up"
+      "wg-up"
+      "wg-up"
+      "vpn-portfwd"
+      "vpn-portfwd"
+      "vpn-ns"
+      "vpn-ns"
+      "vpn-ns"
+      "vpn-ns"
+      "vpn-ns"
+    ])
   ];
 
   # ---- overrideStrategy.
@@ -420,4 +598,4 @@ let
     (eq "nftables: not enabled: no warning" (warn false true) [ ])
   ];
 in
-restartRows ++ strategyRows ++ linkRows ++ networkdRows ++ nftRows
+restartRows ++ keyRestartRows ++ strategyRows ++ linkRows ++ networkdRows ++ nftRows

@@ -159,6 +159,19 @@ let
     cfg = pure.evalConfig { systemd.services.plain = { }; };
   };
   triggers = pure.restartTriggers example;
+  pfExample = pure.evalConfig {
+    vpnNamespaces.wg = {
+      enable = true;
+      wireguardConfigFile = "/run/secrets/wg.conf";
+      portForwarding = {
+        enable = true;
+        hook = [ "/run/current-system/sw/bin/hook" ];
+      };
+    };
+    systemd.services.transmission = confined "wg";
+  };
+  withPf = evalModule { cfg = pfExample; };
+  pfTriggers = pure.restartTriggers pfExample;
   hardening = mapAttrs (_: value: {
     priority = 1250;
     inherit value;
@@ -200,9 +213,33 @@ in
   (eq "the ini file of each enabled namespace in /etc" full.config.environment.etc {
     "vpn-confinement/wg.ini".text = (pure.iniFiles example)."wg.ini";
   })
-  (eq "vpn-ns@ of each enabled namespace starts with the system" full.config.systemd.services {
+  (eq "vpn-ns@ of each enabled namespace starts with the system; wg-up@ gets an entry (for its trigger)"
+    full.config.systemd.services
+    {
+      "vpn-ns@wg".wantedBy = [ "multi-user.target" ];
+      "wg-up@wg" = { };
+    }
+  )
+  (eq "with port forwarding: vpn-portfwd@ gets an entry too" withPf.config.systemd.services {
     "vpn-ns@wg".wantedBy = [ "multi-user.target" ];
+    "wg-up@wg" = { };
+    "vpn-portfwd@wg" = { };
   })
+  (eq "vpn-portfwd@wg: a drop-in with its restart trigger"
+    (withPf.service "vpn-portfwd@wg" { vpnConfinement.enable = false; })
+    {
+      overrideStrategy = {
+        priority = 1000;
+        value = "asDropin";
+      };
+      restartTriggers = pfTriggers."vpn-portfwd@wg";
+    }
+  )
+  (row "the trigger of vpn-portfwd@wg is its own, not vpn-ns@wg's or wg-up@wg's" (
+    pfTriggers ? "vpn-portfwd@wg"
+    && pfTriggers."vpn-portfwd@wg" != pfTriggers."vpn-ns@wg"
+    && pfTriggers."vpn-portfwd@wg" != pfTriggers."wg-up@wg"
+  ) (toJSON pfTriggers))
   (eq "dhcpcd denies the namespace's host links" full.config.networking.dhcpcd.denyInterfaces (
     pure.dhcpcdDenyInterfaces [ "wg" ]
   ))
@@ -242,12 +279,22 @@ in
       restartTriggers = triggers.transmission;
     }
   )
-  (eq "wg-up@wg, set by a user: a drop-in, nothing else" (svc "wg-up@wg" { vpnConfinement.enable = false; }) {
+  (eq "wg-up@wg, set by a user: a drop-in with its restart trigger" (svc "wg-up@wg" { vpnConfinement.enable = false; }) {
     overrideStrategy = {
       priority = 1000;
       value = "asDropin";
     };
+    restartTriggers = triggers."wg-up@wg";
   })
+  (eq "netns@wg, set by a user: a drop-in, nothing else (vpn-ns@wg's trigger restarts it)"
+    (svc "netns@wg" { vpnConfinement.enable = false; })
+    {
+      overrideStrategy = {
+        priority = 1000;
+        value = "asDropin";
+      };
+    }
+  )
   (eq "vpn-ns@wg: a drop-in with its restart trigger" (svc "vpn-ns@wg" { vpnConfinement.enable = false; }) {
     overrideStrategy = {
       priority = 1000;

@@ -357,11 +357,14 @@ in
         ];
 
         # The same host with Transmission's web UI moved to host port 9092
-        # (a [Namespace] change of wg), and in namespace two echo-move taken
-        # out and echo-new put in (a [Confinement] change of two only).
-        # Switching to it must restart namespace wg and its services, and
-        # of namespace two only echo-move (and start echo-new).
+        # (a [Namespace] change of wg), in namespace two echo-move taken
+        # out and echo-new put in (a [Confinement] change of two only), and
+        # two's health check timeout changed (read by its tunnel's
+        # supervisor alone). Switching to it must restart namespace wg and
+        # its services, and of namespace two only echo-move (and start
+        # echo-new) and its tunnel wg-up@two.
         specialisation.newport.configuration = {
+          vpnNamespaces.two.health.timeout = "45s";
           vpnNamespaces.wg.portMappings = lib.mkForce [
             {
               from = 9092;
@@ -626,7 +629,7 @@ in
         host.wait_until_succeeds(probe("probe", "http", web + "?probe=resumed"), timeout=120)
         assert seen_by_server("10.66.0.2", "probe=resumed")
 
-    with subtest("switch: a [Namespace] change restarts the namespace, a [Confinement] change only the services it adds or removes"):
+    with subtest("switch: a [Namespace] change restarts the namespace, a [Confinement] change only the services it adds or removes, a health change only the tunnel"):
         def started(unit: str) -> str:
             return host.succeed(f"systemctl show -p ActiveEnterTimestampMonotonic --value {unit}").strip()
 
@@ -637,6 +640,8 @@ in
         two_before = started("vpn-ns@two.service")
         kept = {u: main_pid(u) for u in ["echo-two.service", "echo-inst@a.service"]}
         move_pid = main_pid("echo-move.service")
+        tunnel_two_pid = main_pid("wg-up@two.service")
+        netns_two_before = started("netns@two.service")
         # The probes left failed above. switch-to-configuration-ng resets
         # failed units itself before it reloads systemd and exits 4 for the
         # units failed when it is done; resetting them here as well keeps
@@ -646,6 +651,7 @@ in
         host.succeed("grep -qx 'PortMapping=9092:9091:tcp' /etc/vpn-confinement/wg.ini")
         host.succeed("grep -qx 'Unit=echo-new.service' /etc/vpn-confinement/two.ini")
         host.fail("grep -q 'echo-move' /etc/vpn-confinement/two.ini")
+        host.succeed("grep -qx 'HealthCheckTimeout=45s' /etc/vpn-confinement/two.ini")
         host.wait_for_unit("vpn-ns@wg.service")
         host.wait_for_unit("transmission.service")
         host.wait_for_unit("echo-new.service")
@@ -655,6 +661,14 @@ in
         for unit, pid in kept.items():
             assert main_pid(unit) == pid, f"{unit} was restarted"
         assert main_pid("echo-move.service") != move_pid, "echo-move was not restarted"
+        # The health change: wg-up@two restarted (a new supervisor), not
+        # the namespace; echo-two and echo-inst@a kept their PIDs above.
+        host.wait_for_unit("wg-up@two.service")
+        assert main_pid("wg-up@two.service") not in ("0", tunnel_two_pid), "wg-up@two was not restarted"
+        assert started("netns@two.service") == netns_two_before, "netns@two was restarted"
+        # ... and its new tunnel carries namespace two's traffic again.
+        host.wait_until_succeeds(probe("probe-two", "http", web + "?probe=after-switch-two"), timeout=120)
+        assert seen_by_server("10.66.0.3", "probe=after-switch-two")
         assert netns_of("transmission") == "wg"
         assert netns_of("echo-new") == "two"
         assert netns_of("echo-move") == "", "echo-move still runs confined"
