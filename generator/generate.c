@@ -355,6 +355,9 @@ static int render_confinement(const struct ctx *x, const struct ns_out *ns, bool
 		      "PrivateTmp=yes\n"
 		      "PrivateDevices=yes\n"
 		      "ProtectSystem=strict\n"
+		      "# strict alone left /run writable under systemd 252 (a runtime unit\n"
+		      "# or udev rule written there runs as root outside the namespace).\n"
+		      "ReadOnlyPaths=/run\n"
 		      "ProtectHome=yes\n"
 		      "ProtectKernelTunables=yes\n"
 		      "ProtectKernelModules=yes\n"
@@ -438,12 +441,14 @@ static int render_portfwd(const struct ctx *x, const struct ns_out *ns, struct t
 	fprintf(f,
 		"# VPN namespace \"%s\", configured in %s:\n"
 		"# PortForwarding=natpmp.\n\n[Unit]\nSourcePath=%s\n\n[Service]\n"
-		"# It publishes the port in the run directory.\n"
-		"ReadWritePaths=%s\n"
+		"# It publishes the port in its namespace's run directory; of the run\n"
+		"# directory its hook can write nothing else (other namespaces' records).\n"
+		"ReadOnlyPaths=%s\n"
+		"ReadWritePaths=%s/%s\n"
 		"# Out of its hook's reach (root without capabilities, in the namespace):\n"
 		"# the WireGuard keys and wireguard-go's control sockets, the service\n"
 		"# managers and the system bus.\n",
-		ns->name, source, source, rundir);
+		ns->name, source, source, rundir, rundir, ns->name);
 	if (put_hidden(f, x) < 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < n_confinement_resolver_paths; i++)

@@ -24,6 +24,10 @@
   # The whole file system read-only but /dev, /proc, /sys and the service's
   # StateDirectory= & co.; give it more with ReadWritePaths=.
   ProtectSystem = "strict";
+  # strict alone left /run writable under systemd 252, where a runtime unit
+  # or udev rule runs as root outside the namespace; RuntimeDirectory= and
+  # ReadWritePaths= below /run still win.
+  ReadOnlyPaths = [ "/run" ];
   ProtectHome = true;
   ProtectKernelTunables = true;
   ProtectKernelModules = true;

@@ -33,6 +33,23 @@ t_check "portfwd: systemctl start vpn-portfwd@$N" in_c systemctl start "vpn-port
 t_check "portfwd: it runs in the namespace" same_netns "$(mainpid "vpn-portfwd@$N.service")"
 t_check "portfwd: with only CAP_NET_ADMIN and CAP_SETPCAP" \
 	sh -c "nsenter -t $LEADER -a systemctl show -p CapabilityBoundingSet --value vpn-portfwd@$N.service | grep -qx 'cap_setpcap cap_net_admin'"
+# Its hook runs in its sandbox: of the run directory, only its namespace's
+# own is writable (a hook fed by a hostile client reaches no other
+# namespace's records).
+PFPID=$(mainpid "vpn-portfwd@$N.service")
+t_check "portfwd: control: its sandbox can write /run/vpn-confinement/$N" \
+	in_c nsenter -t "$PFPID" -m sh -c "touch /run/vpn-confinement/$N/vc-e2e-probe && rm /run/vpn-confinement/$N/vc-e2e-probe"
+pf_mkdir=$(in_c nsenter -t "$PFPID" -m mkdir /run/vpn-confinement/vc-e2e-probe 2>&1)
+
+t_check "portfwd: ... and nothing else of the run directory (mkdir there: $pf_mkdir)" \
+	grep -q 'Read-only file system' <<<"$pf_mkdir"
+in_c rmdir /run/vpn-confinement/vc-e2e-probe 2>/dev/null
+pf_mkdir=$(in_c nsenter -t "$PFPID" -m mkdir /run/systemd/system/vc-e2e-probe.service.d 2>&1)
+t_check "portfwd: ... nor the service manager's runtime units (mkdir there: $pf_mkdir)" \
+	grep -q 'Read-only file system' <<<"$pf_mkdir"
+t_check "portfwd: control: the container's root can" \
+	in_c sh -c 'mkdir -p /run/systemd/system/vc-e2e-probe.service.d && rmdir /run/systemd/system/vc-e2e-probe.service.d'
+in_c rmdir /run/systemd/system/vc-e2e-probe.service.d 2>/dev/null
 wait_for 20 eval '[ -n "$(pf_c_run forwarded-port)" ]'
 PFP=$(pf_c_run forwarded-port)
 t_check "portfwd: a port is forwarded, published in /run/vpn-confinement/$N/forwarded-port ($PFP)" [ -n "$PFP" ]

@@ -264,6 +264,24 @@ t_check_not "attack: nothing was left behind" \
 t_check "attack: the tunnel is still up" in_c systemctl is-active -q "wg-up@$N.service"
 rm -rf "$units/vccmd@.service.d"
 in_c systemctl daemon-reload
+# With the hardening as it comes (ProtectSystem=strict): /run read-only too,
+# where a runtime unit, drop-in or udev rule would run as root outside the
+# namespace.
+for d in /run/systemd/system /run/udev/rules.d /run; do
+	t_check "hardening: control: unconfined root writes in $d" \
+		unconfined sh -c "mkdir -p $d && touch $d/vc-e2e-probe.conf && rm $d/vc-e2e-probe.conf"
+	t_check "hardening: confined root cannot write in $d" \
+		confined sh -c "touch $d/vc-e2e-probe.conf 2>&1 | grep -q 'Read-only file system'"
+done
+# Why the hardening says ReadOnlyPaths=/run: ProtectSystem=strict alone
+# (an admin's drop-in emptying ReadOnlyPaths=) leaves /run writable here.
+mkdir -p "$units/vccmd@.service.d"
+printf '[Service]\nReadOnlyPaths=\n' >"$units/vccmd@.service.d/60-override.conf"
+in_c systemctl daemon-reload
+t_check "hardening: control: with ProtectSystem=strict alone, a confined root writes in /run" \
+	confined sh -c "touch /run/vc-e2e-probe.conf && rm /run/vc-e2e-probe.conf"
+rm -rf "$units/vccmd@.service.d"
+in_c systemctl daemon-reload
 
 . "$here/part-exec.sh" # vpn-confinement exec, under real systemd (issue 14)
 

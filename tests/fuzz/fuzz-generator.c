@@ -33,7 +33,7 @@ static const char *const known_keys[] = {
 	"ProtectKernelLogs", "ProtectControlGroups", "ProtectHostname", "RestrictSUIDSGID",
 	"RestrictRealtime", "LockPersonality", "SystemCallArchitectures", "ExecStart",
 	"ExecStartPre", "Description", "Documentation", "Type", "DefaultDependencies", "Requires",
-	"Before", "Conflicts", "ReadWritePaths",
+	"Before", "Conflicts", "ReadWritePaths", "ReadOnlyPaths",
 	/* nsswitch.conf */
 	"passwd:    files systemd", "group:     files systemd", "shadow:    files",
 	"gshadow:   files", "hosts:     files dns", "networks:  files", "protocols: files",

@@ -5,7 +5,7 @@
 # (PostUp, missing config, unreachable endpoint, name clash) fail with their
 # message and leave the host as before; two namespaces at once pass the same
 # checks; status --json shows both without key material.
-# vm-tier: auto
+# vm-tier: kernel (bring-up, restart and teardown of a kernel device moved into the namespace)
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../lib.sh"
 source "$HERE/lab.sh"
