@@ -13,7 +13,7 @@
 # nft's own listing; counts never make status or check see the rulesets
 # "differ". Then the real prometheus-node-exporter, on the lab host's
 # loopback, serves the file `--output` wrote (and reports a broken one).
-# vm-tier: kernel (the peers' bytes and handshakes come from the kernel over netlink there)
+# vm-tier: auto (auto picks the kernel module there too; the peers' bytes and handshakes come from the kernel over netlink there)
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../lib.sh"
 source "$HERE/lab.sh"
