@@ -456,6 +456,24 @@ static int render_portfwd(const struct ctx *x, const struct ns_out *ns, struct t
 	return text_finish(t);
 }
 
+/* The confinement drop-in of namespace ns's services (socket false) or
+ * socket units, written once into SHARE_DIR; *target is the link to it
+ * from a unit's ".d" directory. */
+static int write_shared_confinement(struct ctx *x, const struct ns_out *ns, bool socket, char **target) {
+	_cleanup_(text_release) struct text t = { 0 };
+	_cleanup_free_ char *shared = NULL;
+	const char *suffix = socket ? ".socket.conf" : ".conf";
+	int r;
+
+	r = render_confinement(x, ns, socket, &t);
+	if (r < 0)
+		return r;
+	if (asprintf(&shared, "%s%s", ns->name, suffix) < 0 ||
+	    asprintf(target, "../" SHARE_DIR "/%s%s", ns->name, suffix) < 0)
+		return -ENOMEM;
+	return write_file(x, SHARE_DIR, &x->share_dir_made, shared, t.buf, t.len);
+}
+
 /* PortForwarding=natpmp: vpn-portfwd@N, wanted by vpn-ns@N. */
 static int write_portfwd(struct ctx *x, const struct ns_out *ns) {
 	_cleanup_(text_release) struct text t = { 0 };
@@ -497,7 +515,6 @@ static int write_namespace(struct ctx *x, const struct ns_out *ns) {
 	 * once, linked from each unit (a third of the system calls of a file
 	 * each; generators hold up boot). */
 	if (ns->n_units > 0) {
-		_cleanup_(text_release) struct text service = { 0 }, socket = { 0 };
 		_cleanup_free_ char *service_target = NULL, *socket_target = NULL;
 		bool have_socket = false, have_service = false;
 
@@ -512,33 +529,17 @@ static int write_namespace(struct ctx *x, const struct ns_out *ns) {
 				have_service = true;
 		}
 		if (have_service) {
-			_cleanup_free_ char *shared = NULL;
-
 			if (!x->share_dir_made) {
 				r = write_nsswitch(x);
 				if (r < 0)
 					return r;
 			}
-			r = render_confinement(x, ns, false, &service);
-			if (r < 0)
-				return r;
-			if (asprintf(&shared, "%s.conf", ns->name) < 0 ||
-			    asprintf(&service_target, "../" SHARE_DIR "/%s.conf", ns->name) < 0)
-				return -ENOMEM;
-			r = write_file(x, SHARE_DIR, &x->share_dir_made, shared, service.buf, service.len);
+			r = write_shared_confinement(x, ns, false, &service_target);
 			if (r < 0)
 				return r;
 		}
 		if (have_socket) {
-			_cleanup_free_ char *shared = NULL;
-
-			r = render_confinement(x, ns, true, &socket);
-			if (r < 0)
-				return r;
-			if (asprintf(&shared, "%s.socket.conf", ns->name) < 0 ||
-			    asprintf(&socket_target, "../" SHARE_DIR "/%s.socket.conf", ns->name) < 0)
-				return -ENOMEM;
-			r = write_file(x, SHARE_DIR, &x->share_dir_made, shared, socket.buf, socket.len);
+			r = write_shared_confinement(x, ns, true, &socket_target);
 			if (r < 0)
 				return r;
 		}
