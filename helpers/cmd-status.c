@@ -204,6 +204,14 @@ static void print_json(FILE *f, const struct ns_facts *s, const struct findings 
 			fputc(',', f);
 		json_str(f, s->cfg->wg_configs[i].path);
 	}
+	fputs("],\"allowed_egress\":[", f);
+	for (size_t i = 0; s->cfg && i < s->cfg->n_egress; i++) {
+		char e[EGRESS_STRLEN];
+
+		if (i)
+			fputc(',', f);
+		json_str(f, egress_rule_str(&s->cfg->egress[i], e));
+	}
 	fputc(']', f);
 	fputs("},\"netns\":{\"path\":", f);
 	json_str(f, s->n.netns_path);
@@ -346,6 +354,12 @@ static void print_text(FILE *f, const struct ns_facts *s, const struct findings 
 		!s->config_present ? "missing" : s->cfg ? "valid" : "INVALID");
 	fprintf(f, "  namespace:  %s (%s%s)\n", s->n.netns_path, s->netns_exists ? "exists" : "missing",
 		s->netns_exists && !s->managed ? ", not managed" : "");
+	for (size_t i = 0; s->cfg && i < s->cfg->n_egress; i++) {
+		char e[EGRESS_STRLEN];
+
+		fprintf(f, "  egress:     %s (AllowedEgress=, via %s, not the tunnel)\n",
+			egress_rule_str(&s->cfg->egress[i], e), s->n.veth_ns);
+	}
 	for (size_t i = 0; i < s->n_links; i++) {
 		const struct status_link *l = &s->links[i];
 		fprintf(f, "  link:       %-10s %-9s %-4s mtu %u%s%s", l->link.name, l->where,

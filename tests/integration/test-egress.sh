@@ -50,6 +50,11 @@ t_check "netns-up: no forwarding toward the host's own address (it is local)" \
 	test "$(in_host sysctl -n net.ipv4.conf.up0.forwarding)" = 0
 t_check "wg-up $E" vc_ok wg-up "$E"
 t_check "status says the tunnel is up with $(lab_expected_impl) WireGuard" impl_is "$E" "$(lab_expected_impl)"
+eg=$(vc status "$E" --json | python3 -c "import json,sys; print(' '.join(json.load(sys.stdin)['namespaces'][0]['config']['allowed_egress']))")
+t_check "status --json lists the AllowedEgress= destinations ($eg)" \
+	test "$(wc -w <<<"$eg")" = 3 -a "${eg%% *}" = "$LANIN_IP:9998:tcp"
+t_check "status shows them, via veth-$E" \
+	test "$(vc status "$E" | grep -c "^  egress: .* (AllowedEgress=, via veth-$E, not the tunnel)$")" = 3
 tunnel_ok() { in_ns "$E" curl -s --max-time "$LAB_T2" "http://$INET_IP:8080/" 2>/dev/null | grep -qx "peer=$CIP"; }
 t_check "tunnel: the internet through the tunnel" wait_for 8 tunnel_ok
 routed() { in_ns "$E" ip -o route get "$1" | grep -q " dev $2 "; }
